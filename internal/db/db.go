@@ -1,0 +1,303 @@
+// Package db opens kurz's metadata database — embedded SQLite by default, PostgreSQL at
+// scale — runs its migrations and holds the stores. It is the only package that knows which
+// engine runs: queries are written once with ? placeholders and rebound here.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names the engine.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Sentinel errors the stores return; services map them to domain errors.
+var (
+	ErrNotFound  = errors.New("db: not found")
+	ErrDuplicate = errors.New("db: duplicate")
+)
+
+// Options say which engine to open.
+type Options struct {
+	URL        string // empty: SQLite in DataDir; postgres://…: PostgreSQL
+	DataDir    string
+	Readers    int // SQLite reader pool size
+	MaxConns   int // PostgreSQL pool size
+	SQLiteFile string
+}
+
+// DB is an open database: one writer and a reader pool on SQLite (its single-writer model
+// made explicit, as PocketBase does), one shared pool on PostgreSQL.
+type DB struct {
+	Dialect Dialect
+	write   *sql.DB
+	read    *sql.DB
+	path    string // SQLite file
+
+	mu     sync.RWMutex
+	rebind map[string]string
+}
+
+// Open connects and checks the database answers. It does not migrate.
+func Open(ctx context.Context, o Options) (*DB, error) {
+	if o.URL != "" {
+		return openPostgres(ctx, o)
+	}
+	return openSQLite(ctx, o)
+}
+
+func openSQLite(ctx context.Context, o Options) (*DB, error) {
+	if err := os.MkdirAll(o.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	name := o.SQLiteFile
+	if name == "" {
+		name = "kurz.db"
+	}
+	path := filepath.Join(o.DataDir, name)
+	// busy_timeout must come before journal_mode so that switching to WAL waits for a lock
+	// instead of failing when another process holds one.
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)"
+	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxIdleTime(0)
+	readers := max(o.Readers, 1)
+	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
+	d := &DB{Dialect: SQLite, write: write, read: read, path: path, rebind: map[string]string{}}
+	// The writer creates the file and switches it to WAL before any reader opens it.
+	if err := d.Ping(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return d, nil
+}
+
+func openPostgres(ctx context.Context, o Options) (*DB, error) {
+	if _, err := url.Parse(o.URL); err != nil {
+		return nil, fmt.Errorf("database url: %w", err)
+	}
+	pool, err := sql.Open("pgx", o.URL)
+	if err != nil {
+		return nil, err
+	}
+	pool.SetMaxOpenConns(max(o.MaxConns, 2))
+	pool.SetMaxIdleConns(max(o.MaxConns/2, 2))
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	d := &DB{Dialect: Postgres, write: pool, read: pool, rebind: map[string]string{}}
+	if err := d.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return d, nil
+}
+
+// Ping checks that the database answers a query, for /readyz.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := d.write.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return err
+	}
+	if d.read != d.write {
+		return d.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	}
+	return nil
+}
+
+// Close closes every connection.
+func (d *DB) Close() error {
+	err := d.write.Close()
+	if d.read != d.write {
+		err = errors.Join(err, d.read.Close())
+	}
+	return err
+}
+
+// Pools returns the underlying pools by name, for metrics.
+func (d *DB) Pools() map[string]*sql.DB {
+	if d.read == d.write {
+		return map[string]*sql.DB{"main": d.write}
+	}
+	return map[string]*sql.DB{"writer": d.write, "readers": d.read}
+}
+
+// Path is the SQLite file, or "" on PostgreSQL.
+func (d *DB) Path() string { return d.path }
+
+// Q rewrites a query written with ? placeholders for the engine. Results are cached: the
+// set of queries is fixed by the code.
+func (d *DB) Q(query string) string {
+	if d.Dialect != Postgres {
+		return query
+	}
+	d.mu.RLock()
+	q, ok := d.rebind[query]
+	d.mu.RUnlock()
+	if ok {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	inQuote := false
+	for _, r := range query {
+		switch {
+		case r == '\'':
+			inQuote = !inQuote
+			b.WriteRune(r)
+		case r == '?' && !inQuote:
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	q = b.String()
+	d.mu.Lock()
+	d.rebind[query] = q
+	d.mu.Unlock()
+	return q
+}
+
+// Querier runs queries; both the reader side of DB and a Tx satisfy it, so unexported store
+// helpers can take either.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// conn binds a Querier to the dialect so callers write ? placeholders.
+type conn struct {
+	d *DB
+	q Querier
+}
+
+func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return c.q.ExecContext(ctx, c.d.Q(query), args...)
+}
+
+func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.q.QueryContext(ctx, c.d.Q(query), args...)
+}
+
+func (c conn) row(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.q.QueryRowContext(ctx, c.d.Q(query), args...)
+}
+
+// reader is for reads outside a transaction.
+func (d *DB) reader() conn { return conn{d: d, q: d.read} }
+
+// writer is for single writes outside a transaction.
+func (d *DB) writer() conn { return conn{d: d, q: d.write} }
+
+// Tx is a write transaction. Exported store methods open one with InTx; unexported helpers
+// take it, so transactions compose (WTF Dial's findDialByID(ctx, tx, id)).
+type Tx struct {
+	conn
+	tx *sql.Tx
+}
+
+// InTx runs fn in a write transaction, committing if it returns nil. On SQLite the
+// transaction begins IMMEDIATE, so it takes the write lock up front and never fails to
+// upgrade a read lock half-way.
+func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{conn: conn{d: d, q: sqlTx}, tx: sqlTx}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// classify turns engine errors into the store's sentinels.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %v", ErrDuplicate, err)
+		}
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return fmt.Errorf("%w: %v", ErrDuplicate, err)
+	}
+	return err
+}
+
+// Checkpoint flushes the SQLite WAL into the main file and truncates it, then vacuums, so
+// that deleted rows no longer exist anywhere on disk. The erasure proof relies on it.
+func (d *DB) Checkpoint(ctx context.Context) error {
+	switch d.Dialect {
+	case SQLite:
+		if _, err := d.write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			return err
+		}
+		if _, err := d.write.ExecContext(ctx, "VACUUM"); err != nil {
+			return err
+		}
+		_, err := d.write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+		return err
+	default:
+		_, err := d.write.ExecContext(ctx, "VACUUM FULL")
+		return err
+	}
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func fromNullMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMS(v.Int64)
+}
+
+func nullMS(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: ms(t), Valid: true}
+}

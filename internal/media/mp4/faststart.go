@@ -74,9 +74,6 @@ func planRemux(m *movie) (*remux, error) {
 			x.dropped[t.info.ID] = true
 			continue
 		}
-		if err := t.checkSelfContained(); err != nil {
-			return nil, err
-		}
 		x.kept[t.trak], x.chunks[t.chunkBox] = t, t
 		t.packed = make([]uint64, len(t.offsets))
 		for i, off := range t.offsets {
@@ -107,28 +104,6 @@ func planRemux(m *movie) (*remux, error) {
 		x.payload += size
 	}
 	return x, nil
-}
-
-// checkSelfContained refuses tracks whose samples live in another file, and encrypted tracks
-// whose auxiliary information (saio) points at absolute offsets this remux would not update.
-func (t *track) checkSelfContained() error {
-	if t.stbl.child("saio") != nil {
-		return fmt.Errorf("%w: track %d has sample auxiliary information offsets (encrypted)", ErrUnsupported, t.info.ID)
-	}
-	dref := t.trak.path("mdia", "minf", "dinf", "dref")
-	if dref == nil || len(dref.payload) < 8 {
-		return nil
-	}
-	entries, err := parseChildren(dref.payload[8:], dref.offset, MaxBoxDepth)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if len(e.payload) < 4 || e.payload[3]&1 == 0 {
-			return fmt.Errorf("%w: track %d refers to media data outside the file", ErrUnsupported, t.info.ID)
-		}
-	}
-	return nil
 }
 
 func (x *remux) mdatHeaderLen() uint64 {

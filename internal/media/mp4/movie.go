@@ -220,6 +220,9 @@ func (m *movie) parseMoov() error {
 		return nil
 	}
 	for _, t := range m.tracks {
+		if err := t.checkSelfContained(); err != nil {
+			return err
+		}
 		if err := t.layoutChunks(); err != nil {
 			return err
 		}
@@ -228,6 +231,28 @@ func (m *movie) parseMoov() error {
 				return fmt.Errorf("%w: track %d chunk %d spans [%d, +%d), outside the media data of a %d-byte file",
 					ErrOffsetOutOfRange, t.info.ID, i+1, off, t.sizes[i], m.size)
 			}
+		}
+	}
+	return nil
+}
+
+// checkSelfContained refuses tracks whose samples live in another file, and encrypted tracks
+// whose auxiliary information (saio) points at absolute offsets this remux would not update.
+func (t *track) checkSelfContained() error {
+	if t.stbl.child("saio") != nil {
+		return fmt.Errorf("%w: track %d has sample auxiliary information offsets (encrypted)", ErrUnsupported, t.info.ID)
+	}
+	dref := t.trak.path("mdia", "minf", "dinf", "dref")
+	if dref == nil || len(dref.payload) < 8 {
+		return nil
+	}
+	entries, err := parseChildren(dref.payload[8:], dref.offset, MaxBoxDepth)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if len(e.payload) < 4 || e.payload[3]&1 == 0 {
+			return fmt.Errorf("%w: track %d refers to media data outside the file", ErrUnsupported, t.info.ID)
 		}
 	}
 	return nil

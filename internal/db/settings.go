@@ -68,3 +68,19 @@ func (s *Invites) RedeemTx(ctx context.Context, tx *Tx, codeHash []byte, account
 	}
 	return nil
 }
+
+// Secret returns the named instance secret, creating it with gen on first use. Replicas
+// that start together agree on one value: the first insert wins, the others read it.
+func (s *Settings) Secret(ctx context.Context, key string, gen func() (string, error)) (string, error) {
+	if v, err := s.Get(ctx, key, ""); err != nil || v != "" {
+		return v, err
+	}
+	v, err := gen()
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.db.writer().exec(ctx, `INSERT INTO instance_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, v); err != nil {
+		return "", err
+	}
+	return s.Get(ctx, key, "")
+}

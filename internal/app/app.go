@@ -1,0 +1,136 @@
+// Package app wires kurz together: from a config it opens the database, storage and
+// services and builds the HTTP handler. main and the test kit both use it, so tests run
+// exactly what ships (WTF Dial's Main, GoToSocial's state).
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"kurz/internal/auth"
+	"kurz/internal/blob"
+	"kurz/internal/config"
+	"kurz/internal/db"
+	"kurz/internal/httpapi"
+	"kurz/internal/id"
+)
+
+// App is a running kurz: its stores, services and HTTP handler.
+type App struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	DB       *db.DB
+	Blobs    blob.Store
+	IDs      *id.Generator
+	Auth     *auth.Service
+	API      *httpapi.Server
+	Registry *prometheus.Registry
+	Version  string
+}
+
+// Version returns the module version and VCS revision the binary was built from.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += "+" + s.Value[:12]
+		}
+	}
+	if v == "" || v == "(devel)" {
+		v = "dev"
+	}
+	return v
+}
+
+// Open connects to the database and migrates it, then builds every service.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	d, err := db.Open(ctx, db.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Readers: cfg.SQLiteReaders, MaxConns: cfg.PGMaxConns})
+	if err != nil {
+		return nil, err
+	}
+	a, err := build(ctx, cfg, log, d)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func build(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) (*App, error) {
+	applied, err := d.Migrate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(applied) > 0 {
+		log.Info("database migrated", "engine", d.Dialect, "applied", applied)
+	}
+	blobs, err := blob.NewFS(filepath.Join(cfg.DataDir, "media"))
+	if err != nil {
+		return nil, err
+	}
+	secretHex, err := d.Settings().Secret(ctx, "csrf_secret", func() (string, error) {
+		b := make([]byte, 32)
+		_, err := rand.Read(b)
+		return hex.EncodeToString(b), err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("instance secret: %w", err)
+	}
+	secret, err := hex.DecodeString(secretHex)
+	if err != nil || len(secret) < 32 {
+		return nil, errors.New("instance secret csrf_secret in instance_settings is malformed")
+	}
+	ids := id.NewGenerator()
+	now := func() time.Time { return time.Now().UTC() }
+	authSvc, err := auth.New(auth.Deps{
+		Accounts: d.Accounts(), Sessions: d.Sessions(), Settings: d.Settings(), Invites: d.Invites(), Blobs: blobs,
+		NewID: ids.New, Now: now,
+		Hasher: auth.Hasher{Memory: uint32(cfg.Argon2Memory / 1024), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads)},
+		Limits: auth.Limits{MinPassword: cfg.MinPasswordLen, MaxPassword: cfg.MaxPasswordLen, MaxDisplayName: cfg.MaxDisplayName,
+			MaxBio: cfg.MaxBio, MaxAvatarPixels: cfg.MaxAvatarPixels, SessionTTL: cfg.SessionTTL},
+		Region: cfg.Region, DefaultMode: cfg.RegistrationMode, Secret: secret, Log: log,
+		LoginPerIP:      auth.NewThrottle(cfg.LoginPerIP, cfg.ThrottleWindow, now),
+		LoginPerAccount: auth.NewThrottle(cfg.LoginPerAccount, cfg.ThrottleWindow, now),
+		SignupPerIP:     auth.NewThrottle(cfg.SignupPerIP, cfg.ThrottleWindow, now),
+	})
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	version := Version()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector())
+	for name, pool := range d.Pools() {
+		reg.MustRegister(collectors.NewDBStatsCollector(pool, string(d.Dialect)+"_"+name))
+	}
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{Name: "kurz_build_info", Help: "Always 1; labels say what runs.",
+		ConstLabels: prometheus.Labels{"version": version, "engine": string(d.Dialect)}})
+	buildInfo.Set(1)
+	reg.MustRegister(buildInfo)
+
+	a := &App{Config: cfg, Log: log, DB: d, Blobs: blobs, IDs: ids, Auth: authSvc, Registry: reg, Version: version}
+	a.API = httpapi.New(httpapi.Deps{Config: cfg, Auth: authSvc, Blobs: blobs, Ready: d.Ping, Registry: reg, Log: log,
+		Version: version, Web: webHandler()})
+	return a, nil
+}
+
+// Handler is the whole HTTP surface.
+func (a *App) Handler() http.Handler { return a.API.Handler() }
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }

@@ -1,0 +1,101 @@
+package policy
+
+import (
+	"fmt"
+	"testing"
+
+	"kurz/internal/errs"
+)
+
+// TestAccountMatrix runs every account action for every kind of viewer against every kind
+// of target, and compares with the expected outcome written out in full.
+func TestAccountMatrix(t *testing.T) {
+	viewers := map[string]Viewer{
+		"anonymous": {},
+		"stranger":  {AccountID: "s", Role: RoleUser},
+		"owner":     {AccountID: "t", Role: RoleUser},
+		"moderator": {AccountID: "m", Role: RoleModerator},
+		"admin":     {AccountID: "a", Role: RoleAdmin},
+	}
+	targets := map[string]Account{
+		"active":    {ID: "t", Role: RoleUser, State: StateActive},
+		"private":   {ID: "t", Role: RoleUser, State: StateActive, Private: true},
+		"suspended": {ID: "t", Role: RoleUser, State: StateSuspended},
+	}
+	// outcome: ok, 404 (hidden), 403 (forbidden), 401 (log in)
+	want := map[Action]map[string]map[string]string{
+		ViewProfile: {
+			"anonymous": {"active": "ok", "private": "ok", "suspended": "404"},
+			"stranger":  {"active": "ok", "private": "ok", "suspended": "404"},
+			"owner":     {"active": "ok", "private": "ok", "suspended": "ok"},
+			"moderator": {"active": "ok", "private": "ok", "suspended": "ok"},
+			"admin":     {"active": "ok", "private": "ok", "suspended": "ok"},
+		},
+		EditProfile: {
+			"anonymous": {"active": "401", "private": "401", "suspended": "401"},
+			"stranger":  {"active": "403", "private": "403", "suspended": "403"},
+			"owner":     {"active": "ok", "private": "ok", "suspended": "ok"},
+			"moderator": {"active": "403", "private": "403", "suspended": "403"},
+			"admin":     {"active": "403", "private": "403", "suspended": "403"},
+		},
+		SuspendAccount: {
+			"anonymous": {"active": "401", "private": "401", "suspended": "401"},
+			"stranger":  {"active": "403", "private": "403", "suspended": "403"},
+			"owner":     {"active": "403", "private": "403", "suspended": "403"},
+			"moderator": {"active": "403", "private": "403", "suspended": "403"},
+			"admin":     {"active": "ok", "private": "ok", "suspended": "ok"},
+		},
+	}
+	want[ManageOwnSessions] = want[EditProfile]
+	want[ChangeRole] = want[SuspendAccount]
+	for action, byViewer := range want {
+		for vn, byTarget := range byViewer {
+			for tn, outcome := range byTarget {
+				got := outcomeOf(AccountDecision(viewers[vn], action, targets[tn]))
+				if got != outcome {
+					t.Errorf("%s by %s on %s account: got %s, want %s", action, vn, tn, got, outcome)
+				}
+			}
+		}
+	}
+	// An admin acting on their own account is refused.
+	if got := outcomeOf(AccountDecision(viewers["admin"], SuspendAccount, Account{ID: "a", State: StateActive})); got != "403" {
+		t.Errorf("admin suspending themselves: %s", got)
+	}
+}
+
+func TestInstanceMatrix(t *testing.T) {
+	cases := []struct {
+		v    Viewer
+		a    Action
+		want string
+	}{
+		{Viewer{}, ManageInstance, "401"},
+		{Viewer{AccountID: "u", Role: RoleUser}, ManageInstance, "403"},
+		{Viewer{AccountID: "m", Role: RoleModerator}, ManageInstance, "403"},
+		{Viewer{AccountID: "a", Role: RoleAdmin}, ManageInstance, "ok"},
+		{Viewer{AccountID: "u", Role: RoleUser}, ListAccounts, "403"},
+		{Viewer{AccountID: "a", Role: RoleAdmin}, ListAccounts, "ok"},
+		{Viewer{}, ViewInstanceConfig, "ok"},
+		{Viewer{}, Action("launch_missiles"), "403"},
+	}
+	for _, c := range cases {
+		if got := outcomeOf(InstanceDecision(c.v, c.a)); got != c.want {
+			t.Errorf("%s by %+v: got %s, want %s", c.a, c.v, got, c.want)
+		}
+	}
+}
+
+func outcomeOf(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errs.Is(err, errs.KindNotFound):
+		return "404"
+	case errs.Is(err, errs.KindForbidden):
+		return "403"
+	case errs.Is(err, errs.KindUnauthenticated):
+		return "401"
+	}
+	return fmt.Sprint(err)
+}

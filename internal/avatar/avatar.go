@@ -10,8 +10,8 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"image/jpeg"
 	_ "image/gif" // registers GIF decoding
+	"image/jpeg"
 	_ "image/png" // registers PNG decoding
 
 	xdraw "golang.org/x/image/draw"

@@ -101,10 +101,10 @@ func TestProcessRefusesBadInput(t *testing.T) {
 		data []byte
 		want error
 	}{
-		"text":  {[]byte("hello, I am not an image"), ErrNotImage},
-		"empty": {nil, ErrNotImage},
-		"huge":  {pngOf(300, 300, func(int, int) color.Color { return color.Black }), ErrTooLarge},
-		"tiny":  {pngOf(8, 8, func(int, int) color.Color { return color.Black }), ErrTooSmall},
+		"text":          {[]byte("hello, I am not an image"), ErrNotImage},
+		"empty":         {nil, ErrNotImage},
+		"huge":          {pngOf(300, 300, func(int, int) color.Color { return color.Black }), ErrTooLarge},
+		"tiny":          {pngOf(8, 8, func(int, int) color.Color { return color.Black }), ErrTooSmall},
 		"truncated png": {pngOf(64, 64, func(x, y int) color.Color { return color.RGBA{uint8(x), uint8(y), 0, 255} })[:80], ErrNotImage},
 	}
 	for name, c := range cases {

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"kurz/internal/auth"
-	"kurz/internal/id"
 	"kurz/internal/errs"
+	"kurz/internal/id"
 )
 
 func (s *Server) getInstance(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -82,7 +82,8 @@ func load(command, summary string, args []string, stderr io.Writer, extra func(f
 	cmdFlags := flag.NewFlagSet(command, flag.ContinueOnError)
 	if extra != nil {
 		extra(fs)
-		extra(cmdFlags)
+		// The same flags, without the settings, for the help text.
+		fs.VisitAll(func(f *flag.Flag) { cmdFlags.Var(f.Value, f.Name, f.Usage) })
 	}
 	settings := config.Register(fs)
 	if err := fs.Parse(args); err != nil {

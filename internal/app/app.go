@@ -63,7 +63,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if err != nil {
 		return nil, err
 	}
-	a, err := build(ctx, cfg, log, d)
+	a, err := New(ctx, cfg, log, d, nil)
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -71,7 +71,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	return a, nil
 }
 
-func build(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) (*App, error) {
+// New builds the app on an open database; tests hand in their own database and clock
+// (nil means the wall clock).
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, clock func() time.Time) (*App, error) {
 	applied, err := d.Migrate(ctx)
 	if err != nil {
 		return nil, err
@@ -96,7 +98,10 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB) 
 		return nil, errors.New("instance secret csrf_secret in instance_settings is malformed")
 	}
 	ids := id.NewGenerator()
-	now := func() time.Time { return time.Now().UTC() }
+	now := clock
+	if now == nil {
+		now = func() time.Time { return time.Now().UTC() }
+	}
 	authSvc, err := auth.New(auth.Deps{
 		Accounts: d.Accounts(), Sessions: d.Sessions(), Settings: d.Settings(), Invites: d.Invites(), Blobs: blobs,
 		NewID: ids.New, Now: now,

@@ -70,7 +70,10 @@ func NewApp(t testing.TB, e Engine, tweak func(*config.Config)) *TestApp {
 
 type testWriter struct{ t testing.TB }
 
-func (w *testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // Client is an HTTP client with a cookie jar, like a browser; it sends the CSRF token it
 // learned and, when Token is set, a bearer token instead.

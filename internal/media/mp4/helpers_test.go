@@ -455,6 +455,14 @@ func checkRemux(t testing.TB, src, out []byte) {
 		}
 	}
 
+	again, err := faststartBytes(out)
+	if err != nil {
+		t.Fatalf("remuxing the remuxed file: %v", err)
+	}
+	if !bytes.Equal(again, out) {
+		t.Errorf("remuxing the remuxed file changed it (%d -> %d bytes)", len(out), len(again))
+	}
+
 	srcSamples, err := extractSamples(src)
 	if err != nil {
 		t.Fatalf("reading source samples: %v", err)

@@ -19,9 +19,21 @@ type operation struct {
 	errors                     []string // extra error statuses beyond 400/401/500
 }
 
-var operations = []operation{
+// allOperations gathers the operations each resource file documents next to its handlers.
+func allOperations() []operation {
+	var out []operation
+	for _, ops := range [][]operation{instanceOperations, accountOperations, adminOperations} {
+		out = append(out, ops...)
+	}
+	return out
+}
+
+var instanceOperations = []operation{
 	{method: "get", path: "/api/v1/openapi.json", summary: "This document", tag: "instance", response: "Object", status: "200"},
 	{method: "get", path: "/api/v1/instance", summary: "Instance name, region, registration mode and limits", tag: "instance", response: "Instance", status: "200"},
+}
+
+var accountOperations = []operation{
 	{method: "post", path: "/api/v1/accounts", summary: "Sign up; logs the new account in (cookie, or token when token=true)", tag: "accounts", request: "SignUp", response: "Login", status: "201", errors: []string{"403", "409", "429"}},
 	{method: "get", path: "/api/v1/accounts/{username}", summary: "An account's public profile", tag: "accounts", response: "Account", status: "200", errors: []string{"404"}},
 	{method: "post", path: "/api/v1/sessions", summary: "Log in; a browser gets an HttpOnly cookie, an API client (token=true) a bearer token", tag: "sessions", request: "LogIn", response: "Login", status: "201", errors: []string{"403", "429"}},
@@ -33,6 +45,9 @@ var operations = []operation{
 	{method: "put", path: "/api/v1/me/password", summary: "Change your password; ends your other sessions", tag: "me", auth: true, request: "PasswordChange", status: "204"},
 	{method: "put", path: "/api/v1/me/avatar", summary: "Upload an avatar (JPEG, PNG, GIF or WebP as the raw body); re-encoded, EXIF stripped", tag: "me", auth: true, request: "binary", response: "Me", status: "200", errors: []string{"413", "415"}},
 	{method: "delete", path: "/api/v1/me/avatar", summary: "Remove your avatar", tag: "me", auth: true, response: "Me", status: "200"},
+}
+
+var adminOperations = []operation{
 	{method: "get", path: "/api/v1/admin/accounts", summary: "All accounts (administrators)", tag: "admin", auth: true, response: "AdminAccount", paginated: true, status: "200", errors: []string{"403"}},
 	{method: "post", path: "/api/v1/admin/accounts/{id}/suspension", summary: "Suspend an account; its sessions end at once", tag: "admin", auth: true, response: "AdminAccount", status: "200", errors: []string{"403", "404"}},
 	{method: "delete", path: "/api/v1/admin/accounts/{id}/suspension", summary: "Reinstate a suspended account", tag: "admin", auth: true, response: "AdminAccount", status: "200", errors: []string{"403", "404"}},
@@ -54,7 +69,18 @@ func ref(name string) map[string]any { return map[string]any{"$ref": "#/componen
 
 var timeSchema = map[string]any{"type": "string", "format": "date-time"}
 
+// schemas merges the base schemas with those each resource file defines.
 func schemas() map[string]any {
+	out := baseSchemas()
+	for _, more := range []map[string]any{} {
+		for k, v := range more {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func baseSchemas() map[string]any {
 	account := map[string]any{
 		"id": str("opaque, time-sortable ID"), "username": str("3–24 of a-z 0-9 _ ."),
 		"display_name": str(""), "bio": str(""),
@@ -109,7 +135,7 @@ func schemas() map[string]any {
 // Document builds the OpenAPI document.
 func Document(version string) map[string]any {
 	paths := map[string]any{}
-	for _, op := range operations {
+	for _, op := range allOperations() {
 		item, _ := paths[op.path].(map[string]any)
 		if item == nil {
 			item = map[string]any{}
@@ -187,8 +213,9 @@ func atoi(s string) int {
 
 // DocumentedRoutes lists method and path of every documented operation, sorted.
 func DocumentedRoutes() []Route {
-	out := make([]Route, len(operations))
-	for i, op := range operations {
+	ops := allOperations()
+	out := make([]Route, len(ops))
+	for i, op := range ops {
 		out[i] = Route{Method: strings.ToUpper(op.method), Pattern: op.path}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Pattern+out[i].Method < out[j].Pattern+out[j].Method })

@@ -91,66 +91,9 @@ func readMovie(r io.ReaderAt, size int64) (*movie, error) {
 		return nil, fmt.Errorf("%w: the file is %s", ErrNotMP4, kind.Describe())
 	}
 	m := &movie{kind: kind, size: size}
-	var moov header
-	var found bool
-	var buf [16]byte
-	for off, n := int64(0), 1; off < size; n++ {
-		if n > maxTopLevelBoxes {
-			return nil, fmt.Errorf("%w: more than %d top-level boxes", ErrUnsupported, maxTopLevelBoxes)
-		}
-		p := buf[:min(16, size-off)]
-		if err := readAt(r, p, off); err != nil {
-			return nil, err
-		}
-		h, err := parseHeader(p, off, size-off, ErrTruncated)
-		if err != nil {
-			return nil, err
-		}
-		if h.typ == "moov" && h.size > MaxMoovSize {
-			return nil, fmt.Errorf("%w: movie box at offset %d is %d bytes, over the %d-byte limit", ErrBoxTooLarge, off, h.size, MaxMoovSize)
-		}
-		if err := h.fits(size-off, ErrTruncated); err != nil {
-			return nil, err
-		}
-		end := off + int64(h.size)
-		switch h.typ {
-		case "ftyp":
-			if m.ftyp != nil {
-				break
-			}
-			if h.size > maxFtypSize {
-				return nil, fmt.Errorf("%w: file type box at offset %d is %d bytes, over the %d-byte limit", ErrBoxTooLarge, off, h.size, maxFtypSize)
-			}
-			m.ftyp = make([]byte, h.size)
-			if err := readAt(r, m.ftyp, off); err != nil {
-				return nil, err
-			}
-			if len(m.ftyp) >= int(h.hdrLen)+4 {
-				m.brand = string(m.ftyp[h.hdrLen : h.hdrLen+4])
-			}
-		case "moov":
-			if found {
-				return nil, fmt.Errorf("%w: second movie box at offset %d", ErrUnsupported, off)
-			}
-			found, moov = true, h
-			m.moovFirst = len(m.mdats) == 0
-		case "mdat":
-			m.mdats = append(m.mdats, span{off + h.hdrLen, end})
-		case "moof", "mfra":
-			m.fragmented = true
-		case "meta", "udta", "uuid":
-			m.metadata = true
-			if !m.location {
-				m.location, err = scanLocation(r, h)
-				if err != nil {
-					return nil, err
-				}
-			}
-		}
-		off = end
-	}
-	if !found {
-		return nil, fmt.Errorf("%w: none among the top-level boxes", ErrNoMoov)
+	moov, err := m.scanTopLevel(r)
+	if err != nil {
+		return nil, err
 	}
 	payload := make([]byte, moov.size-uint64(moov.hdrLen))
 	if err := readAt(r, payload, moov.offset+moov.hdrLen); err != nil {
@@ -167,7 +110,75 @@ func readMovie(r io.ReaderAt, size int64) (*movie, error) {
 	return m, nil
 }
 
-// locationMarkers are byte strings that only appear in metadata carrying a position: the
+// scanTopLevel walks the top-level boxes, reading only their headers (and the small ftyp), and
+// returns the header of the movie box. Every box must fit in the file.
+func (m *movie) scanTopLevel(r io.ReaderAt) (header, error) {
+	var moov header
+	found := false
+	size := m.size
+	var buf [16]byte
+	for off, n := int64(0), 1; off < size; n++ {
+		if n > maxTopLevelBoxes {
+			return header{}, fmt.Errorf("%w: more than %d top-level boxes", ErrUnsupported, maxTopLevelBoxes)
+		}
+		p := buf[:min(16, size-off)]
+		if err := readAt(r, p, off); err != nil {
+			return header{}, err
+		}
+		h, err := parseHeader(p, off, size-off, ErrTruncated)
+		if err != nil {
+			return header{}, err
+		}
+		if h.typ == "moov" && h.size > MaxMoovSize {
+			return header{}, fmt.Errorf("%w: movie box at offset %d is %d bytes, over the %d-byte limit", ErrBoxTooLarge, off, h.size, MaxMoovSize)
+		}
+		if err := h.fits(size-off, ErrTruncated); err != nil {
+			return header{}, err
+		}
+		end := off + int64(h.size)
+		switch h.typ {
+		case "ftyp":
+			if m.ftyp != nil {
+				break
+			}
+			if h.size > maxFtypSize {
+				return header{}, fmt.Errorf("%w: file type box at offset %d is %d bytes, over the %d-byte limit", ErrBoxTooLarge, off, h.size, maxFtypSize)
+			}
+			m.ftyp = make([]byte, h.size)
+			if err := readAt(r, m.ftyp, off); err != nil {
+				return header{}, err
+			}
+			if len(m.ftyp) >= int(h.hdrLen)+4 {
+				m.brand = string(m.ftyp[h.hdrLen : h.hdrLen+4])
+			}
+		case "moov":
+			if found {
+				return header{}, fmt.Errorf("%w: second movie box at offset %d", ErrUnsupported, off)
+			}
+			found, moov = true, h
+			m.moovFirst = len(m.mdats) == 0
+		case "mdat":
+			m.mdats = append(m.mdats, span{off + h.hdrLen, end})
+		case "moof", "mfra":
+			m.fragmented = true
+		case "meta", "udta", "uuid":
+			m.metadata = true
+			if !m.location {
+				m.location, err = scanLocation(r, h)
+				if err != nil {
+					return header{}, err
+				}
+			}
+		}
+		off = end
+	}
+	if !found {
+		return header{}, fmt.Errorf("%w: none among the top-level boxes", ErrNoMoov)
+	}
+	return moov, nil
+}
+
+// hasLocation looks for byte strings that only appear in metadata carrying a position: the
 // QuickTime/3GPP ©xyz and loci atoms, Apple's ISO 6709 key, and XMP's EXIF GPS properties.
 func hasLocation(b []byte) bool {
 	for _, marker := range []string{"\xA9xyz", "loci", "ISO6709", "GPSLatitude"} {

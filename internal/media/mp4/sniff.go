@@ -152,10 +152,16 @@ func sniffISOBMFF(head []byte) (Kind, bool) {
 	size := binary.BigEndian.Uint32(head)
 	switch string(head[4:8]) {
 	case "ftyp":
-		if len(head) < 12 || (size != 0 && size < 16 && size != 1) {
+		brandAt := 8
+		if size == 1 {
+			brandAt = 16 // after a 64-bit size
+		} else if size != 0 && size < 16 {
 			return 0, false
 		}
-		return brandKind(string(head[8:12])), true
+		if len(head) < brandAt+4 {
+			return 0, false
+		}
+		return brandKind(string(head[brandAt : brandAt+4])), true
 	case "moov", "mdat", "wide", "free", "skip", "pnot":
 		if size == 0 || size == 1 || size >= 8 {
 			return KindMOV, true

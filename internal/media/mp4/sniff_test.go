@@ -16,6 +16,8 @@ func TestSniffRecognisesCommonUploads(t *testing.T) {
 		{"mp4 isom", ftyp("isom"), KindMP4},
 		{"mp4 mp42", ftyp("mp42"), KindMP4},
 		{"quicktime", ftyp("qt  "), KindMOV},
+		{"64-bit ftyp cut before its brand", append(append(u32(1), "ftypM4A "...), zeros(8)...)[:12], KindUnknown},
+		{"m4a with a 64-bit size", append(append(append(u32(1), "ftyp"...), u64(24)...), "M4A "...), KindM4A},
 		{"quicktime without ftyp", mkbox("wide"), KindMOV},
 		{"moov first, no ftyp", mkbox("moov", zeros(8)), KindMOV},
 		{"m4a", ftyp("M4A "), KindM4A},

@@ -62,8 +62,18 @@ type Config struct {
 	MaxJSONBody     Size `name:"max-json-body" default:"64KiB" help:"largest JSON request body"`
 	MaxAvatarBytes  Size `name:"max-avatar-bytes" default:"10MiB" help:"largest avatar upload"`
 	MaxAvatarPixels int  `name:"max-avatar-pixels" default:"40000000" help:"largest avatar image, in pixels (guards against decompression bombs)"`
-	PageSize        int  `name:"page-size" default:"20" help:"default page size of lists"`
-	MaxPageSize     int  `name:"max-page-size" default:"100" help:"largest page size a client may ask for"`
+	// Video
+	MaxUploadBytes     Size          `name:"max-upload-bytes" default:"512MiB" help:"largest video upload"`
+	MaxVideoDuration   time.Duration `name:"max-video-duration" default:"3m" help:"longest video accepted"`
+	MaxVideoPixels     int           `name:"max-video-pixels" default:"8294400" help:"largest picture accepted, in pixels (default 3840x2160)"`
+	MaxCaption         int           `name:"max-caption" default:"2200" help:"longest caption, in characters"`
+	UploadTTL          time.Duration `name:"upload-ttl" default:"24h" help:"how long an unfinished resumable upload is kept"`
+	FastPathMaxBitrate int           `name:"fast-path-max-bitrate" default:"12000000" help:"highest source bitrate (bits/s) served as is by the upload fast path"`
+	FFmpeg             string        `name:"ffmpeg" default:"auto" help:"auto (system ffmpeg if on PATH, else embedded WebAssembly), native or wasm"`
+	TranscodeWorkers   int           `name:"transcode-workers" default:"1" help:"videos processed at once by this process"`
+	SignedURLTTL       time.Duration `name:"signed-url-ttl" default:"15m" help:"lifetime of the signed media URLs of followers-only and private videos"`
+	PageSize           int           `name:"page-size" default:"20" help:"default page size of lists"`
+	MaxPageSize        int           `name:"max-page-size" default:"100" help:"largest page size a client may ask for"`
 }
 
 // Size is a byte count that reads "512MiB", "10MB", "64KiB" or a plain number.
@@ -326,6 +336,14 @@ func (c *Config) Validate() error {
 	default:
 		bad("log-format", "must be text or json")
 	}
+	switch c.FFmpeg {
+	case "auto", "native", "wasm":
+	default:
+		bad("ffmpeg", "must be auto, native or wasm")
+	}
+	if c.MaxVideoDuration < time.Second || c.UploadTTL < time.Minute || c.SignedURLTTL < 10*time.Second {
+		bad("max-video-duration/upload-ttl/signed-url-ttl", "out of range")
+	}
 	switch c.RegistrationMode {
 	case "open", "invite", "closed":
 	default:
@@ -336,6 +354,8 @@ func (c *Config) Validate() error {
 		"argon2-threads": c.Argon2Threads, "login-per-ip": c.LoginPerIP, "login-per-account": c.LoginPerAccount,
 		"signup-per-ip": c.SignupPerIP, "max-display-name": c.MaxDisplayName, "max-bio": c.MaxBio,
 		"page-size": c.PageSize, "max-page-size": c.MaxPageSize, "max-avatar-pixels": c.MaxAvatarPixels,
+		"max-video-pixels": c.MaxVideoPixels, "max-caption": c.MaxCaption, "fast-path-max-bitrate": c.FastPathMaxBitrate,
+		"transcode-workers": c.TranscodeWorkers,
 	}
 	names := make([]string, 0, len(positive))
 	for n := range positive {

@@ -119,3 +119,70 @@ func InstanceDecision(v Viewer, a Action) error {
 func needLogin() error {
 	return errs.Unauthenticated("login_required", "log in to do this")
 }
+
+// Video is the target of a video decision.
+type Video struct {
+	ID         string
+	OwnerID    string
+	Visibility string // public | followers | private
+	Ready      bool   // processed and playable
+	Removed    bool   // taken down by moderation
+	OwnerState State
+}
+
+// Relation is how the viewer stands to the video's owner. The social graph fills it; until
+// a relationship exists every field is false.
+type Relation struct {
+	Follower bool // an accepted follower (a pending request is not one)
+	Blocked  bool // the owner blocked the viewer
+	Blocking bool // the viewer blocked the owner
+}
+
+// Video actions.
+const (
+	ViewVideo   Action = "view_video"   // see the video, its metadata and its media files
+	EditVideo   Action = "edit_video"   // caption, visibility, permissions
+	DeleteVideo Action = "delete_video" // delete it and its files
+	UploadVideo Action = "upload_video" // create a new video
+)
+
+// VideoDecision answers whether v may do a on vid. Everything hidden answers NotFound, so a
+// guessed ID reveals nothing.
+func VideoDecision(v Viewer, a Action, vid Video, rel Relation) error {
+	owner := !v.Anonymous() && v.AccountID == vid.OwnerID
+	switch a {
+	case ViewVideo:
+		switch {
+		case v.staff():
+			return nil
+		case vid.Removed || vid.OwnerState != StateActive:
+			return errs.NotFound("video")
+		case owner:
+			return nil
+		case rel.Blocked || rel.Blocking || !vid.Ready:
+			return errs.NotFound("video")
+		case vid.Visibility == "public":
+			return nil
+		case vid.Visibility == "followers" && rel.Follower:
+			return nil
+		}
+		return errs.NotFound("video")
+	case EditVideo, DeleteVideo:
+		if v.Anonymous() {
+			return needLogin()
+		}
+		if owner || (a == DeleteVideo && v.staff()) {
+			return nil
+		}
+		if err := VideoDecision(v, ViewVideo, vid, rel); err != nil {
+			return err // do not confirm that a hidden video exists
+		}
+		return errs.Forbidden("not_owner", "only the creator can change this video")
+	case UploadVideo:
+		if v.Anonymous() {
+			return needLogin()
+		}
+		return nil
+	}
+	return errs.Forbidden("unknown_action", "this action is not allowed")
+}

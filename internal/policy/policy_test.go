@@ -99,3 +99,58 @@ func outcomeOf(err error) string {
 	}
 	return fmt.Sprint(err)
 }
+
+func TestVideoMatrix(t *testing.T) {
+	viewers := map[string]struct {
+		v   Viewer
+		rel Relation
+	}{
+		"anonymous": {Viewer{}, Relation{}},
+		"stranger":  {Viewer{AccountID: "s", Role: RoleUser}, Relation{}},
+		"follower":  {Viewer{AccountID: "f", Role: RoleUser}, Relation{Follower: true}},
+		"blocked":   {Viewer{AccountID: "b", Role: RoleUser}, Relation{Follower: true, Blocked: true}},
+		"owner":     {Viewer{AccountID: "o", Role: RoleUser}, Relation{}},
+		"moderator": {Viewer{AccountID: "m", Role: RoleModerator}, Relation{}},
+	}
+	videos := map[string]Video{
+		"public":     {OwnerID: "o", Visibility: "public", Ready: true, OwnerState: StateActive},
+		"followers":  {OwnerID: "o", Visibility: "followers", Ready: true, OwnerState: StateActive},
+		"private":    {OwnerID: "o", Visibility: "private", Ready: true, OwnerState: StateActive},
+		"processing": {OwnerID: "o", Visibility: "public", OwnerState: StateActive},
+		"removed":    {OwnerID: "o", Visibility: "public", Ready: true, Removed: true, OwnerState: StateActive},
+		"suspended":  {OwnerID: "o", Visibility: "public", Ready: true, OwnerState: StateSuspended},
+	}
+	want := map[string]map[string]string{ // ViewVideo
+		"anonymous": {"public": "ok", "followers": "404", "private": "404", "processing": "404", "removed": "404", "suspended": "404"},
+		"stranger":  {"public": "ok", "followers": "404", "private": "404", "processing": "404", "removed": "404", "suspended": "404"},
+		"follower":  {"public": "ok", "followers": "ok", "private": "404", "processing": "404", "removed": "404", "suspended": "404"},
+		"blocked":   {"public": "404", "followers": "404", "private": "404", "processing": "404", "removed": "404", "suspended": "404"},
+		"owner":     {"public": "ok", "followers": "ok", "private": "ok", "processing": "ok", "removed": "404", "suspended": "404"},
+		"moderator": {"public": "ok", "followers": "ok", "private": "ok", "processing": "ok", "removed": "ok", "suspended": "ok"},
+	}
+	for vn, byVideo := range want {
+		for vid, outcome := range byVideo {
+			x := viewers[vn]
+			if got := outcomeOf(VideoDecision(x.v, ViewVideo, videos[vid], x.rel)); got != outcome {
+				t.Errorf("%s viewing %s video: got %s, want %s", vn, vid, got, outcome)
+			}
+		}
+	}
+	editWant := map[string]map[string]string{
+		"anonymous": {"public": "401", "private": "401"},
+		"stranger":  {"public": "403", "private": "404"},
+		"owner":     {"public": "ok", "private": "ok"},
+		"moderator": {"public": "403", "private": "403"},
+	}
+	for vn, byVideo := range editWant {
+		for vid, outcome := range byVideo {
+			x := viewers[vn]
+			if got := outcomeOf(VideoDecision(x.v, EditVideo, videos[vid], x.rel)); got != outcome {
+				t.Errorf("%s editing %s video: got %s, want %s", vn, vid, got, outcome)
+			}
+		}
+	}
+	if got := outcomeOf(VideoDecision(viewers["moderator"].v, DeleteVideo, videos["public"], Relation{})); got != "ok" {
+		t.Errorf("moderator deleting: %s", got)
+	}
+}

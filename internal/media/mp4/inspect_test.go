@@ -335,3 +335,26 @@ func TestInspectDuplicateTablesAreRefused(t *testing.T) {
 		t.Errorf("two size tables: %v, want ErrMalformed", err)
 	}
 }
+
+// A last box may declare size 0, "to the end of the file"; muxers that stream do this for mdat.
+func TestInspectBoxRunningToEndOfFile(t *testing.T) {
+	for _, clip := range []string{"portrait-h264-aac.mp4", "moov-at-end.mp4"} {
+		src := readClip(t, clip)
+		top := rawBoxes(src, 0)
+		last := top[len(top)-1]
+		b := bytes.Clone(src)
+		copy(b[last.offset:], u32(0))
+		info, err := inspectBytes(b)
+		if err != nil {
+			t.Fatalf("%s with a to-the-end %s: %v", clip, last.typ, err)
+		}
+		if info.Video() == nil || info.Video().SampleCount != 120 {
+			t.Errorf("%s: video %+v, want 120 samples", clip, info.Video())
+		}
+		out, err := faststartBytes(b)
+		if err != nil {
+			t.Fatalf("%s: Faststart: %v", clip, err)
+		}
+		checkRemux(t, b, out)
+	}
+}

@@ -257,7 +257,8 @@ func (t *track) checkSelfContained() error {
 	if dref == nil || len(dref.payload) < 8 {
 		return nil
 	}
-	entries, err := parseChildren(dref.payload[8:], dref.offset, MaxBoxDepth)
+	// Entries follow the box header, version, flags and entry count.
+	entries, err := parseChildren(dref.payload[8:], dref.offset+16, MaxBoxDepth)
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ func TestTrimMessage(t *testing.T) {
 func TestParseVersion(t *testing.T) {
 	for in, want := range map[string]string{
 		"ffmpeg version n5.1.10 Copyright (c) 2000-2026 the FFmpeg developers\nbuilt with clang": "n5.1.10",
-		"ffmpeg version 6.1.1-3ubuntu5 Copyright (c) 2000-2023 the FFmpeg developers":             "6.1.1-3ubuntu5",
+		"ffmpeg version 6.1.1-3ubuntu5 Copyright (c) 2000-2023 the FFmpeg developers":            "6.1.1-3ubuntu5",
 		"something else": "something else",
 	} {
 		if got := parseVersion([]byte(in)); got != want {

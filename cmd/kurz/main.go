@@ -140,6 +140,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("kurz is listening", "url", cfg.PublicURL(), "addr", ln.Addr().String(), "engine", a.DB.Dialect,
 		"data_dir", cfg.DataDir, "version", a.Version)
+	// Background work (processing jobs, sweeps) runs until the server stops.
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	background := make(chan struct{})
+	go func() { a.Run(bgCtx); close(background) }()
+	defer func() {
+		stopBackground()
+		select { // running jobs may finish; the ones cut off resume elsewhere when their lease ends
+		case <-background:
+		case <-time.After(cfg.ShutdownTimeout):
+			log.Warn("background jobs still running at exit; they will be retried")
+		}
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

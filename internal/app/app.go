@@ -20,10 +20,13 @@ import (
 
 	"kurz/internal/auth"
 	"kurz/internal/blob"
+	"kurz/internal/bus"
 	"kurz/internal/config"
 	"kurz/internal/db"
 	"kurz/internal/httpapi"
 	"kurz/internal/id"
+	"kurz/internal/media/ffmpeg"
+	"kurz/internal/video"
 )
 
 // App is a running kurz: its stores, services and HTTP handler.
@@ -34,7 +37,10 @@ type App struct {
 	Blobs    blob.Store
 	IDs      *id.Generator
 	Auth     *auth.Service
+	Videos   *video.Service
+	Bus      *bus.Bus
 	API      *httpapi.Server
+	media    *lazyMedia
 	Registry *prometheus.Registry
 	Version  string
 }
@@ -128,14 +134,55 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 	buildInfo.Set(1)
 	reg.MustRegister(buildInfo)
 
-	a := &App{Config: cfg, Log: log, DB: d, Blobs: blobs, IDs: ids, Auth: authSvc, Registry: reg, Version: version}
-	a.API = httpapi.New(httpapi.Deps{Config: cfg, Auth: authSvc, Blobs: blobs, Ready: d.Ping, Registry: reg, Log: log,
+	jobs := bus.New(d.Jobs(), ids.New, now, log)
+	cacheDir := cfg.FFmpegCacheDir
+	if cacheDir == "" {
+		cacheDir = filepath.Join(cfg.DataDir, "cache", "wazero")
+	}
+	media := &lazyMedia{cfg: ffmpeg.Config{Engine: cfg.FFmpeg, Concurrency: cfg.TranscodeWorkers, CacheDir: cacheDir}}
+	videos := video.New(video.Deps{
+		Videos: d.Videos(), Accounts: d.Accounts(), Blobs: blobs, Bus: jobs, Media: media, NewID: ids.New, Now: now,
+		Limits: video.Limits{MaxUploadBytes: int64(cfg.MaxUploadBytes), MaxDuration: cfg.MaxVideoDuration,
+			MaxPixels: cfg.MaxVideoPixels, MaxCaption: cfg.MaxCaption, UploadTTL: cfg.UploadTTL,
+			FastPathMaxBitrate: int64(cfg.FastPathMaxBitrate), SignedURLTTL: cfg.SignedURLTTL},
+		StagingDir: filepath.Join(cfg.DataDir, "uploads"), WorkDir: filepath.Join(cfg.DataDir, "tmp"),
+		Secret: secret, Workers: cfg.TranscodeWorkers, Log: log,
+	})
+
+	a := &App{Config: cfg, Log: log, DB: d, Blobs: blobs, IDs: ids, Auth: authSvc, Videos: videos, Bus: jobs,
+		Registry: reg, Version: version, media: media}
+	a.API = httpapi.New(httpapi.Deps{Config: cfg, Auth: authSvc, Videos: videos, Blobs: blobs, Ready: d.Ping, Registry: reg, Log: log,
 		Version: version, Web: webHandler()})
 	return a, nil
+}
+
+// Run runs the background work — job workers and periodic sweeps — until ctx ends, then
+// waits for running jobs to return.
+func (a *App) Run(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { a.Bus.Run(ctx); close(done) }()
+	tick := time.NewTicker(10 * time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			<-done
+			return
+		case <-tick.C:
+			if n, err := a.Videos.SweepUploads(ctx); err != nil {
+				a.Log.Warn("sweep uploads", "err", err)
+			} else if n > 0 {
+				a.Log.Info("removed abandoned uploads", "count", n)
+			}
+		}
+	}
 }
 
 // Handler is the whole HTTP surface.
 func (a *App) Handler() http.Handler { return a.API.Handler() }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close stops ffmpeg and releases the database.
+func (a *App) Close() error {
+	_ = a.media.close(context.Background())
+	return a.DB.Close()
+}

@@ -238,3 +238,24 @@ func Backoff(attempt int) time.Duration {
 	d := 2 * time.Second << min(attempt-1, 12)
 	return min(d, 10*time.Minute)
 }
+
+// Drain runs the due jobs of the named kinds in this goroutine until none is left, and
+// returns how many ran. Tools and tests use it to process work in a chosen order instead
+// of running background workers.
+func (b *Bus) Drain(ctx context.Context, kinds ...string) int {
+	n := 0
+	for _, name := range kinds {
+		k, ok := b.kinds[name]
+		if !ok {
+			continue
+		}
+		for b.runOne(ctx, k) {
+			n++
+		}
+	}
+	return n
+}
+
+// SetPollInterval sets how often idle workers look for due jobs (retries and jobs queued
+// by other processes); Enqueue in this process wakes them at once anyway.
+func (b *Bus) SetPollInterval(d time.Duration) { b.poll = d }

@@ -1,4 +1,4 @@
-package bus
+package bus_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"kurz/internal/bus"
 	"kurz/internal/db"
 	"kurz/internal/id"
 	"kurz/internal/testkit"
@@ -33,8 +34,8 @@ func TestQueue(t *testing.T) {
 			t.Run("a job whose worker died is claimed again after its lease", func(t *testing.T) {
 				d := e.Open(t)
 				c := &clock{t: time.Now()}
-				b := New(d.Jobs(), id.NewGenerator().New, c.now, log)
-				b.Register(Kind{Name: "k", Handler: func(context.Context, Job) error { return nil }, Lease: time.Minute})
+				b := bus.New(d.Jobs(), id.NewGenerator().New, c.now, log)
+				b.Register(bus.Kind{Name: "k", Handler: func(context.Context, bus.Job) error { return nil }, Lease: time.Minute})
 				if err := b.Enqueue(ctx, "k", map[string]string{"video": "v1"}); err != nil {
 					t.Fatal(err)
 				}
@@ -55,25 +56,24 @@ func TestQueue(t *testing.T) {
 			t.Run("retries with backoff, then gives up and cleans up", func(t *testing.T) {
 				d := e.Open(t)
 				c := &clock{t: time.Now()}
-				b := New(d.Jobs(), id.NewGenerator().New, c.now, log)
+				b := bus.New(d.Jobs(), id.NewGenerator().New, c.now, log)
 				var calls atomic.Int32
 				var gaveUp atomic.Int32
-				b.Register(Kind{Name: "flaky", MaxAttempts: 3, Handler: func(context.Context, Job) error {
+				b.Register(bus.Kind{Name: "flaky", MaxAttempts: 3, Handler: func(context.Context, bus.Job) error {
 					calls.Add(1)
 					return errors.New("temporary")
-				}, OnGiveUp: func(context.Context, Job, error) { gaveUp.Add(1) }})
+				}, OnGiveUp: func(context.Context, bus.Job, error) { gaveUp.Add(1) }})
 				b.Enqueue(ctx, "flaky", 1)
-				k := b.kinds["flaky"]
-				if !b.runOne(ctx, k) || calls.Load() != 1 {
+				if b.Drain(ctx, "flaky") != 1 || calls.Load() != 1 {
 					t.Fatal("first attempt did not run")
 				}
-				if b.runOne(ctx, k) {
+				if b.Drain(ctx, "flaky") != 0 {
 					t.Fatal("retried before its backoff")
 				}
-				c.advance(Backoff(1))
-				b.runOne(ctx, k)
-				c.advance(Backoff(2))
-				b.runOne(ctx, k)
+				c.advance(bus.Backoff(1))
+				b.Drain(ctx, "flaky")
+				c.advance(bus.Backoff(2))
+				b.Drain(ctx, "flaky")
 				if calls.Load() != 3 || gaveUp.Load() != 1 {
 					t.Fatalf("calls %d, gave up %d", calls.Load(), gaveUp.Load())
 				}
@@ -81,7 +81,7 @@ func TestQueue(t *testing.T) {
 					t.Fatalf("%d failed jobs", n)
 				}
 				c.advance(time.Hour)
-				if b.runOne(ctx, k) {
+				if b.Drain(ctx, "flaky") != 0 {
 					t.Fatal("a failed job ran again")
 				}
 			})
@@ -89,22 +89,22 @@ func TestQueue(t *testing.T) {
 			t.Run("permanent errors do not retry; success removes the job", func(t *testing.T) {
 				d := e.Open(t)
 				c := &clock{t: time.Now()}
-				b := New(d.Jobs(), id.NewGenerator().New, c.now, log)
+				b := bus.New(d.Jobs(), id.NewGenerator().New, c.now, log)
 				var calls atomic.Int32
-				b.Register(Kind{Name: "bad", Handler: func(context.Context, Job) error {
+				b.Register(bus.Kind{Name: "bad", Handler: func(context.Context, bus.Job) error {
 					calls.Add(1)
-					return Permanent(errors.New("not a video"))
+					return bus.Permanent(errors.New("not a video"))
 				}})
-				b.Register(Kind{Name: "good", Handler: func(_ context.Context, j Job) error {
+				b.Register(bus.Kind{Name: "good", Handler: func(_ context.Context, j bus.Job) error {
 					var v int
 					return j.Decode(&v)
 				}})
 				b.Enqueue(ctx, "bad", 1)
 				b.Enqueue(ctx, "good", 7)
-				b.runOne(ctx, b.kinds["bad"])
-				b.runOne(ctx, b.kinds["good"])
+				b.Drain(ctx, "bad")
+				b.Drain(ctx, "good")
 				c.advance(time.Hour)
-				b.runOne(ctx, b.kinds["bad"])
+				b.Drain(ctx, "bad")
 				if calls.Load() != 1 {
 					t.Fatalf("permanent failure ran %d times", calls.Load())
 				}
@@ -117,10 +117,10 @@ func TestQueue(t *testing.T) {
 
 			t.Run("workers respect their concurrency", func(t *testing.T) {
 				d := e.Open(t)
-				b := New(d.Jobs(), id.NewGenerator().New, time.Now, log)
-				b.poll = 20 * time.Millisecond
+				b := bus.New(d.Jobs(), id.NewGenerator().New, time.Now, log)
+				b.SetPollInterval(20 * time.Millisecond)
 				var running, peak, done atomic.Int32
-				b.Register(Kind{Name: "work", Concurrency: 2, Handler: func(context.Context, Job) error {
+				b.Register(bus.Kind{Name: "work", Concurrency: 2, Handler: func(context.Context, bus.Job) error {
 					n := running.Add(1)
 					for {
 						p := peak.Load()

@@ -70,6 +70,7 @@ type Config struct {
 	UploadTTL          time.Duration `name:"upload-ttl" default:"24h" help:"how long an unfinished resumable upload is kept"`
 	FastPathMaxBitrate int           `name:"fast-path-max-bitrate" default:"12000000" help:"highest source bitrate (bits/s) served as is by the upload fast path"`
 	FFmpeg             string        `name:"ffmpeg" default:"auto" help:"auto (system ffmpeg if on PATH, else embedded WebAssembly), native or wasm"`
+	FFmpegCacheDir     string        `name:"ffmpeg-cache-dir" default:"" help:"where the compiled embedded ffmpeg is cached (default <data-dir>/cache/wazero)"`
 	TranscodeWorkers   int           `name:"transcode-workers" default:"1" help:"videos processed at once by this process"`
 	SignedURLTTL       time.Duration `name:"signed-url-ttl" default:"15m" help:"lifetime of the signed media URLs of followers-only and private videos"`
 	PageSize           int           `name:"page-size" default:"20" help:"default page size of lists"`

@@ -23,6 +23,7 @@ const (
 	KindUnavailable                 // a dependency is down; try later
 	KindGone                        // existed, but was deleted
 	KindUnsupported                 // a media type or format we do not take
+	KindUnprocessable               // well-formed, but its content cannot be used (a damaged video)
 )
 
 // Error is a domain error: a kind, a stable machine code and a message a person can act on.

@@ -53,6 +53,8 @@ func status(k errs.Kind) int {
 		return http.StatusGone
 	case errs.KindUnsupported:
 		return http.StatusUnsupportedMediaType
+	case errs.KindUnprocessable:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }
@@ -123,3 +125,5 @@ func jsonError(err error, limit int64) error {
 	}
 	return errs.Invalid("", "invalid_json", "the body is not valid JSON")
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

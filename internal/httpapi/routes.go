@@ -64,6 +64,8 @@ func (s *Server) routesAPI() {
 	s.handle("PUT /api/v1/admin/accounts/{id}/role", loggedIn, s.adminSetRole)
 	s.handle("PUT /api/v1/admin/registration", loggedIn, s.adminSetRegistration)
 	s.handle("POST /api/v1/admin/invites", loggedIn, s.adminCreateInvite)
+
+	s.routesVideos()
 }
 
 func (s *Server) handle(pattern string, a access, h apiHandler) {

@@ -17,12 +17,14 @@ import (
 	"kurz/internal/auth"
 	"kurz/internal/blob"
 	"kurz/internal/config"
+	"kurz/internal/video"
 )
 
 // Deps are what the edge needs, handed over by main.
 type Deps struct {
 	Config   *config.Config
 	Auth     *auth.Service
+	Videos   *video.Service
 	Blobs    blob.Store
 	Ready    func(ctx context.Context) error // the database answers
 	Registry *prometheus.Registry

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -38,15 +40,28 @@ type TestApp struct {
 	t      testing.TB
 }
 
-// NewApp starts kurz on the engine with cheap password hashing. tweak may change the
-// config before the app is built.
+// NewApp starts kurz on the engine with cheap password hashing, with its background
+// workers running. tweak may change the config before the app is built.
 func NewApp(t testing.TB, e Engine, tweak func(*config.Config)) *TestApp {
+	t.Helper()
+	return newApp(t, e, tweak, true)
+}
+
+// NewAppNoWorkers starts kurz without background workers: the test runs jobs itself with
+// a.Bus.Drain, in the order it chooses.
+func NewAppNoWorkers(t testing.TB, e Engine, tweak func(*config.Config)) *TestApp {
+	t.Helper()
+	return newApp(t, e, tweak, false)
+}
+
+func newApp(t testing.TB, e Engine, tweak func(*config.Config), workers bool) *TestApp {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Argon2Memory = 8 << 10
 	cfg.Argon2Time = 1
 	cfg.Argon2Threads = 1
+	cfg.FFmpegCacheDir = filepath.Join(os.TempDir(), "kurz-test-wazero-cache")
 	if tweak != nil {
 		tweak(cfg)
 	}
@@ -64,6 +79,12 @@ func NewApp(t testing.TB, e Engine, tweak func(*config.Config)) *TestApp {
 		t.Fatalf("build app: %v", err)
 	}
 	srv := httptest.NewServer(a.Handler())
+	if workers {
+		bg, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { a.Run(bg); close(done) }()
+		t.Cleanup(func() { stop(); <-done })
+	}
 	t.Cleanup(srv.Close)
 	return &TestApp{App: a, Server: srv, Clock: clock, t: t}
 }
@@ -179,3 +200,28 @@ func (c *Client) SignUp(username string) *Response {
 
 // Password is the password SignUp uses.
 const Password = "a long enough passphrase"
+
+// MediaDir is the shared folder of test clips, ../shared/media beside the repository. A
+// missing folder fails the test: the media tests must never pass by not running.
+func MediaDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("cannot find the repository root (go.mod)")
+		}
+		dir = parent
+	}
+	media := filepath.Join(dir, "..", "shared", "media")
+	if _, err := os.Stat(filepath.Join(media, "portrait-h264-aac.mp4")); err != nil {
+		t.Fatalf("test clips missing at %s: %v", media, err)
+	}
+	return media
+}

@@ -1,0 +1,366 @@
+// Package video owns a video's life: the upload (resumable or in one request), the
+// processing job that probes, rejects with a reason, remuxes or transcodes it, the files it
+// becomes, and who may fetch them. It decides nothing about access itself: it asks policy.
+package video
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"kurz/internal/blob"
+	"kurz/internal/bus"
+	"kurz/internal/db"
+	"kurz/internal/errs"
+	"kurz/internal/media/ffmpeg"
+	"kurz/internal/policy"
+)
+
+// States of a video, as creators see them.
+const (
+	StateUploading  = "uploading"
+	StateQueued     = "queued"
+	StateProcessing = "processing"
+	StateReady      = "ready"
+	StateFailed     = "failed"
+)
+
+// Video is a video as the rest of kurz sees it.
+type Video struct {
+	ID            string
+	OwnerID       string
+	Caption       string
+	Hashtags      []string
+	Mentions      []string
+	Visibility    string
+	AllowComments bool
+	AllowDownload bool
+	State         string
+	FailureCode   string
+	FailureReason string
+	Duration      time.Duration
+	Width, Height int
+	PosterKey     string
+	Removed       bool
+	CreatedAt     time.Time
+	Renditions    []Rendition
+}
+
+// Rendition is one playable file.
+type Rendition struct {
+	Name          string
+	Key           string
+	Width, Height int
+	Bitrate       int64
+	Bytes         int64
+}
+
+// Meta is what a creator says about a video.
+type Meta struct {
+	Caption       string
+	Visibility    string
+	AllowComments *bool
+	AllowDownload *bool
+}
+
+// Limits are the named, configurable limits on videos.
+type Limits struct {
+	MaxUploadBytes     int64
+	MaxDuration        time.Duration
+	MaxPixels          int
+	MaxCaption         int
+	UploadTTL          time.Duration
+	FastPathMaxBitrate int64
+	SignedURLTTL       time.Duration
+}
+
+// Media runs ffmpeg; *ffmpeg.Runner implements it.
+type Media interface {
+	Probe(ctx context.Context, path string) (*ffmpeg.ProbeResult, error)
+	Transcode(ctx context.Context, in, out string, r ffmpeg.Rendition, fps float64) error
+	Poster(ctx context.Context, in, out string, atSeconds float64, maxEdge int) error
+}
+
+type videoStore interface {
+	CreateWithUpload(ctx context.Context, v *db.VideoRow, up *db.UploadRow) error
+	ByID(ctx context.Context, id string) (*db.VideoRow, error)
+	Renditions(ctx context.Context, videoID string) ([]*db.RenditionRow, error)
+	Upload(ctx context.Context, id string) (*db.UploadRow, error)
+	AdvanceUpload(ctx context.Context, id string, from, to int64) error
+	FinishUpload(ctx context.Context, uploadID, videoID string, job *db.JobRow, now time.Time) error
+	ExpiredUploads(ctx context.Context, now time.Time) ([]*db.UploadRow, error)
+	SetState(ctx context.Context, id, state, failCode, failReason string, now time.Time) error
+	SetMedia(ctx context.Context, id string, durationMS int64, width, height int, now time.Time) error
+	SetPoster(ctx context.Context, id, key string, now time.Time) error
+	AddRendition(ctx context.Context, r *db.RenditionRow, now time.Time) error
+	Update(ctx context.Context, id string, e db.VideoEdit, now time.Time) error
+	Delete(ctx context.Context, id string) error
+	ListByAccount(ctx context.Context, accountID string, states, visibilities []string, after string, limit int) ([]*db.VideoRow, error)
+}
+
+type accountStore interface {
+	ByID(ctx context.Context, id string) (*db.AccountRow, error)
+}
+
+// Relations tells how a viewer stands to an account. The social graph implements it; nil
+// means no relationships exist.
+type Relations interface {
+	Relation(ctx context.Context, viewerID, ownerID string) (policy.Relation, error)
+}
+
+// Deps are what the service needs, handed over by main.
+type Deps struct {
+	Videos     videoStore
+	Accounts   accountStore
+	Relations  Relations
+	Blobs      blob.Store
+	Bus        *bus.Bus
+	Media      Media
+	NewID      func() string
+	Now        func() time.Time
+	Limits     Limits
+	StagingDir string // partial uploads, on local disk
+	WorkDir    string // scratch space for processing
+	Secret     []byte // signs media URLs
+	Workers    int    // videos processed at once
+	Log        *slog.Logger
+}
+
+// Service is the video service.
+type Service struct{ d Deps }
+
+// Job kinds.
+const (
+	JobProcess = "video.process" // probe, then fast path or transcode
+	JobLadder  = "video.ladder"  // the renditions after a fast-path publish
+)
+
+// New returns the service and registers its jobs on the bus.
+func New(d Deps) *Service {
+	s := &Service{d: d}
+	d.Bus.Register(bus.Kind{Name: JobProcess, Handler: s.process, Concurrency: max(d.Workers, 1), MaxAttempts: 4, Lease: 30 * time.Minute,
+		OnGiveUp: s.giveUp})
+	d.Bus.Register(bus.Kind{Name: JobLadder, Handler: s.ladderJob, Concurrency: max(d.Workers, 1), MaxAttempts: 4, Lease: 60 * time.Minute,
+		OnGiveUp: func(ctx context.Context, j bus.Job, err error) {
+			d.Log.Warn("ladder gave up; the video stays playable in its fast-path rendition", "job", j.ID, "err", err)
+		}})
+	return s
+}
+
+func (s *Service) checkMeta(m *Meta) (hashtags, mentions []string, err error) {
+	m.Caption = strings.TrimSpace(m.Caption)
+	if !utf8.ValidString(m.Caption) {
+		return nil, nil, errs.Invalid("caption", "invalid_text", "the caption is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(m.Caption); n > s.d.Limits.MaxCaption {
+		return nil, nil, errs.Invalid("caption", "too_long", fmt.Sprintf("a caption can have at most %d characters (this has %d)", s.d.Limits.MaxCaption, n))
+	}
+	for _, r := range m.Caption {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' || r == '\u202e' || r == '\u202d' {
+			return nil, nil, errs.Invalid("caption", "invalid_text", "the caption contains control characters")
+		}
+	}
+	if m.Visibility == "" {
+		m.Visibility = "public"
+	}
+	switch m.Visibility {
+	case "public", "followers", "private":
+	default:
+		return nil, nil, errs.Invalid("visibility", "invalid_visibility", "visibility must be public, followers or private")
+	}
+	hashtags, mentions = ParseCaption(m.Caption)
+	return hashtags, mentions, nil
+}
+
+func (s *Service) owner(ctx context.Context, id string) (*db.AccountRow, error) {
+	a, err := s.d.Accounts.ByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Get returns a video the viewer may see.
+func (s *Service) Get(ctx context.Context, v policy.Viewer, id string) (*Video, error) {
+	vid, _, err := s.load(ctx, v, policy.ViewVideo, id)
+	return vid, err
+}
+
+// load fetches a video and asks policy whether v may do a with it.
+func (s *Service) load(ctx context.Context, v policy.Viewer, a policy.Action, id string) (*Video, *db.AccountRow, error) {
+	row, err := s.d.Videos.ByID(ctx, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, nil, errs.NotFound("video")
+	}
+	if err != nil {
+		return nil, nil, errs.Internal(err)
+	}
+	owner, err := s.owner(ctx, row.AccountID)
+	if err != nil {
+		return nil, nil, errs.Internal(err)
+	}
+	rel, err := s.relation(ctx, v, row.AccountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := policy.VideoDecision(v, a, target(row, owner), rel); err != nil {
+		return nil, nil, err
+	}
+	vid := fromRow(row)
+	rends, err := s.d.Videos.Renditions(ctx, id)
+	if err != nil {
+		return nil, nil, errs.Internal(err)
+	}
+	for _, r := range rends {
+		vid.Renditions = append(vid.Renditions, Rendition{Name: r.Name, Key: r.BlobKey, Width: r.Width, Height: r.Height, Bitrate: r.Bitrate, Bytes: r.Bytes})
+	}
+	return vid, owner, nil
+}
+
+func (s *Service) relation(ctx context.Context, v policy.Viewer, ownerID string) (policy.Relation, error) {
+	if s.d.Relations == nil || v.Anonymous() || v.AccountID == ownerID {
+		return policy.Relation{}, nil
+	}
+	rel, err := s.d.Relations.Relation(ctx, v.AccountID, ownerID)
+	if err != nil {
+		return rel, errs.Internal(err)
+	}
+	return rel, nil
+}
+
+func target(row *db.VideoRow, owner *db.AccountRow) policy.Video {
+	return policy.Video{ID: row.ID, OwnerID: row.AccountID, Visibility: row.Visibility, Ready: row.State == StateReady,
+		Removed: row.Removed, OwnerState: policy.State(owner.State)}
+}
+
+func fromRow(r *db.VideoRow) *Video {
+	return &Video{ID: r.ID, OwnerID: r.AccountID, Caption: r.Caption, Hashtags: r.Hashtags, Mentions: r.Mentions,
+		Visibility: r.Visibility, AllowComments: r.AllowComments, AllowDownload: r.AllowDownload, State: r.State,
+		FailureCode: r.FailureCode, FailureReason: r.FailureReason, Duration: time.Duration(r.DurationMS) * time.Millisecond,
+		Width: r.Width, Height: r.Height, PosterKey: r.PosterKey, Removed: r.Removed, CreatedAt: r.CreatedAt}
+}
+
+// Edit changes a video's caption, visibility or permissions.
+func (s *Service) Edit(ctx context.Context, v policy.Viewer, id string, caption, visibility *string, allowComments, allowDownload *bool) (*Video, error) {
+	cur, _, err := s.load(ctx, v, policy.EditVideo, id)
+	if err != nil {
+		return nil, err
+	}
+	e := db.VideoEdit{AllowComments: allowComments, AllowDownload: allowDownload}
+	m := Meta{Caption: cur.Caption, Visibility: cur.Visibility}
+	if caption != nil {
+		m.Caption = *caption
+	}
+	if visibility != nil {
+		m.Visibility = *visibility
+		if m.Visibility == "" {
+			return nil, errs.Invalid("visibility", "invalid_visibility", "visibility must be public, followers or private")
+		}
+	}
+	tags, mentions, err := s.checkMeta(&m)
+	if err != nil {
+		return nil, err
+	}
+	if caption != nil {
+		e.Caption, e.Hashtags, e.Mentions = &m.Caption, tags, mentions
+	}
+	if visibility != nil {
+		e.Visibility = &m.Visibility
+	}
+	if err := s.d.Videos.Update(ctx, id, e, s.d.Now()); err != nil {
+		return nil, errs.Internal(err)
+	}
+	return s.Get(ctx, v, id)
+}
+
+// Delete removes a video and every file it has.
+func (s *Service) Delete(ctx context.Context, v policy.Viewer, id string) error {
+	if _, _, err := s.load(ctx, v, policy.DeleteVideo, id); err != nil {
+		return err
+	}
+	return s.purge(ctx, id)
+}
+
+// purge deletes the files first and the row last, so a crash in between leaves a row that
+// can be deleted again rather than files nobody knows about.
+func (s *Service) purge(ctx context.Context, id string) error {
+	if err := s.d.Blobs.DeletePrefix(ctx, "videos/"+id); err != nil {
+		return errs.Internal(err)
+	}
+	if err := s.d.Videos.Delete(ctx, id); err != nil && !errors.Is(err, db.ErrNotFound) {
+		return errs.Internal(err)
+	}
+	return nil
+}
+
+// EraseAccount deletes every video of an account with its files, for account erasure.
+func (s *Service) EraseAccount(ctx context.Context, accountID string) error {
+	all := []string{StateUploading, StateQueued, StateProcessing, StateReady, StateFailed}
+	vis := []string{"public", "followers", "private"}
+	for {
+		rows, err := s.d.Videos.ListByAccount(ctx, accountID, all, vis, "", 100)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		for _, r := range rows {
+			if err := s.purge(ctx, r.ID); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// ListByAccount pages through the videos of an account that the viewer may see.
+func (s *Service) ListByAccount(ctx context.Context, v policy.Viewer, accountID, after string, limit int) ([]*Video, error) {
+	owner, err := s.owner(ctx, accountID)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, errs.NotFound("account")
+	}
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	rel, err := s.relation(ctx, v, accountID)
+	if err != nil {
+		return nil, err
+	}
+	// Ask policy which visibilities and states this viewer may see, using probe targets, so
+	// the list never disagrees with the single-video answer.
+	var states, vis []string
+	for _, st := range []string{StateUploading, StateQueued, StateProcessing, StateReady, StateFailed} {
+		probe := policy.Video{OwnerID: accountID, Visibility: "public", Ready: st == StateReady, OwnerState: policy.State(owner.State)}
+		if policy.VideoDecision(v, policy.ViewVideo, probe, rel) == nil {
+			states = append(states, st)
+		}
+	}
+	for _, vv := range []string{"public", "followers", "private"} {
+		probe := policy.Video{OwnerID: accountID, Visibility: vv, Ready: true, OwnerState: policy.State(owner.State)}
+		if policy.VideoDecision(v, policy.ViewVideo, probe, rel) == nil {
+			vis = append(vis, vv)
+		}
+	}
+	rows, err := s.d.Videos.ListByAccount(ctx, accountID, states, vis, after, limit)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	out := make([]*Video, 0, len(rows))
+	for _, r := range rows {
+		vid := fromRow(r)
+		rends, err := s.d.Videos.Renditions(ctx, r.ID)
+		if err != nil {
+			return nil, errs.Internal(err)
+		}
+		for _, x := range rends {
+			vid.Renditions = append(vid.Renditions, Rendition{Name: x.Name, Key: x.BlobKey, Width: x.Width, Height: x.Height, Bitrate: x.Bitrate, Bytes: x.Bytes})
+		}
+		out = append(out, vid)
+	}
+	return out, nil
+}

@@ -1,0 +1,138 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrDeletionPending is returned when an account asks to be deleted a second time.
+var ErrDeletionPending = errors.New("db: account deletion already pending")
+
+// DeletionRow is an account waiting to be erased.
+type DeletionRow struct {
+	AccountID   string
+	RequestedBy string // "owner", or the id of the administrator who deleted the account
+	RequestedAt time.Time
+	PurgeAt     time.Time
+}
+
+// Erasure is the store of pending account deletions and the final purge of the account.
+type Erasure struct{ db *DB }
+
+// Erasure returns the erasure store.
+func (d *DB) Erasure() *Erasure { return &Erasure{db: d} }
+
+// Schedule marks an account as deleting, ends all its sessions and records when it is to be
+// purged, in one transaction. A second request is ErrDeletionPending unless immediate is
+// set, which brings the purge forward instead (an administrator deleting at once). An
+// unknown account is ErrNotFound.
+func (s *Erasure) Schedule(ctx context.Context, r DeletionRow, immediate bool) error {
+	return s.db.InTx(ctx, func(tx *Tx) error {
+		var state string
+		if err := tx.row(ctx, `SELECT state FROM accounts WHERE id = ?`, r.AccountID).Scan(&state); err != nil {
+			return classify(err)
+		}
+		var due int64
+		err := tx.row(ctx, `SELECT purge_at FROM account_deletions WHERE account_id = ?`, r.AccountID).Scan(&due)
+		switch {
+		case err == nil && !immediate:
+			return ErrDeletionPending
+		case err == nil:
+			if _, err := tx.exec(ctx, `UPDATE account_deletions SET purge_at = ?, requested_by = ? WHERE account_id = ?`,
+				min(due, ms(r.PurgeAt)), r.RequestedBy, r.AccountID); err != nil {
+				return err
+			}
+		case errors.Is(classify(err), ErrNotFound):
+			if _, err := tx.exec(ctx, `INSERT INTO account_deletions (account_id, requested_by, requested_at, purge_at) VALUES (?, ?, ?, ?)`,
+				r.AccountID, r.RequestedBy, ms(r.RequestedAt), ms(r.PurgeAt)); err != nil {
+				return classify(err)
+			}
+		default:
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE accounts SET state = 'deleting', updated_at = ? WHERE id = ?`, ms(r.RequestedAt), r.AccountID); err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `DELETE FROM sessions WHERE account_id = ?`, r.AccountID)
+		return err
+	})
+}
+
+// Pending returns an account's pending deletion, or ErrNotFound.
+func (s *Erasure) Pending(ctx context.Context, accountID string) (*DeletionRow, error) {
+	r := DeletionRow{AccountID: accountID}
+	var req, due int64
+	err := s.db.reader().row(ctx, `SELECT requested_by, requested_at, purge_at FROM account_deletions WHERE account_id = ?`, accountID).
+		Scan(&r.RequestedBy, &req, &due)
+	if err != nil {
+		return nil, classify(err)
+	}
+	r.RequestedAt, r.PurgeAt = fromMS(req), fromMS(due)
+	return &r, nil
+}
+
+// Cancel withdraws a deletion the owner asked for, while its grace period runs, and makes
+// the account active again. It reports false when there is nothing to cancel: no pending
+// deletion, one an administrator made, or one whose grace period is over.
+func (s *Erasure) Cancel(ctx context.Context, accountID string, now time.Time) (bool, error) {
+	cancelled := false
+	err := s.db.InTx(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, `DELETE FROM account_deletions WHERE account_id = ? AND requested_by = 'owner' AND purge_at > ?`,
+			accountID, ms(now))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		cancelled = true
+		_, err = tx.exec(ctx, `UPDATE accounts SET state = 'active', updated_at = ? WHERE id = ? AND state = 'deleting'`, ms(now), accountID)
+		return err
+	})
+	return cancelled, err
+}
+
+// Due lists up to limit deletions whose purge time has come, oldest first.
+func (s *Erasure) Due(ctx context.Context, now time.Time, limit int) ([]DeletionRow, error) {
+	rows, err := s.db.reader().query(ctx, `SELECT account_id, requested_by, requested_at, purge_at FROM account_deletions
+		WHERE purge_at <= ? ORDER BY purge_at, account_id LIMIT ?`, ms(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DeletionRow
+	for rows.Next() {
+		var r DeletionRow
+		var req, due int64
+		if err := rows.Scan(&r.AccountID, &r.RequestedBy, &req, &due); err != nil {
+			return nil, err
+		}
+		r.RequestedAt, r.PurgeAt = fromMS(req), fromMS(due)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// PurgeAccount removes the account row and what this package keeps for it: vault row and
+// log-in origins, sessions, exports and the pending deletion. Features with their own
+// tables erase them first (their erasers run before this). Purging an account that is
+// already gone is not an error, so a retried purge finishes.
+func (s *Erasure) PurgeAccount(ctx context.Context, accountID string) error {
+	return s.db.InTx(ctx, func(tx *Tx) error {
+		for _, q := range []string{
+			`DELETE FROM vault_sessions WHERE account_id = ?`,
+			`DELETE FROM vault WHERE account_id = ?`,
+			`DELETE FROM sessions WHERE account_id = ?`,
+			`DELETE FROM data_exports WHERE account_id = ?`,
+			`DELETE FROM account_deletions WHERE account_id = ?`,
+			`DELETE FROM invites WHERE created_by = ?`,
+			`DELETE FROM accounts WHERE id = ?`,
+		} {
+			if _, err := tx.exec(ctx, q, accountID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

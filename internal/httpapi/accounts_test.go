@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"net/http"
 	"strings"
@@ -523,4 +524,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			t.Errorf("%s %s is not served: %d", method, path, req.Status)
 		}
 	}
+}
+
+func jpegConfig(b []byte) (image.Config, error) {
+	return jpeg.DecodeConfig(bytes.NewReader(b))
 }

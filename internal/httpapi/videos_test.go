@@ -475,3 +475,55 @@ func TestVideoUploads(t *testing.T) {
 		})
 	}
 }
+
+// TestTranscodePath runs the real ffmpeg (the system one when installed, else the embedded
+// WebAssembly build) on a rotated HEVC phone clip: it must come out upright H.264/AAC in
+// progressive MP4 renditions with a poster, and with no location metadata.
+func TestTranscodePath(t *testing.T) {
+	e := testkit.Engine{Name: "sqlite", Open: testkit.OpenSQLite}
+	a := testkit.NewAppNoWorkers(t, e, nil)
+	c := a.Client()
+	c.SignUp("lena")
+	r := uploadForm(t, c, clip(t, "rotated90-hevc.mov"), map[string]string{"caption": "portrait from an iPhone"})
+	if r.Status != 201 {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	v := ready(t, a, c, r.JSON()["id"].(string))
+	if v["width"].(float64) != 720 || v["height"].(float64) != 1280 {
+		t.Fatalf("display size %v x %v, want upright 720x1280", v["width"], v["height"])
+	}
+	names := map[string]bool{}
+	for _, x := range v["renditions"].([]any) {
+		m := x.(map[string]any)
+		names[m["name"].(string)] = true
+		if m["width"].(float64) >= m["height"].(float64) {
+			t.Errorf("rendition %v is not upright", m)
+		}
+		got := a.Client().Do("GET", m["url"].(string), nil)
+		info, err := mp4.Inspect(bytes.NewReader(got.Body), int64(len(got.Body)))
+		if err != nil {
+			t.Fatalf("%s: %v", m["name"], err)
+		}
+		vt, at := info.Video(), info.Audio()
+		if vt == nil || vt.Codec != "avc1" || vt.Profile != 100 || vt.Rotation != 0 || at == nil || at.Codec != "mp4a" {
+			t.Errorf("%s: video %+v audio %+v", m["name"], vt, at)
+		}
+		if !info.MoovFirst || info.HasLocation {
+			t.Errorf("%s: moov first %v, location %v", m["name"], info.MoovFirst, info.HasLocation)
+		}
+		if vt != nil && (vt.Width != int(m["width"].(float64)) || vt.Height != int(m["height"].(float64))) {
+			t.Errorf("%s: file is %dx%d, API says %vx%v", m["name"], vt.Width, vt.Height, m["width"], m["height"])
+		}
+	}
+	if !names["480p"] || !names["720p"] || names["1080p"] {
+		t.Errorf("ladder %v, want 480p and 720p only (the source is 720 on its short edge)", names)
+	}
+	poster := a.Client().Do("GET", v["poster"].(string), nil)
+	if poster.Status != 200 || poster.Header.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("poster: %d", poster.Status)
+	}
+	img, err := jpegConfig(poster.Body)
+	if err != nil || img.Width >= img.Height {
+		t.Fatalf("poster %dx%d %v: want portrait", img.Width, img.Height, err)
+	}
+}

@@ -1,0 +1,136 @@
+// Watch events (impression, progress, complete, skip) feed the recommender and the view
+// counts. They are queued, kept in localStorage so a reload or a dropped connection loses
+// none, and sent in batches to POST /api/v1/events.
+
+import { ApiError } from './api.js';
+
+export const EVENT_TYPES = new Set(['impression', 'progress', 'complete', 'skip']);
+
+export class WatchEvents {
+  constructor({ api, storage = safeStorage(), key = 'kurz.events.v1', maxBatch = 25, maxQueue = 500, intervalMs = 8000 }) {
+    this.api = api;
+    this.storage = storage;
+    this.key = key;
+    this.maxBatch = maxBatch;
+    this.maxQueue = maxQueue;
+    this.intervalMs = intervalMs;
+    this.queue = this.restore();
+    this.sending = null;
+    this.backoffUntil = 0;
+    this.failures = 0;
+    // unsupported is set when the server says it has no events endpoint; queuing more
+    // would only fill the visitor's storage.
+    this.unsupported = false;
+    this.timer = 0;
+    this.onOnline = () => { this.backoffUntil = 0; this.flush(); };
+    this.onHide = () => { if (document.visibilityState === 'hidden') this.flush({ keepalive: true }); };
+    this.onPageHide = () => this.flush({ keepalive: true });
+  }
+
+  start() {
+    this.timer = setInterval(() => this.flush(), this.intervalMs);
+    window.addEventListener('online', this.onOnline);
+    document.addEventListener('visibilitychange', this.onHide);
+    window.addEventListener('pagehide', this.onPageHide);
+    if (this.queue.length) this.flush();
+  }
+
+  stop() {
+    clearInterval(this.timer);
+    window.removeEventListener('online', this.onOnline);
+    document.removeEventListener('visibilitychange', this.onHide);
+    window.removeEventListener('pagehide', this.onPageHide);
+  }
+
+  // record queues one event: type, video_id, feed and the positions in milliseconds.
+  record(type, fields) {
+    if (this.unsupported || !EVENT_TYPES.has(type) || !fields || !fields.video_id) return;
+    const e = {
+      type,
+      video_id: String(fields.video_id),
+      feed: fields.feed || '',
+      position_ms: Math.max(0, Math.round(fields.position_ms || 0)),
+      watched_ms: Math.max(0, Math.round(fields.watched_ms || 0)),
+      duration_ms: Math.max(0, Math.round(fields.duration_ms || 0)),
+      at: new Date().toISOString(),
+    };
+    this.queue.push(e);
+    // Under a long outage keep the newest: they describe what the viewer does now.
+    if (this.queue.length > this.maxQueue) this.queue.splice(0, this.queue.length - this.maxQueue);
+    this.persist();
+    if (this.queue.length >= this.maxBatch) this.flush();
+  }
+
+  get pending() {
+    return this.queue.length;
+  }
+
+  // flush sends what is queued, one batch after another, until the queue is empty or
+  // the server cannot be reached. keepalive lets the last batch outlive the page.
+  flush({ keepalive = false } = {}) {
+    if (this.sending) return this.sending;
+    if (!this.queue.length || this.unsupported) return Promise.resolve();
+    if (!keepalive && Date.now() < this.backoffUntil) return Promise.resolve();
+    this.sending = this.sendAll(keepalive).finally(() => { this.sending = null; });
+    return this.sending;
+  }
+
+  async sendAll(keepalive) {
+    while (this.queue.length) {
+      const batch = this.queue.slice(0, this.maxBatch);
+      try {
+        await this.api.post('/events', { events: batch }, { keepalive });
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        if (e.offline || e.status >= 500 || e.status === 429) {
+          // Keep the batch and try later, waiting longer each time (at most a minute).
+          this.failures++;
+          this.backoffUntil = Date.now() + Math.min(60000, 1000 * 2 ** this.failures);
+          return;
+        }
+        if (e.missingEndpoint) {
+          this.unsupported = true;
+          this.queue = [];
+          this.persist();
+          return;
+        }
+        // The server refused this batch (logged out, malformed): sending it again cannot
+        // succeed, so it is dropped rather than blocking the events behind it.
+      }
+      this.failures = 0;
+      this.queue.splice(0, batch.length);
+      this.persist();
+    }
+  }
+
+  restore() {
+    try {
+      const v = JSON.parse(this.storage.getItem(this.key) || '[]');
+      return Array.isArray(v) ? v.filter((e) => e && EVENT_TYPES.has(e.type) && typeof e.video_id === 'string').slice(-this.maxQueue) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  persist() {
+    try {
+      if (this.queue.length) this.storage.setItem(this.key, JSON.stringify(this.queue));
+      else this.storage.removeItem(this.key);
+    } catch {
+      // Storage full or disabled: the queue still lives in memory.
+    }
+  }
+}
+
+// safeStorage is localStorage, or an in-memory stand-in where the browser forbids it.
+export function safeStorage() {
+  try {
+    const s = window.localStorage;
+    s.setItem('kurz.probe', '1');
+    s.removeItem('kurz.probe');
+    return s;
+  } catch {
+    const m = new Map();
+    return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)), removeItem: (k) => m.delete(k) };
+  }
+}

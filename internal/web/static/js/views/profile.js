@@ -1,0 +1,108 @@
+// A profile: photo, names, bio, counts when the server gives them, the follow button and
+// the grid of the account's videos.
+
+import { h, icon, clear, safeURL } from '../dom.js';
+import { avatar, button, emptyState, spinner, badge } from '../ui.js';
+import { richText, nameOf, validVideoID } from '../text.js';
+import { count, duration } from '../format.js';
+import { soonOr } from '../player/feed.js';
+
+export function profileView(ctx, route) {
+  const { username } = route.params;
+  const page = h('div', { class: 'page profile' }, h('div', { class: 'page-loading' }, spinner('Loading profile')));
+  const view = { el: page, title: `@${username}` };
+  ctx.api.get(`/accounts/${encodeURIComponent(username)}`).then((account) => {
+    ctx.setTitle(`${nameOf(account)} (@${account.username})`);
+    clear(page).append(header(ctx, account), videosSection(ctx, account));
+  }).catch((e) => {
+    clear(page).append(e.status === 404
+      ? emptyState({ iconName: 'user', title: "This account doesn't exist", text: `Nobody here is called @${username}. Check the spelling, or search for them.` })
+      : emptyState({ iconName: 'info', title: "Couldn't load this profile", text: e.message }));
+  });
+  return view;
+}
+
+function header(ctx, a) {
+  const me = ctx.session.me;
+  const own = me && me.id === a.id;
+  const actions = h('div', { class: 'profile-actions' });
+  if (own) {
+    actions.append(h('a', { class: 'btn btn--secondary', href: '/settings' }, icon('settings'), h('span', { class: 'btn-label' }, 'Edit profile')));
+  } else {
+    const follow = button(a.private ? 'Request to follow' : 'Follow', { attrs: { id: 'follow' } });
+    follow.addEventListener('click', async () => {
+      if (!ctx.session.loggedIn) {
+        ctx.router.navigate(`/login?next=${encodeURIComponent(`/@${a.username}`)}`);
+        return;
+      }
+      follow.disabled = true;
+      try {
+        const out = await ctx.api.put(`/accounts/${encodeURIComponent(a.username)}/follow`);
+        follow.querySelector('.btn-label').textContent = out && out.state === 'requested' ? 'Requested' : 'Following';
+        follow.className = 'btn btn--secondary';
+      } catch (e) {
+        ctx.toast.show(soonOr(e, 'Following is coming to this server soon.'), { kind: 'error' });
+        follow.disabled = false;
+      }
+    });
+    actions.append(follow);
+  }
+  const c = a.counts;
+  const stats = c && typeof c === 'object'
+    ? h('ul', { class: 'profile-stats' },
+      [['following', 'Following'], ['followers', 'Followers'], ['likes', 'Likes']].map(([k, label]) =>
+        h('li', null, h('strong', null, count(c[k])), ' ', h('span', null, label))))
+    : null;
+  return h('header', { class: 'profile-head' },
+    avatar(a, 'xl'),
+    h('div', { class: 'profile-id' },
+      h('h1', { class: 'profile-name', id: 'page-title', tabindex: '-1' }, nameOf(a)),
+      h('p', { class: 'profile-username' }, `@${a.username}`,
+        a.role ? badge(a.role === 'admin' ? 'Admin' : 'Moderator', 'staff') : null,
+        a.private ? h('span', { class: 'profile-lock', title: 'Private account' }, icon('lock'), h('span', { class: 'visually-hidden' }, 'Private account')) : null),
+      stats,
+      a.bio ? h('p', { class: 'profile-bio', id: 'profile-bio' }, richText(a.bio)) : null,
+      actions));
+}
+
+// videosSection lists the account's videos from GET /accounts/{username}/videos; until the
+// server offers that, or when there are none, it says so plainly.
+function videosSection(ctx, a) {
+  const grid = h('div', { class: 'video-grid', role: 'list' });
+  const body = h('div', { class: 'profile-videos-body' }, spinner('Loading videos'));
+  const el = h('section', { class: 'profile-videos', 'aria-labelledby': 'videos-title' },
+    h('div', { class: 'tabs-line' }, h('h2', { id: 'videos-title', class: 'tabs-line-item is-active' }, icon('video'), 'Videos')),
+    body);
+  const me = ctx.session.me;
+  const own = me && me.id === a.id;
+  const none = () => emptyState({
+    iconName: 'video', title: 'No videos yet',
+    text: own ? 'Videos you post will appear here.' : `When @${a.username} posts videos, they will appear here.`,
+    action: own ? h('a', { class: 'btn btn--primary', href: '/upload' }, 'Upload a video') : null,
+  });
+  ctx.api.get(`/accounts/${encodeURIComponent(a.username)}/videos`).then((page) => {
+    const items = (page && Array.isArray(page.items) ? page.items : []).filter((v) => v && validVideoID(v.id));
+    clear(body);
+    if (!items.length) { body.append(none()); return; }
+    for (const v of items) grid.append(tile(v));
+    body.append(grid);
+  }).catch((e) => {
+    clear(body);
+    if (e.status === 403) {
+      body.append(emptyState({ iconName: 'lock', title: 'This account is private', text: `Follow @${a.username} to see their videos.` }));
+    } else if (e.status === 404) {
+      body.append(none());
+    } else {
+      body.append(emptyState({ iconName: 'info', title: "Couldn't load videos", text: e.message }));
+    }
+  });
+  return el;
+}
+
+export function tile(v) {
+  const poster = safeURL(v.poster, 'media');
+  return h('a', { class: 'tile', href: `/v/${v.id}`, role: 'listitem', 'aria-label': v.caption ? v.caption.slice(0, 80) : 'Video' },
+    poster ? h('img', { class: 'tile-img', src: poster, alt: '', loading: 'lazy' }) : h('span', { class: 'tile-img tile-img--none' }),
+    h('span', { class: 'tile-views' }, icon('play'), count(v.counts && v.counts.views)),
+    v.duration_ms ? h('span', { class: 'tile-duration' }, duration(v.duration_ms / 1000)) : null);
+}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"kurz/internal/config"
 	"kurz/internal/media/mp4"
 	"kurz/internal/testkit"
 	"kurz/internal/video"
@@ -525,5 +526,81 @@ func TestTranscodePath(t *testing.T) {
 	img, err := jpegConfig(poster.Body)
 	if err != nil || img.Width >= img.Height {
 		t.Fatalf("poster %dx%d %v: want portrait", img.Width, img.Height, err)
+	}
+}
+
+// TestEveryPhoneClipBecomesPlayable sends each kind of clip a phone makes through the real
+// pipeline: what plays as is goes the fast path, the rest is transcoded, and a clip without
+// sound still gets its renditions.
+func TestEveryPhoneClipBecomesPlayable(t *testing.T) {
+	e := testkit.Engine{Name: "sqlite", Open: testkit.OpenSQLite}
+	a := testkit.NewAppNoWorkers(t, e, nil)
+	c := a.Client()
+	c.SignUp("mona")
+	cases := []struct {
+		clip      string
+		rendition string // the first playable one
+		ladder    bool   // also run the background ladder and check it
+	}{
+		{"no-audio.mp4", "original", true},
+		{"vfr.mp4", "original", false},
+		{"fps60.mp4", "original", false},
+		{"uhd-hevc.mp4", "480p", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.clip, func(t *testing.T) {
+			r := uploadForm(t, c, clip(t, tc.clip), nil)
+			if r.Status != 201 {
+				t.Fatalf("upload: %d %s", r.Status, r.Body)
+			}
+			id := r.JSON()["id"].(string)
+			v := ready(t, a, c, id)
+			renditionURL(t, v, tc.rendition)
+			for _, x := range v["renditions"].([]any) {
+				m := x.(map[string]any)
+				if short := min(m["width"].(float64), m["height"].(float64)); short > 1080 {
+					t.Errorf("rendition %v exceeds 1080 on its short edge", m)
+				}
+			}
+			if tc.ladder {
+				a.Bus.Drain(context.Background(), video.JobLadder)
+				v = c.Do("GET", "/api/v1/videos/"+id, nil).JSON()
+				got := a.Client().Do("GET", renditionURL(t, v, "480p"), nil)
+				info, err := mp4.Inspect(bytes.NewReader(got.Body), int64(len(got.Body)))
+				if err != nil || info.Video() == nil || info.Audio() != nil {
+					t.Fatalf("silent 480p: %+v %v", info, err)
+				}
+				if v["poster"] == nil {
+					t.Error("no poster after the ladder")
+				}
+			}
+		})
+	}
+}
+
+func TestVideoLimits(t *testing.T) {
+	e := testkit.Engine{Name: "sqlite", Open: testkit.OpenSQLite}
+	a := testkit.NewAppNoWorkers(t, e, func(c *config.Config) {
+		c.MaxVideoDuration = 2 * time.Second
+		c.MaxVideoPixels = 640 * 640
+		c.MaxUploadBytes = 1 << 20
+	})
+	c := a.Client()
+	c.SignUp("nils")
+	r := uploadForm(t, c, clip(t, "portrait-h264-aac.mp4"), nil)
+	if r.Status != 422 || r.ErrorCode() != "too_long" {
+		t.Fatalf("4 s clip with a 2 s limit: %d %s", r.Status, r.Body)
+	}
+	big := clip(t, "uhd-hevc.mp4") // 1 s long, 2160x3840
+	r = uploadForm(t, c, big, nil)
+	if len(big) <= 1<<20 && (r.Status != 422 || r.ErrorCode() != "too_many_pixels") {
+		t.Fatalf("4K clip with a small pixel limit: %d %s", r.Status, r.Body)
+	}
+	r = c.Do("POST", "/api/v1/videos", bytes.Repeat([]byte{0}, 2<<20), "Content-Type", "application/octet-stream")
+	if r.Status != 413 {
+		t.Fatalf("over the size limit: %d %s", r.Status, r.Body)
+	}
+	if left := leftovers(t, a, "nils"); left != "" {
+		t.Fatalf("refusals left: %s", left)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"kurz/internal/httpapi"
 	"kurz/internal/id"
 	"kurz/internal/media/ffmpeg"
+	"kurz/internal/privacy"
 	"kurz/internal/video"
 )
 
@@ -37,6 +38,8 @@ type App struct {
 	Blobs    blob.Store
 	IDs      *id.Generator
 	Auth     *auth.Service
+	Privacy  *privacy.Service
+	Keys     *privacy.Keys
 	Videos   *video.Service
 	Bus      *bus.Bus
 	API      *httpapi.Server
@@ -108,8 +111,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
+	priv, err := openPrivacy(ctx, cfg, log, d, now)
+	if err != nil {
+		return nil, err
+	}
 	authSvc, err := auth.New(auth.Deps{
 		Accounts: d.Accounts(), Sessions: d.Sessions(), Settings: d.Settings(), Invites: d.Invites(), Blobs: blobs,
+		Vault: priv.vault, Deletions: d.Erasure(),
 		NewID: ids.New, Now: now,
 		Hasher: auth.Hasher{Memory: uint32(cfg.Argon2Memory / 1024), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads)},
 		Limits: auth.Limits{MinPassword: cfg.MinPasswordLen, MaxPassword: cfg.MaxPasswordLen, MaxDisplayName: cfg.MaxDisplayName,
@@ -149,9 +157,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 		Secret: secret, Workers: cfg.TranscodeWorkers, Log: log,
 	})
 
+	privacySvc := priv.service(cfg, log, d, authSvc, blobs, ids, now, map[string]privacy.Eraser{"videos": videos})
+
 	a := &App{Config: cfg, Log: log, DB: d, Blobs: blobs, IDs: ids, Auth: authSvc, Videos: videos, Bus: jobs,
-		Registry: reg, Version: version, media: media}
-	a.API = httpapi.New(httpapi.Deps{Config: cfg, Auth: authSvc, Videos: videos, Blobs: blobs, Ready: d.Ping, Registry: reg, Log: log,
+		Registry: reg, Version: version, media: media, Privacy: privacySvc, Keys: priv.keys}
+	a.API = httpapi.New(httpapi.Deps{Config: cfg, Auth: authSvc, Videos: videos, Privacy: privacySvc, Blobs: blobs, Ready: d.Ping, Registry: reg, Log: log,
 		Version: version, Web: webHandler()})
 	return a, nil
 }
@@ -161,6 +171,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 func (a *App) Run(ctx context.Context) {
 	done := make(chan struct{})
 	go func() { a.Bus.Run(ctx); close(done) }()
+	go a.Privacy.Run(ctx, a.Config.PrivacySweep)
 	tick := time.NewTicker(10 * time.Minute)
 	defer tick.Stop()
 	for {

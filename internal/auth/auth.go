@@ -24,6 +24,7 @@ import (
 	"kurz/internal/db"
 	"kurz/internal/errs"
 	"kurz/internal/policy"
+	"kurz/internal/privacy"
 )
 
 // Account is an account as the rest of kurz sees it: no password hash.
@@ -88,8 +89,6 @@ type Limits struct {
 
 // Stores are the tables auth reads and writes, as small interfaces defined here.
 type accountStore interface {
-	Create(ctx context.Context, a *db.AccountRow) error
-	CreateWithInvite(ctx context.Context, a *db.AccountRow, codeHash []byte, now time.Time) error
 	ByID(ctx context.Context, id string) (*db.AccountRow, error)
 	ByUsername(ctx context.Context, username string) (*db.AccountRow, error)
 	Count(ctx context.Context) (int, error)
@@ -117,12 +116,28 @@ type inviteStore interface {
 	Create(ctx context.Context, r *db.InviteRow) error
 }
 
+// vault is where personal data goes: the e-mail address and birth date given at sign-up,
+// and the IP and User-Agent of every log-in. Accounts are created through it so that the
+// account and its vault row exist together or not at all.
+type vault interface {
+	CreateAccount(ctx context.Context, a *db.AccountRow, in privacy.PersonalInput, inviteHash []byte) error
+	AccountByEmail(ctx context.Context, email string) (string, error)
+	RecordSession(ctx context.Context, accountID, sessionID, ip, userAgent string, at time.Time) error
+}
+
+// deletionStore cancels an account deletion when its owner logs in during the grace period.
+type deletionStore interface {
+	Cancel(ctx context.Context, accountID string, now time.Time) (bool, error)
+}
+
 // Deps are what the service needs, handed over by main.
 type Deps struct {
 	Accounts    accountStore
 	Sessions    sessionStore
 	Settings    settingStore
 	Invites     inviteStore
+	Vault       vault
+	Deletions   deletionStore
 	Blobs       blob.Store
 	NewID       func() string
 	Now         func() time.Time
@@ -217,7 +232,9 @@ type SignUpInput struct {
 	Password    string
 	DisplayName string
 	InviteCode  string
-	TokenLogin  bool // return an API token instead of a browser session
+	TokenLogin  bool   // return an API token instead of a browser session
+	Email       string // optional; kept sealed in the vault, usable to log in
+	BirthDate   string // optional, YYYY-MM-DD; accounts of minors start private
 }
 
 // RegistrationMode returns the current registration mode.
@@ -244,6 +261,11 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*Accoun
 	if err != nil {
 		return nil, nil, "", err
 	}
+	now := s.d.Now()
+	personal, err := privacy.CleanPersonal(personalInput(in.Email, in.BirthDate), now)
+	if err != nil {
+		return nil, nil, "", err
+	}
 	mode, err := s.RegistrationMode(ctx)
 	if err != nil {
 		return nil, nil, "", errs.Internal(err)
@@ -260,24 +282,26 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*Accoun
 	if err != nil {
 		return nil, nil, "", errs.Internal(err)
 	}
-	now := s.d.Now()
 	row := &db.AccountRow{
 		ID: s.d.NewID(), Username: username, DisplayName: display, Role: string(policy.RoleUser),
 		Personalised: true, Region: s.d.Region, State: string(policy.StateActive), PasswordHash: hash,
 		CreatedAt: now, UpdatedAt: now,
+		// Minors start private: only approved followers see what they post.
+		Private: personal.BirthDate != nil && privacy.IsMinor(*personal.BirthDate, now),
 	}
+	var invite []byte
 	if mode == RegistrationInvite {
-		err = s.d.Accounts.CreateWithInvite(ctx, row, hashToken(in.InviteCode), now)
-		if errors.Is(err, db.ErrNotFound) {
-			return nil, nil, "", errs.Forbidden("invalid_invite", "this invite code is unknown, used or expired")
-		}
-	} else {
-		err = s.d.Accounts.Create(ctx, row)
+		invite = hashToken(in.InviteCode)
 	}
-	if errors.Is(err, db.ErrDuplicate) {
+	err = s.d.Vault.CreateAccount(ctx, row, personal, invite)
+	switch {
+	case errors.Is(err, db.ErrEmailTaken):
+		return nil, nil, "", errs.Conflict("email_taken", "another account uses this e-mail address; log in instead")
+	case errors.Is(err, db.ErrDuplicate):
 		return nil, nil, "", errs.Conflict("username_taken", "this username is taken; choose another")
-	}
-	if err != nil {
+	case errors.Is(err, db.ErrNotFound) && invite != nil:
+		return nil, nil, "", errs.Forbidden("invalid_invite", "this invite code is unknown, used or expired")
+	case err != nil:
 		return nil, nil, "", errs.Internal(err)
 	}
 	acc := accountFromRow(row)
@@ -309,7 +333,7 @@ func (s *Service) CreateAccount(ctx context.Context, username, password string, 
 	now := s.d.Now()
 	row := &db.AccountRow{ID: s.d.NewID(), Username: u, Role: string(role), Personalised: true, Region: s.d.Region,
 		State: string(policy.StateActive), PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
-	if err := s.d.Accounts.Create(ctx, row); err != nil {
+	if err := s.d.Vault.CreateAccount(ctx, row, privacy.PersonalInput{}, nil); err != nil {
 		if errors.Is(err, db.ErrDuplicate) {
 			return nil, errs.Conflict("username_taken", "this username is taken")
 		}
@@ -331,7 +355,7 @@ func (s *Service) LogIn(ctx context.Context, username, password string, token bo
 	if name == "" || password == "" || len(password) > 4*s.d.Limits.MaxPassword {
 		return nil, nil, "", bad
 	}
-	row, err := s.d.Accounts.ByUsername(ctx, name)
+	row, err := s.accountByLoginName(ctx, name)
 	if errors.Is(err, db.ErrNotFound) {
 		_, _ = s.d.Hasher.Verify(s.dummyHash, password)
 		return nil, nil, "", bad
@@ -348,6 +372,19 @@ func (s *Service) LogIn(ctx context.Context, username, password string, token bo
 	}
 	if row.State == string(policy.StateSuspended) {
 		return nil, nil, "", errs.Forbidden("account_suspended", "this account is suspended")
+	}
+	if row.State == string(policy.StateDeleting) {
+		// Logging in during the grace period cancels the deletion. After it, or when an
+		// administrator deleted the account, the account is as good as gone.
+		cancelled, err := s.d.Deletions.Cancel(ctx, row.ID, s.d.Now())
+		if err != nil {
+			return nil, nil, "", errs.Internal(err)
+		}
+		if !cancelled {
+			return nil, nil, "", bad
+		}
+		row.State = string(policy.StateActive)
+		s.d.Log.Info("account deletion cancelled by logging in", "account", row.ID)
 	}
 	acc := accountFromRow(row)
 	sess, tok, err := s.startSession(ctx, acc.ID, token, c)
@@ -373,7 +410,72 @@ func (s *Service) startSession(ctx context.Context, accountID string, token bool
 	if err := s.d.Sessions.Create(ctx, row); err != nil {
 		return nil, "", errs.Internal(err)
 	}
+	if err := s.d.Vault.RecordSession(ctx, accountID, row.ID, c.IP, c.UserAgent, now); err != nil {
+		return nil, "", errs.Internal(fmt.Errorf("record log-in origin: %w", err))
+	}
 	return sessionFromRow(row), tok, nil
+}
+
+// accountByLoginName finds an account by username or, when the name holds an @, by e-mail
+// address through the vault's blind index.
+func (s *Service) accountByLoginName(ctx context.Context, name string) (*db.AccountRow, error) {
+	if !strings.Contains(name, "@") {
+		return s.d.Accounts.ByUsername(ctx, name)
+	}
+	id, err := s.d.Vault.AccountByEmail(ctx, name)
+	if errs.Is(err, errs.KindNotFound) {
+		return nil, db.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.d.Accounts.ByID(ctx, id)
+}
+
+func personalInput(email, birthDate string) privacy.PersonalInput {
+	var in privacy.PersonalInput
+	if strings.TrimSpace(email) != "" {
+		in.Email = &email
+	}
+	if strings.TrimSpace(birthDate) != "" {
+		in.BirthDate = &birthDate
+	}
+	return in
+}
+
+// CheckPassword re-authenticates an account holder before something irreversible, such as
+// deleting the account. Attempts count against the account's log-in throttle.
+func (s *Service) CheckPassword(ctx context.Context, accountID, password string) error {
+	if ok, wait := s.d.LoginPerAccount.Allow("reauth:" + accountID); !ok {
+		return errs.TooMany(wait)
+	}
+	row, err := s.d.Accounts.ByID(ctx, accountID)
+	if errors.Is(err, db.ErrNotFound) {
+		return errs.NotFound("account")
+	}
+	if err != nil {
+		return errs.Internal(err)
+	}
+	if len(password) > 4*s.d.Limits.MaxPassword {
+		return errs.Invalid("password", "wrong_password", "the password is wrong")
+	}
+	ok, err := s.d.Hasher.Verify(row.PasswordHash, password)
+	if err != nil {
+		return errs.Internal(err)
+	}
+	if !ok {
+		return errs.Invalid("password", "wrong_password", "the password is wrong")
+	}
+	return nil
+}
+
+// EraseAccount removes what auth keeps outside the accounts table, the avatar files; the
+// privacy service calls it when it purges an account.
+func (s *Service) EraseAccount(ctx context.Context, accountID string) error {
+	if err := s.d.Blobs.DeletePrefix(ctx, "avatars/"+accountID); err != nil {
+		return fmt.Errorf("delete avatars: %w", err)
+	}
+	return nil
 }
 
 func hashToken(tok string) []byte {

@@ -100,12 +100,14 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request, c *call) error {
 		DisplayName string `json:"display_name"`
 		InviteCode  string `json:"invite_code"`
 		Token       bool   `json:"token"`
+		Email       string `json:"email"`
+		BirthDate   string `json:"birth_date"`
 	}
 	if err := decode(w, r, int64(s.d.Config.MaxJSONBody), &in); err != nil {
 		return err
 	}
 	a, sess, tok, err := s.d.Auth.SignUp(r.Context(), auth.SignUpInput{Username: in.Username, Password: in.Password,
-		DisplayName: in.DisplayName, InviteCode: in.InviteCode, TokenLogin: in.Token}, c.client)
+		DisplayName: in.DisplayName, InviteCode: in.InviteCode, TokenLogin: in.Token, Email: in.Email, BirthDate: in.BirthDate}, c.client)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ type operation struct {
 // allOperations gathers the operations each resource file documents next to its handlers.
 func allOperations() []operation {
 	var out []operation
-	for _, ops := range [][]operation{instanceOperations, accountOperations, adminOperations, videoOperations} {
+	for _, ops := range [][]operation{instanceOperations, accountOperations, adminOperations, videoOperations, privacyOperations} {
 		out = append(out, ops...)
 	}
 	return out
@@ -72,7 +72,7 @@ var timeSchema = map[string]any{"type": "string", "format": "date-time"}
 // schemas merges the base schemas with those each resource file defines.
 func schemas() map[string]any {
 	out := baseSchemas()
-	for _, more := range []map[string]any{videoSchemas()} {
+	for _, more := range []map[string]any{videoSchemas(), privacySchemas()} {
 		for k, v := range more {
 			out[k] = v
 		}
@@ -118,8 +118,9 @@ func baseSchemas() map[string]any {
 		"Login": obj([]string{"account", "session"}, map[string]any{"account": ref("Me"), "session": ref("Session"),
 			"token": str("bearer token, only when token=true was asked; shown once")}),
 		"SignUp": obj([]string{"username", "password"}, map[string]any{"username": str(""), "password": str("at least 12 characters"),
-			"display_name": str(""), "invite_code": str("needed when registration is invite-only"), "token": boolean("return a bearer token instead of setting a cookie")}),
-		"LogIn": obj([]string{"username", "password"}, map[string]any{"username": str(""), "password": str(""),
+			"display_name": str(""), "invite_code": str("needed when registration is invite-only"), "token": boolean("return a bearer token instead of setting a cookie"),
+			"email": str("optional; kept encrypted, lets you log in with it"), "birth_date": str("optional, YYYY-MM-DD; accounts of people under 18 start private")}),
+		"LogIn": obj([]string{"username", "password"}, map[string]any{"username": str("username, or the e-mail address given at sign-up"), "password": str(""),
 			"token": boolean("return a bearer token instead of setting a cookie")}),
 		"ProfileEdit": obj(nil, map[string]any{"display_name": str(""), "bio": str(""), "private": boolean(""),
 			"personalised": boolean("")}),

@@ -66,6 +66,7 @@ func (s *Server) routesAPI() {
 	s.handle("POST /api/v1/admin/invites", loggedIn, s.adminCreateInvite)
 
 	s.routesVideos()
+	s.routesPrivacy()
 }
 
 func (s *Server) handle(pattern string, a access, h apiHandler) {

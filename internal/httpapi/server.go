@@ -17,6 +17,7 @@ import (
 	"kurz/internal/auth"
 	"kurz/internal/blob"
 	"kurz/internal/config"
+	"kurz/internal/privacy"
 	"kurz/internal/video"
 )
 
@@ -25,6 +26,7 @@ type Deps struct {
 	Config   *config.Config
 	Auth     *auth.Service
 	Videos   *video.Service
+	Privacy  *privacy.Service
 	Blobs    blob.Store
 	Ready    func(ctx context.Context) error // the database answers
 	Registry *prometheus.Registry

@@ -1,0 +1,300 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"time"
+
+	"kurz/internal/errs"
+	"kurz/internal/privacy"
+)
+
+var privacyOperations = []operation{
+	{method: "get", path: "/api/v1/me/personal-data", summary: "Your personal data as the vault holds it: e-mail, phone, birth date and recent log-in origins", tag: "privacy", auth: true, response: "PersonalData", status: "200"},
+	{method: "patch", path: "/api/v1/me/personal-data", summary: "Change your e-mail, phone or birth date (\"\" clears one)", tag: "privacy", auth: true, request: "PersonalDataEdit", response: "PersonalData", status: "200", errors: []string{"409"}},
+	{method: "delete", path: "/api/v1/me", summary: "Delete your account: confirm with your password; logging in during the grace period cancels it", tag: "privacy", auth: true, request: "AccountDeletion", response: "Deletion", status: "202", errors: []string{"409", "429"}},
+	{method: "get", path: "/api/v1/me/access-log", summary: "Every read of your personal data by someone else, each with an inclusion proof against a signed checkpoint", tag: "privacy", auth: true, response: "AccessLog", status: "200"},
+	{method: "get", path: "/api/v1/transparency/checkpoint", summary: "The access log's newest signed checkpoint and the key that verifies it", tag: "transparency", response: "Checkpoint", status: "200"},
+	{method: "get", path: "/api/v1/transparency/consistency", summary: "Proof that the log of size from is a prefix of the log of size to", tag: "transparency", response: "ConsistencyProof", status: "200"},
+	{method: "post", path: "/api/v1/admin/accounts/{id}/personal-data", summary: "Read an account's personal data for a declared purpose (moderators and administrators); the owner sees the read in their access log", tag: "admin", auth: true, request: "PersonalDataRequest", response: "PersonalData", status: "200", errors: []string{"403", "404"}},
+	{method: "delete", path: "/api/v1/admin/accounts/{id}", summary: "Erase an account at once, without a grace period (administrators)", tag: "admin", auth: true, status: "204", errors: []string{"403", "404"}},
+}
+
+func privacySchemas() map[string]any {
+	integer := func(d string) map[string]any { return map[string]any{"type": "integer", "description": d} }
+	b64 := func(d string) map[string]any {
+		return map[string]any{"type": "string", "contentEncoding": "base64", "description": d}
+	}
+	fields := map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": privacy.AllFields}}
+	var purposes []string
+	for _, p := range privacy.Purposes {
+		if p.StaffMayDeclare {
+			purposes = append(purposes, p.Name)
+		}
+	}
+	checkpoint := obj([]string{"note", "origin", "tree_size", "root", "verifier_key"}, map[string]any{
+		"note":         str("the signed checkpoint (C2SP tlog-checkpoint signed note); verify it with verifier_key"),
+		"origin":       str("the log's name"),
+		"tree_size":    integer("number of entries the checkpoint covers"),
+		"root":         b64("RFC 6962 Merkle tree root hash"),
+		"verifier_key": str("Ed25519 note verifier key; pin it and compare over time"),
+	})
+	return map[string]any{
+		"PersonalData": obj(nil, map[string]any{
+			"email": str(""), "phone": str("international form"), "birth_date": str("YYYY-MM-DD"),
+			"sessions": map[string]any{"type": "array", "items": obj([]string{"session_id", "at"}, map[string]any{
+				"session_id": str(""), "ip": str("truncated to /24 (IPv4) or /48 (IPv6)"), "user_agent": str(""), "at": timeSchema})},
+			"fields":           fields,
+			"access_log_index": integer("the access-log entry recording this read, when someone other than the owner read"),
+		}),
+		"PersonalDataEdit": obj(nil, map[string]any{"email": str("\"\" removes it"), "phone": str("\"\" removes it"),
+			"birth_date": str("YYYY-MM-DD; \"\" removes it")}),
+		"PersonalDataRequest": obj([]string{"purpose"}, map[string]any{
+			"purpose": map[string]any{"type": "string", "enum": purposes, "description": "why you read it; the owner sees this"},
+			"fields":  fields,
+		}),
+		"AccountDeletion": obj([]string{"password"}, map[string]any{"password": str("your current password")}),
+		"Deletion": obj([]string{"state", "purge_at"}, map[string]any{"state": str("deleting"), "requested_at": timeSchema,
+			"purge_at": timeSchema}),
+		"Checkpoint": checkpoint,
+		"AccessLog": obj([]string{"checkpoint", "items"}, map[string]any{
+			"checkpoint": ref("Checkpoint"),
+			"items": map[string]any{"type": "array", "items": obj([]string{"index", "leaf", "inclusion_proof"}, map[string]any{
+				"index": integer("position in the log"), "at": timeSchema, "actor": str("account id of the reader, or a service name"),
+				"role": str("moderator, admin, system or operator"), "purpose": str(""), "fields": fields,
+				"leaf":            b64("the logged entry exactly as hashed"),
+				"inclusion_proof": map[string]any{"type": "array", "items": b64("")},
+			})},
+			"next_cursor": str("absent on the last page"),
+		}),
+		"ConsistencyProof": obj([]string{"from", "to", "proof"}, map[string]any{"from": integer(""), "to": integer(""),
+			"proof": map[string]any{"type": "array", "items": b64("")}}),
+	}
+}
+
+func (s *Server) routesPrivacy() {
+	s.handle("GET /api/v1/me/personal-data", loggedIn, s.getPersonalData)
+	s.handle("PATCH /api/v1/me/personal-data", loggedIn, s.patchPersonalData)
+	s.handle("DELETE /api/v1/me", loggedIn, s.deleteMe)
+	s.handle("GET /api/v1/me/access-log", loggedIn, s.getAccessLog)
+	s.handle("GET /api/v1/transparency/checkpoint", anyone, s.getCheckpoint)
+	s.handle("GET /api/v1/transparency/consistency", anyone, s.getConsistency)
+	s.handle("POST /api/v1/admin/accounts/{id}/personal-data", loggedIn, s.adminReadPersonalData)
+	s.handle("DELETE /api/v1/admin/accounts/{id}", loggedIn, s.adminEraseAccount)
+}
+
+type sessionOriginJSON struct {
+	SessionID string    `json:"session_id"`
+	IP        string    `json:"ip,omitempty"`
+	UserAgent string    `json:"user_agent,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+type personalJSON struct {
+	Email          string              `json:"email,omitempty"`
+	Phone          string              `json:"phone,omitempty"`
+	BirthDate      string              `json:"birth_date,omitempty"`
+	Sessions       []sessionOriginJSON `json:"sessions,omitempty"`
+	Fields         []privacy.Field     `json:"fields"`
+	AccessLogIndex *uint64             `json:"access_log_index,omitempty"`
+}
+
+func personalOut(d *privacy.Disclosure) personalJSON {
+	out := personalJSON{Email: d.Email, Phone: d.Phone, BirthDate: d.BirthDate, Fields: d.Fields}
+	for _, o := range d.Sessions {
+		out.Sessions = append(out.Sessions, sessionOriginJSON{SessionID: o.SessionID, IP: o.IP, UserAgent: o.UserAgent, At: o.At})
+	}
+	if d.Logged {
+		idx := d.LogIndex
+		out.AccessLogIndex = &idx
+	}
+	return out
+}
+
+func (s *Server) getPersonalData(w http.ResponseWriter, r *http.Request, c *call) error {
+	d, err := s.d.Privacy.MyPersonalData(r.Context(), c.viewer())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, personalOut(d))
+	return nil
+}
+
+func (s *Server) patchPersonalData(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in struct {
+		Email     *string `json:"email"`
+		Phone     *string `json:"phone"`
+		BirthDate *string `json:"birth_date"`
+	}
+	if err := decode(w, r, int64(s.d.Config.MaxJSONBody), &in); err != nil {
+		return err
+	}
+	d, err := s.d.Privacy.UpdateMyPersonalData(r.Context(), c.viewer(), privacy.PersonalInput{Email: in.Email, Phone: in.Phone, BirthDate: in.BirthDate})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, personalOut(d))
+	return nil
+}
+
+func (s *Server) deleteMe(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in struct {
+		Password string `json:"password"`
+	}
+	if err := decode(w, r, int64(s.d.Config.MaxJSONBody), &in); err != nil {
+		return err
+	}
+	d, err := s.d.Privacy.RequestDeletion(r.Context(), c.viewer(), in.Password)
+	if err != nil {
+		return err
+	}
+	// Every session ended with the request; the cookie is dead.
+	s.clearCookie(w, r)
+	writeJSON(w, http.StatusAccepted, map[string]any{"state": "deleting", "requested_at": d.RequestedAt, "purge_at": d.PurgeAt})
+	return nil
+}
+
+type checkpointJSON struct {
+	Note        string `json:"note"`
+	Origin      string `json:"origin"`
+	TreeSize    uint64 `json:"tree_size"`
+	Root        []byte `json:"root"`
+	VerifierKey string `json:"verifier_key"`
+}
+
+func checkpointOut(cp *privacy.PublicCheckpoint) checkpointJSON {
+	return checkpointJSON{Note: string(cp.Note), Origin: cp.Origin, TreeSize: cp.Size, Root: cp.Root, VerifierKey: cp.VerifierKey}
+}
+
+type accessRecordJSON struct {
+	Index          uint64    `json:"index"`
+	At             time.Time `json:"at"`
+	Actor          string    `json:"actor"`
+	Role           string    `json:"role"`
+	Purpose        string    `json:"purpose"`
+	Fields         []string  `json:"fields"`
+	Leaf           []byte    `json:"leaf"`
+	InclusionProof [][]byte  `json:"inclusion_proof"`
+}
+
+type accessLogJSON struct {
+	Checkpoint checkpointJSON     `json:"checkpoint"`
+	Items      []accessRecordJSON `json:"items"`
+	NextCursor string             `json:"next_cursor,omitempty"`
+}
+
+// uintParam reads an optional non-negative integer query parameter.
+func uintParam(r *http.Request, name string) (uint64, bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, false, errs.Invalid(name, "invalid_"+name, name+" must be a whole number")
+	}
+	return n, true, nil
+}
+
+func (s *Server) getAccessLog(w http.ResponseWriter, r *http.Request, c *call) error {
+	limit := s.d.Config.PageSize
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > s.d.Config.MaxPageSize {
+			return errs.Invalid("limit", "invalid_limit", "limit must be between 1 and "+strconv.Itoa(s.d.Config.MaxPageSize))
+		}
+		limit = n
+	}
+	var from uint64
+	if cur := r.URL.Query().Get("cursor"); cur != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cur)
+		n, convErr := strconv.ParseUint(string(b), 10, 64)
+		if err != nil || convErr != nil {
+			return errs.Invalid("cursor", "invalid_cursor", "the cursor is not one this server gave out")
+		}
+		from = n
+	}
+	size, _, err := uintParam(r, "tree_size")
+	if err != nil {
+		return err
+	}
+	page, err := s.d.Privacy.MyAccessLog(r.Context(), c.viewer(), from, limit, size)
+	if err != nil {
+		return err
+	}
+	out := accessLogJSON{Checkpoint: checkpointOut(page.Checkpoint), Items: []accessRecordJSON{}}
+	for _, rec := range page.Records {
+		out.Items = append(out.Items, accessRecordJSON{Index: rec.Index, At: rec.Entry.At, Actor: rec.Entry.Actor, Role: rec.Entry.Role,
+			Purpose: rec.Entry.Purpose, Fields: rec.Entry.Fields, Leaf: rec.Leaf, InclusionProof: rec.Proof})
+	}
+	if page.More {
+		out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatUint(page.Next, 10)))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getCheckpoint(w http.ResponseWriter, r *http.Request, c *call) error {
+	cp, err := s.d.Privacy.Checkpoint(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, checkpointOut(cp))
+	return nil
+}
+
+func (s *Server) getConsistency(w http.ResponseWriter, r *http.Request, c *call) error {
+	from, okFrom, err := uintParam(r, "from")
+	if err != nil {
+		return err
+	}
+	to, okTo, err := uintParam(r, "to")
+	if err != nil {
+		return err
+	}
+	if !okFrom || !okTo {
+		return errs.Invalid("from", "invalid_range", "give both from and to, the tree sizes of two checkpoints")
+	}
+	p, err := s.d.Privacy.Consistency(r.Context(), from, to)
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		p = [][]byte{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "proof": p})
+	return nil
+}
+
+func (s *Server) adminReadPersonalData(w http.ResponseWriter, r *http.Request, c *call) error {
+	aid, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Purpose string   `json:"purpose"`
+		Fields  []string `json:"fields"`
+	}
+	if err := decode(w, r, int64(s.d.Config.MaxJSONBody), &in); err != nil {
+		return err
+	}
+	d, err := s.d.Privacy.ReadPersonalData(r.Context(), c.viewer(), aid, in.Purpose, in.Fields)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, personalOut(d))
+	return nil
+}
+
+func (s *Server) adminEraseAccount(w http.ResponseWriter, r *http.Request, c *call) error {
+	aid, err := pathID(r, "account")
+	if err != nil {
+		return err
+	}
+	if err := s.d.Privacy.EraseNow(r.Context(), c.viewer(), aid); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -44,6 +44,8 @@ Usage:
   kurz serve          run the server (SQLite under ./data unless --database-url is set)
   kurz migrate        apply database migrations and exit
   kurz user create    create an account, e.g. the first administrator
+  kurz audit verify   check the access transparency log and print its latest checkpoint
+  kurz keys rotate    re-wrap every personal-data key under a new master key
   kurz version        print the version
 
 Run "kurz serve --help" to see every setting.
@@ -64,6 +66,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return errors.New(`unknown user command; try "kurz user create --username NAME --role admin"`)
 		}
 		return userCreate(ctx, args[2:], stdin, stdout, stderr)
+	case "audit":
+		if len(args) < 2 || args[1] != "verify" {
+			return errors.New(`unknown audit command; try "kurz audit verify"`)
+		}
+		return auditVerify(ctx, args[2:], stdout, stderr)
+	case "keys":
+		if len(args) < 2 || args[1] != "rotate" {
+			return errors.New(`unknown keys command; try "kurz keys rotate"`)
+		}
+		return keysRotate(ctx, args[2:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "kurz", app.Version())
 		return nil

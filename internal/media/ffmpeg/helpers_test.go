@@ -43,6 +43,9 @@ func testCacheDir() string { return filepath.Join(os.TempDir(), "kurz-wazero-cac
 
 func wasmRunner(tb testing.TB) *Runner {
 	tb.Helper()
+	if !embeddedBuild {
+		tb.Skip("built with -tags nowasm: no embedded ffmpeg")
+	}
 	wasmOnce.Do(func() {
 		start := time.Now()
 		wasmShared, wasmErr = New(context.Background(), Config{Engine: EngineWasm, CacheDir: testCacheDir()})

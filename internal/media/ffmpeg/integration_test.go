@@ -379,6 +379,7 @@ func TestRunRejectsRelativeMounts(t *testing.T) {
 // Cancelling a run stops the WebAssembly module mid-transcode, and a run that cannot get a
 // slot in the pool gives up when its context ends.
 func TestRunCancellationAndPool(t *testing.T) {
+	wasmRunner(t) // skips without the embedded build, and fills the compilation cache
 	r, err := New(context.Background(), Config{Engine: EngineWasm, CacheDir: testCacheDir(), Concurrency: 1})
 	if err != nil {
 		t.Fatal(err)

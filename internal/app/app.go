@@ -27,6 +27,7 @@ import (
 	"kurz/internal/id"
 	"kurz/internal/media/ffmpeg"
 	"kurz/internal/privacy"
+	"kurz/internal/social"
 	"kurz/internal/video"
 )
 
@@ -39,6 +40,7 @@ type App struct {
 	IDs      *id.Generator
 	Auth     *auth.Service
 	Privacy  *privacy.Service
+	Social   *social.Service
 	Keys     *privacy.Keys
 	Videos   *video.Service
 	Bus      *bus.Bus
@@ -148,8 +150,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 		cacheDir = filepath.Join(cfg.DataDir, "cache", "wazero")
 	}
 	media := &lazyMedia{cfg: ffmpeg.Config{Engine: cfg.FFmpeg, Concurrency: cfg.TranscodeWorkers, CacheDir: cacheDir}}
+	socialSvc := social.New(social.Deps{Store: d.Social(), Accounts: d.Accounts(), Videos: d.Videos(), NewID: ids.New, Now: now,
+		MaxComment: cfg.MaxComment, MaxFilters: 200, PublicURL: cfg.PublicURL(), Log: log})
 	videos := video.New(video.Deps{
-		Videos: d.Videos(), Accounts: d.Accounts(), Blobs: blobs, Bus: jobs, Media: media, NewID: ids.New, Now: now,
+		Videos: d.Videos(), Accounts: d.Accounts(), Relations: socialSvc, Blobs: blobs, Bus: jobs, Media: media, NewID: ids.New, Now: now,
 		Limits: video.Limits{MaxUploadBytes: int64(cfg.MaxUploadBytes), MaxDuration: cfg.MaxVideoDuration,
 			MaxPixels: cfg.MaxVideoPixels, MaxCaption: cfg.MaxCaption, UploadTTL: cfg.UploadTTL,
 			FastPathMaxBitrate: int64(cfg.FastPathMaxBitrate), SignedURLTTL: cfg.SignedURLTTL},
@@ -157,11 +161,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 		Secret: secret, Workers: cfg.TranscodeWorkers, Log: log,
 	})
 
-	privacySvc := priv.service(cfg, log, d, authSvc, blobs, ids, now, map[string]privacy.Eraser{"videos": videos})
+	privacySvc := priv.service(cfg, log, d, authSvc, blobs, ids, now, map[string]privacy.Eraser{"videos": videos, "social": socialSvc})
 
 	a := &App{Config: cfg, Log: log, DB: d, Blobs: blobs, IDs: ids, Auth: authSvc, Videos: videos, Bus: jobs,
-		Registry: reg, Version: version, media: media, Privacy: privacySvc, Keys: priv.keys}
-	a.API = httpapi.New(httpapi.Deps{Config: cfg, Auth: authSvc, Videos: videos, Privacy: privacySvc, Blobs: blobs, Ready: d.Ping, Registry: reg, Log: log,
+		Registry: reg, Version: version, media: media, Privacy: privacySvc, Keys: priv.keys, Social: socialSvc}
+	a.API = httpapi.New(httpapi.Deps{Config: cfg, Auth: authSvc, Videos: videos, Privacy: privacySvc, Social: socialSvc, Blobs: blobs, Ready: d.Ping, Registry: reg, Log: log,
 		Version: version, Web: webHandler()})
 	return a, nil
 }

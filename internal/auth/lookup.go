@@ -32,3 +32,7 @@ func (s *Service) AccountByUsername(ctx context.Context, username string) (*Acco
 	}
 	return accountFromRow(row), nil
 }
+
+// FromRow converts a stored account for display; other services that read accounts
+// directly (the social graph's lists) use it so the conversion lives in one place.
+func FromRow(r *db.AccountRow) *Account { return accountFromRow(r) }

@@ -75,6 +75,7 @@ type Config struct {
 	MaxUploadBytes     Size          `name:"max-upload-bytes" default:"512MiB" help:"largest video upload"`
 	MaxVideoDuration   time.Duration `name:"max-video-duration" default:"3m" help:"longest video accepted"`
 	MaxVideoPixels     int           `name:"max-video-pixels" default:"8294400" help:"largest picture accepted, in pixels (default 3840x2160)"`
+	MaxComment         int           `name:"max-comment" default:"500" help:"longest comment, in characters"`
 	MaxCaption         int           `name:"max-caption" default:"2200" help:"longest caption, in characters"`
 	UploadTTL          time.Duration `name:"upload-ttl" default:"24h" help:"how long an unfinished resumable upload is kept"`
 	FastPathMaxBitrate int           `name:"fast-path-max-bitrate" default:"12000000" help:"highest source bitrate (bits/s) served as is by the upload fast path"`
@@ -364,7 +365,7 @@ func (c *Config) Validate() error {
 		"argon2-threads": c.Argon2Threads, "login-per-ip": c.LoginPerIP, "login-per-account": c.LoginPerAccount,
 		"signup-per-ip": c.SignupPerIP, "max-display-name": c.MaxDisplayName, "max-bio": c.MaxBio,
 		"page-size": c.PageSize, "max-page-size": c.MaxPageSize, "max-avatar-pixels": c.MaxAvatarPixels,
-		"max-video-pixels": c.MaxVideoPixels, "max-caption": c.MaxCaption, "fast-path-max-bitrate": c.FastPathMaxBitrate,
+		"max-video-pixels": c.MaxVideoPixels, "max-caption": c.MaxCaption, "max-comment": c.MaxComment, "fast-path-max-bitrate": c.FastPathMaxBitrate,
 		"transcode-workers": c.TranscodeWorkers,
 	}
 	names := make([]string, 0, len(positive))

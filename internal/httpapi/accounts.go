@@ -191,6 +191,11 @@ func (s *Server) patchMe(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err != nil {
 		return err
 	}
+	if in.Private != nil && !*in.Private {
+		if err := s.d.Social.PrivacyChanged(r.Context(), a.ID, false); err != nil {
+			return err
+		}
+	}
 	writeJSON(w, http.StatusOK, s.meOut(a, c.p))
 	return nil
 }
@@ -239,11 +244,11 @@ func (s *Server) deleteAvatar(w http.ResponseWriter, r *http.Request, c *call) e
 }
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, c *call) error {
-	a, err := s.d.Auth.Profile(r.Context(), c.viewer(), r.PathValue("username"))
+	p, err := s.d.Social.Profile(r.Context(), c.viewer(), r.PathValue("username"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.accountOut(a))
+	writeJSON(w, http.StatusOK, s.profileOut(p))
 	return nil
 }
 

@@ -67,6 +67,7 @@ func (s *Server) routesAPI() {
 
 	s.routesVideos()
 	s.routesPrivacy()
+	s.routesSocial()
 }
 
 func (s *Server) handle(pattern string, a access, h apiHandler) {

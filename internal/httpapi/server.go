@@ -18,6 +18,7 @@ import (
 	"kurz/internal/blob"
 	"kurz/internal/config"
 	"kurz/internal/privacy"
+	"kurz/internal/social"
 	"kurz/internal/video"
 )
 
@@ -27,6 +28,7 @@ type Deps struct {
 	Auth     *auth.Service
 	Videos   *video.Service
 	Privacy  *privacy.Service
+	Social   *social.Service
 	Blobs    blob.Store
 	Ready    func(ctx context.Context) error // the database answers
 	Registry *prometheus.Registry

@@ -102,7 +102,16 @@ type videoJSON struct {
 	Poster        string          `json:"poster,omitempty"`
 	Renditions    []renditionJSON `json:"renditions"`
 	ShareURL      string          `json:"share_url"`
+	WhoCanComment string          `json:"who_can_comment"`
+	Counts        countsJSON      `json:"counts"`
+	Viewer        viewerJSON      `json:"viewer"`
 	CreatedAt     time.Time       `json:"created_at"`
+}
+
+// viewerJSON is the viewer's own standing with a video, for the buttons.
+type viewerJSON struct {
+	Liked     bool `json:"liked"`
+	Following bool `json:"following"`
 }
 
 func (s *Server) videoOut(ctx context.Context, c *call, v *video.Video) videoJSON {
@@ -113,6 +122,13 @@ func (s *Server) videoOut(ctx context.Context, c *call, v *video.Video) videoJSO
 	viewer := c.viewer()
 	if v.State == video.StateFailed && viewer.AccountID == v.OwnerID {
 		out.Failure = &failureJSON{Code: v.FailureCode, Message: v.FailureReason}
+	}
+	if s.d.Social != nil {
+		if counts, err := s.d.Social.Counts(ctx, viewer, v.ID, v.OwnerID); err == nil {
+			out.Counts = countsOut(counts)
+			out.Viewer = viewerJSON{Liked: counts.Liked, Following: counts.Following}
+		}
+		out.WhoCanComment, _ = s.d.Social.CommentPolicy(ctx, v.ID)
 	}
 	if a, err := s.d.Auth.AccountByID(ctx, v.OwnerID); err == nil {
 		aj := s.accountOut(a)
@@ -429,11 +445,11 @@ func (s *Server) accountVideos(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	acc, err := s.d.Auth.Profile(r.Context(), c.viewer(), r.PathValue("username"))
+	p, err := s.d.Social.Profile(r.Context(), c.viewer(), r.PathValue("username"))
 	if err != nil {
 		return err
 	}
-	vids, err := s.d.Videos.ListByAccount(r.Context(), c.viewer(), acc.ID, after, limit)
+	vids, err := s.d.Videos.ListByAccount(r.Context(), c.viewer(), p.Account.ID, after, limit)
 	if err != nil {
 		return err
 	}

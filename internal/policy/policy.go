@@ -134,8 +134,11 @@ type Video struct {
 // a relationship exists every field is false.
 type Relation struct {
 	Follower bool // an accepted follower (a pending request is not one)
+	Pending  bool // the viewer asked to follow and waits for approval
+	Friend   bool // they follow each other
 	Blocked  bool // the owner blocked the viewer
 	Blocking bool // the viewer blocked the owner
+	Muting   bool // the viewer muted the owner (hides them from the viewer's feeds only)
 }
 
 // Video actions.

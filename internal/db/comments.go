@@ -1,0 +1,301 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// CommentRow is a comment or a reply (ParentID set).
+type CommentRow struct {
+	ID         string
+	VideoID    string
+	AccountID  string
+	ParentID   string
+	Body       string
+	Filtered   bool
+	LikeCount  int64
+	ReplyCount int64
+	CreatedAt  time.Time
+}
+
+const commentCols = `id, video_id, account_id, parent_id, body, filtered, like_count, reply_count, created_at`
+
+func scanComment(sc interface{ Scan(...any) error }) (*CommentRow, error) {
+	var c CommentRow
+	var parent sql.NullString
+	var at int64
+	if err := sc.Scan(&c.ID, &c.VideoID, &c.AccountID, &parent, &c.Body, &c.Filtered, &c.LikeCount, &c.ReplyCount, &at); err != nil {
+		return nil, classify(err)
+	}
+	c.ParentID, c.CreatedAt = parent.String, fromMS(at)
+	return &c, nil
+}
+
+// AddComment stores a comment and counts it on its video (and its parent, for a reply).
+func (s *Social) AddComment(ctx context.Context, c *CommentRow) error {
+	return s.db.InTx(ctx, func(tx *Tx) error {
+		var parent any
+		if c.ParentID != "" {
+			parent = c.ParentID
+		}
+		_, err := tx.exec(ctx, `INSERT INTO comments (`+commentCols+`) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?)`,
+			c.ID, c.VideoID, c.AccountID, parent, c.Body, c.Filtered, ms(c.CreatedAt))
+		if err != nil {
+			return classify(err)
+		}
+		if c.ParentID != "" {
+			if _, err := tx.exec(ctx, `UPDATE comments SET reply_count = reply_count + 1 WHERE id = ?`, c.ParentID); err != nil {
+				return err
+			}
+		}
+		return bumpVideo(ctx, tx, c.VideoID, "comments", 1)
+	})
+}
+
+// Comment finds a comment.
+func (s *Social) Comment(ctx context.Context, id string) (*CommentRow, error) {
+	return scanComment(s.db.reader().row(ctx, `SELECT `+commentCols+` FROM comments WHERE id = ?`, id))
+}
+
+// DeleteComment removes a comment with its replies and takes them off the counters.
+func (s *Social) DeleteComment(ctx context.Context, id string) error {
+	return s.db.InTx(ctx, func(tx *Tx) error {
+		c, err := scanComment(tx.row(ctx, `SELECT `+commentCols+` FROM comments WHERE id = ?`, id))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `DELETE FROM comments WHERE id = ?`, id); err != nil {
+			return err
+		}
+		if c.ParentID != "" {
+			if _, err := tx.exec(ctx, `UPDATE comments SET reply_count = reply_count - 1 WHERE id = ?`, c.ParentID); err != nil {
+				return err
+			}
+		}
+		return bumpVideo(ctx, tx, c.VideoID, "comments", -int(1+c.ReplyCount))
+	})
+}
+
+// Comments pages through a video's comments (parentID "") or a comment's replies, oldest
+// first for replies and newest first for top-level comments, as TikTok shows them.
+func (s *Social) Comments(ctx context.Context, videoID, parentID, after string, limit int) ([]*CommentRow, error) {
+	q := `SELECT ` + commentCols + ` FROM comments WHERE video_id = ?`
+	args := []any{videoID}
+	order := " ORDER BY id DESC"
+	if parentID == "" {
+		q += ` AND parent_id IS NULL`
+		if after != "" {
+			q += ` AND id < ?`
+			args = append(args, after)
+		}
+	} else {
+		q += ` AND parent_id = ?`
+		args = append(args, parentID)
+		order = " ORDER BY id"
+		if after != "" {
+			q += ` AND id > ?`
+			args = append(args, after)
+		}
+	}
+	q += order + ` LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.db.reader().query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*CommentRow
+	for rows.Next() {
+		c, err := scanComment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// LikeComment likes a comment once.
+func (s *Social) LikeComment(ctx context.Context, accountID, commentID string, now time.Time) error {
+	return s.db.InTx(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, `INSERT INTO comment_likes (comment_id, account_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, commentID, accountID, ms(now))
+		if err != nil {
+			return classify(err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			_, err = tx.exec(ctx, `UPDATE comments SET like_count = like_count + 1 WHERE id = ?`, commentID)
+		}
+		return err
+	})
+}
+
+// UnlikeComment removes a comment like.
+func (s *Social) UnlikeComment(ctx context.Context, accountID, commentID string) error {
+	return s.db.InTx(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, `DELETE FROM comment_likes WHERE comment_id = ? AND account_id = ?`, commentID, accountID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			_, err = tx.exec(ctx, `UPDATE comments SET like_count = like_count - 1 WHERE id = ?`, commentID)
+		}
+		return err
+	})
+}
+
+// CommentLiked reports which of the comments an account likes.
+func (s *Social) CommentLiked(ctx context.Context, accountID, commentID string) (bool, error) {
+	var n int
+	err := s.db.reader().row(ctx, `SELECT COUNT(*) FROM comment_likes WHERE comment_id = ? AND account_id = ?`, commentID, accountID).Scan(&n)
+	return n > 0, err
+}
+
+// Pin makes a comment the video's pinned one, replacing any other.
+func (s *Social) Pin(ctx context.Context, videoID, commentID string) error {
+	_, err := s.db.writer().exec(ctx, `INSERT INTO pinned_comments (video_id, comment_id) VALUES (?, ?)
+		ON CONFLICT (video_id) DO UPDATE SET comment_id = excluded.comment_id`, videoID, commentID)
+	return err
+}
+
+// Unpin removes the pinned comment.
+func (s *Social) Unpin(ctx context.Context, videoID string) error {
+	_, err := s.db.writer().exec(ctx, `DELETE FROM pinned_comments WHERE video_id = ?`, videoID)
+	return err
+}
+
+// Pinned returns the pinned comment ID of a video, or "".
+func (s *Social) Pinned(ctx context.Context, videoID string) (string, error) {
+	var id string
+	err := s.db.reader().row(ctx, `SELECT comment_id FROM pinned_comments WHERE video_id = ?`, videoID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+// SetFilters replaces an account's comment keyword filters.
+func (s *Social) SetFilters(ctx context.Context, accountID string, keywords []string) error {
+	return s.db.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, `DELETE FROM comment_filters WHERE account_id = ?`, accountID); err != nil {
+			return err
+		}
+		for _, k := range keywords {
+			if _, err := tx.exec(ctx, `INSERT INTO comment_filters (account_id, keyword) VALUES (?, ?) ON CONFLICT DO NOTHING`, accountID, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Filters returns an account's comment keyword filters.
+func (s *Social) Filters(ctx context.Context, accountID string) ([]string, error) {
+	return strings1(ctx, s.db.reader(), `SELECT keyword FROM comment_filters WHERE account_id = ? ORDER BY keyword`, accountID)
+}
+
+// SetCommentPolicy stores who may comment on a video.
+func (s *Social) SetCommentPolicy(ctx context.Context, videoID, policy string) error {
+	_, err := s.db.writer().exec(ctx, `UPDATE videos SET comment_policy = ? WHERE id = ?`, policy, videoID)
+	return err
+}
+
+// CommentPolicy reads who may comment on a video.
+func (s *Social) CommentPolicy(ctx context.Context, videoID string) (string, error) {
+	var p string
+	err := s.db.reader().row(ctx, `SELECT comment_policy FROM videos WHERE id = ?`, videoID).Scan(&p)
+	return p, classify(err)
+}
+
+// NotificationRow is one notification.
+type NotificationRow struct {
+	ID        string
+	AccountID string
+	Kind      string
+	ActorID   string
+	VideoID   string
+	CommentID string
+	CreatedAt time.Time
+	ReadAt    time.Time
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Notify stores a notification.
+func (s *Social) Notify(ctx context.Context, n *NotificationRow) error {
+	_, err := s.db.writer().exec(ctx, `INSERT INTO notifications (id, account_id, kind, actor_id, video_id, comment_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, n.ID, n.AccountID, n.Kind, n.ActorID, nullStr(n.VideoID), nullStr(n.CommentID), ms(n.CreatedAt))
+	return err
+}
+
+// Notifications pages through an account's notifications, newest first, leaving out actors
+// the account muted or blocked and actors blocked from seeing it.
+func (s *Social) Notifications(ctx context.Context, accountID, after string, limit int) ([]*NotificationRow, error) {
+	q := `SELECT n.id, n.account_id, n.kind, n.actor_id, n.video_id, n.comment_id, n.created_at, n.read_at FROM notifications n
+		JOIN accounts a ON a.id = n.actor_id AND a.state = 'active'
+		WHERE n.account_id = ?
+		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = n.account_id AND m.muted_id = n.actor_id)
+		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = n.account_id AND b.blocked_id = n.actor_id)
+			OR (b.blocker_id = n.actor_id AND b.blocked_id = n.account_id))`
+	args := []any{accountID}
+	if after != "" {
+		q += ` AND n.id < ?`
+		args = append(args, after)
+	}
+	q += ` ORDER BY n.id DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.db.reader().query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*NotificationRow
+	for rows.Next() {
+		var n NotificationRow
+		var v, c sql.NullString
+		var at int64
+		var read sql.NullInt64
+		if err := rows.Scan(&n.ID, &n.AccountID, &n.Kind, &n.ActorID, &v, &c, &at, &read); err != nil {
+			return nil, err
+		}
+		n.VideoID, n.CommentID, n.CreatedAt, n.ReadAt = v.String, c.String, fromMS(at), fromNullMS(read)
+		out = append(out, &n)
+	}
+	return out, rows.Err()
+}
+
+// UnreadCount counts unread notifications that Notifications would show.
+func (s *Social) UnreadCount(ctx context.Context, accountID string) (int, error) {
+	var n int
+	err := s.db.reader().row(ctx, `SELECT COUNT(*) FROM notifications n JOIN accounts a ON a.id = n.actor_id AND a.state = 'active'
+		WHERE n.account_id = ? AND n.read_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = n.account_id AND m.muted_id = n.actor_id)
+		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = n.account_id AND b.blocked_id = n.actor_id)
+			OR (b.blocker_id = n.actor_id AND b.blocked_id = n.account_id))`, accountID).Scan(&n)
+	return n, err
+}
+
+// MarkRead marks every notification of an account read.
+func (s *Social) MarkRead(ctx context.Context, accountID string, now time.Time) error {
+	_, err := s.db.writer().exec(ctx, `UPDATE notifications SET read_at = ? WHERE account_id = ? AND read_at IS NULL`, ms(now), accountID)
+	return err
+}
+
+// DeleteNotifications removes notifications that an undone action created (an unlike, an
+// unfollow), so they do not linger.
+func (s *Social) DeleteNotifications(ctx context.Context, accountID, kind, actorID, videoID string) error {
+	q := `DELETE FROM notifications WHERE account_id = ? AND kind = ? AND actor_id = ?`
+	args := []any{accountID, kind, actorID}
+	if videoID != "" {
+		q += ` AND video_id = ?`
+		args = append(args, videoID)
+	}
+	_, err := s.db.writer().exec(ctx, q, args...)
+	return err
+}

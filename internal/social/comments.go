@@ -1,0 +1,342 @@
+package social
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"kurz/internal/db"
+	"kurz/internal/errs"
+	"kurz/internal/id"
+	"kurz/internal/policy"
+	"kurz/internal/video"
+)
+
+// Comment is a comment as the viewer sees it.
+type Comment struct {
+	*db.CommentRow
+	Author  *db.AccountRow
+	Liked   bool
+	Pinned  bool
+	Replies int64
+}
+
+// AddComment comments on a video, or replies to a comment (one level: a reply to a reply
+// joins its thread). Mentions notify, except accounts that blocked the author.
+func (s *Service) AddComment(ctx context.Context, v policy.Viewer, videoID, parentID, body string) (*Comment, error) {
+	row, t, rel, err := s.video(ctx, v, videoID)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := s.d.Store.CommentPolicy(ctx, videoID)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	if err := policy.CommentDecision(v, policy.CommentTarget{Video: t, AllowComments: row.AllowComments, Policy: cp}, rel); err != nil {
+		return nil, err
+	}
+	body, err = s.cleanComment(body)
+	if err != nil {
+		return nil, err
+	}
+	var parent *db.CommentRow
+	if parentID != "" {
+		if !id.Valid(parentID) {
+			return nil, errs.NotFound("comment")
+		}
+		parent, err = s.d.Store.Comment(ctx, parentID)
+		if errors.Is(err, db.ErrNotFound) || (err == nil && parent.VideoID != videoID) {
+			return nil, errs.NotFound("comment")
+		}
+		if err != nil {
+			return nil, errs.Internal(err)
+		}
+		if parent.ParentID != "" {
+			parent, err = s.d.Store.Comment(ctx, parent.ParentID)
+			if err != nil {
+				return nil, errs.Internal(err)
+			}
+		}
+	}
+	filters, err := s.d.Store.Filters(ctx, row.AccountID)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	c := &db.CommentRow{ID: s.d.NewID(), VideoID: videoID, AccountID: v.AccountID, Body: body, CreatedAt: s.d.Now(),
+		Filtered: v.AccountID != row.AccountID && matchesFilter(body, filters)}
+	if parent != nil {
+		c.ParentID = parent.ID
+	}
+	if err := s.d.Store.AddComment(ctx, c); err != nil {
+		return nil, errs.Internal(err)
+	}
+	if !c.Filtered {
+		kind, to := "comment", row.AccountID
+		if parent != nil {
+			kind, to = "reply", parent.AccountID
+			if parent.AccountID != row.AccountID {
+				s.notify(ctx, row.AccountID, "comment", v.AccountID, videoID, c.ID)
+			}
+		}
+		s.notify(ctx, to, kind, v.AccountID, videoID, c.ID)
+		_, mentions := video.ParseCaption(body)
+		for _, m := range mentions {
+			s.mention(ctx, v, m, videoID, c.ID)
+		}
+	}
+	author, err := s.d.Accounts.ByID(ctx, v.AccountID)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	return &Comment{CommentRow: c, Author: author}, nil
+}
+
+// mention notifies a mentioned account unless it blocked the author (or the author blocked
+// it) or cannot see the video.
+func (s *Service) mention(ctx context.Context, author policy.Viewer, username, videoID, commentID string) {
+	a, err := s.d.Accounts.ByUsername(ctx, username)
+	if err != nil || a.ID == author.AccountID {
+		return
+	}
+	mentioned := policy.Viewer{AccountID: a.ID, Role: policy.Role(a.Role)}
+	if _, t, rel, err := s.video(ctx, mentioned, videoID); err != nil || policy.VideoDecision(mentioned, policy.ViewVideo, t, rel) != nil {
+		return
+	}
+	back, err := s.Relation(ctx, a.ID, author.AccountID)
+	if err != nil || back.Blocking || back.Blocked {
+		return
+	}
+	s.notify(ctx, a.ID, "mention", author.AccountID, videoID, commentID)
+}
+
+// NotifyCaptionMentions notifies the accounts a new video's caption mentions.
+func (s *Service) NotifyCaptionMentions(ctx context.Context, author policy.Viewer, videoID string, usernames []string) {
+	for _, u := range usernames {
+		s.mention(ctx, author, u, videoID, "")
+	}
+}
+
+func matchesFilter(body string, filters []string) bool {
+	low := strings.ToLower(body)
+	for _, f := range filters {
+		if f != "" && strings.Contains(low, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// Comments lists a video's comments (parentID "") or a thread's replies. Comments by
+// accounts the viewer cannot see (blocks, suspensions) are left out, and filtered comments
+// show only to their author and the creator.
+func (s *Service) Comments(ctx context.Context, v policy.Viewer, videoID, parentID, after string, limit int) ([]*Comment, error) {
+	row, t, rel, err := s.video(ctx, v, videoID)
+	if err != nil {
+		return nil, err
+	}
+	if err := policy.VideoDecision(v, policy.ViewVideo, t, rel); err != nil {
+		return nil, err
+	}
+	if parentID != "" {
+		p, err := s.d.Store.Comment(ctx, parentID)
+		if errors.Is(err, db.ErrNotFound) || (err == nil && (p.VideoID != videoID || p.ParentID != "")) {
+			return nil, errs.NotFound("comment")
+		}
+		if err != nil {
+			return nil, errs.Internal(err)
+		}
+	}
+	pinned, err := s.d.Store.Pinned(ctx, videoID)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	var out []*Comment
+	// Pages are filled by reading ahead, so hidden comments do not shorten them.
+	for len(out) < limit {
+		rows, err := s.d.Store.Comments(ctx, videoID, parentID, after, limit)
+		if err != nil {
+			return nil, errs.Internal(err)
+		}
+		for _, c := range rows {
+			after = c.ID
+			vis, err := s.commentVisible(ctx, v, row, c)
+			if err != nil {
+				return nil, err
+			}
+			if vis != nil && len(out) < limit {
+				vis.Pinned = c.ID == pinned
+				out = append(out, vis)
+			}
+		}
+		if len(rows) < limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) commentVisible(ctx context.Context, v policy.Viewer, vid *db.VideoRow, c *db.CommentRow) (*Comment, error) {
+	if c.Filtered && v.AccountID != c.AccountID && v.AccountID != vid.AccountID {
+		return nil, nil
+	}
+	author, err := s.d.Accounts.ByID(ctx, c.AccountID)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	rel, err := s.Relation(ctx, v.AccountID, author.ID)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	if policy.ProfileDecision(v, targetOf(author), rel) != nil || rel.Blocking {
+		return nil, nil
+	}
+	out := &Comment{CommentRow: c, Author: author, Replies: c.ReplyCount}
+	if !v.Anonymous() {
+		if out.Liked, err = s.d.Store.CommentLiked(ctx, v.AccountID, c.ID); err != nil {
+			return nil, errs.Internal(err)
+		}
+	}
+	return out, nil
+}
+
+// comment loads a comment that the viewer can see, with its video.
+func (s *Service) comment(ctx context.Context, v policy.Viewer, commentID string) (*db.CommentRow, *db.VideoRow, error) {
+	if !id.Valid(commentID) {
+		return nil, nil, errs.NotFound("comment")
+	}
+	c, err := s.d.Store.Comment(ctx, commentID)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, nil, errs.NotFound("comment")
+	}
+	if err != nil {
+		return nil, nil, errs.Internal(err)
+	}
+	row, t, rel, err := s.video(ctx, v, c.VideoID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := policy.VideoDecision(v, policy.ViewVideo, t, rel); err != nil {
+		return nil, nil, errs.NotFound("comment")
+	}
+	vis, err := s.commentVisible(ctx, v, row, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if vis == nil {
+		return nil, nil, errs.NotFound("comment")
+	}
+	return c, row, nil
+}
+
+// DeleteComment deletes a comment (and its replies).
+func (s *Service) DeleteComment(ctx context.Context, v policy.Viewer, commentID string) error {
+	c, vid, err := s.comment(ctx, v, commentID)
+	if err != nil {
+		return err
+	}
+	if err := policy.CommentModeration(v, policy.DeleteComment, c.AccountID, vid.AccountID); err != nil {
+		return err
+	}
+	if err := s.d.Store.DeleteComment(ctx, c.ID); err != nil && !errors.Is(err, db.ErrNotFound) {
+		return errs.Internal(err)
+	}
+	return nil
+}
+
+// LikeComment likes or unlikes a comment.
+func (s *Service) LikeComment(ctx context.Context, v policy.Viewer, commentID string, like bool) error {
+	if v.Anonymous() {
+		return errs.Unauthenticated("login_required", "log in to do this")
+	}
+	c, _, err := s.comment(ctx, v, commentID)
+	if err != nil {
+		return err
+	}
+	if like {
+		err = s.d.Store.LikeComment(ctx, v.AccountID, c.ID, s.d.Now())
+	} else {
+		err = s.d.Store.UnlikeComment(ctx, v.AccountID, c.ID)
+	}
+	if err != nil {
+		return errs.Internal(err)
+	}
+	return nil
+}
+
+// Pin pins a top-level comment on the viewer's own video; an empty commentID unpins.
+func (s *Service) Pin(ctx context.Context, v policy.Viewer, videoID, commentID string) error {
+	_, t, rel, err := s.video(ctx, v, videoID)
+	if err != nil {
+		return err
+	}
+	if err := policy.VideoDecision(v, policy.ViewVideo, t, rel); err != nil {
+		return err
+	}
+	if err := policy.CommentModeration(v, policy.PinComment, "", t.OwnerID); err != nil {
+		return err
+	}
+	if commentID == "" {
+		if err := s.d.Store.Unpin(ctx, videoID); err != nil {
+			return errs.Internal(err)
+		}
+		return nil
+	}
+	c, _, err := s.comment(ctx, v, commentID)
+	if err != nil {
+		return err
+	}
+	if c.VideoID != videoID || c.ParentID != "" {
+		return errs.Invalid("comment_id", "not_pinnable", "only a top-level comment on this video can be pinned")
+	}
+	if err := s.d.Store.Pin(ctx, videoID, c.ID); err != nil {
+		return errs.Internal(err)
+	}
+	return nil
+}
+
+// SetFilters replaces the viewer's comment keyword filters: comments containing one of them
+// on the viewer's videos are held back from everyone but their author and the viewer.
+func (s *Service) SetFilters(ctx context.Context, v policy.Viewer, keywords []string) ([]string, error) {
+	if v.Anonymous() {
+		return nil, errs.Unauthenticated("login_required", "log in to do this")
+	}
+	if len(keywords) > s.d.MaxFilters {
+		return nil, errs.Invalid("keywords", "too_many", "too many filter keywords")
+	}
+	var clean []string
+	for _, k := range keywords {
+		k = strings.ToLower(strings.TrimSpace(k))
+		if k == "" {
+			continue
+		}
+		if len(k) > 50 {
+			return nil, errs.Invalid("keywords", "too_long", "a filter keyword can have at most 50 characters")
+		}
+		clean = append(clean, k)
+	}
+	if err := s.d.Store.SetFilters(ctx, v.AccountID, clean); err != nil {
+		return nil, errs.Internal(err)
+	}
+	return s.d.Store.Filters(ctx, v.AccountID)
+}
+
+// Filters returns the viewer's comment keyword filters.
+func (s *Service) Filters(ctx context.Context, v policy.Viewer) ([]string, error) {
+	if v.Anonymous() {
+		return nil, errs.Unauthenticated("login_required", "log in to do this")
+	}
+	return s.d.Store.Filters(ctx, v.AccountID)
+}
+
+// CommentVideo returns the video a comment belongs to; callers then list through the
+// checks of Comments.
+func (s *Service) CommentVideo(ctx context.Context, commentID string) (string, error) {
+	c, err := s.d.Store.Comment(ctx, commentID)
+	if errors.Is(err, db.ErrNotFound) {
+		return "", errs.NotFound("comment")
+	}
+	if err != nil {
+		return "", errs.Internal(err)
+	}
+	return c.VideoID, nil
+}

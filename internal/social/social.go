@@ -1,0 +1,502 @@
+// Package social is the social fabric: follows and follow requests, blocks and mutes,
+// likes, comments and replies, shares, and the notifications they cause. Every decision
+// about who may see or do what is asked of package policy, with the relationship this
+// package knows.
+package social
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"kurz/internal/db"
+	"kurz/internal/errs"
+	"kurz/internal/id"
+	"kurz/internal/policy"
+)
+
+type store interface {
+	Relation(ctx context.Context, viewer, other string) (db.RelationRow, error)
+	Follow(ctx context.Context, follower, followee string, pending bool, now time.Time) (string, bool, error)
+	Unfollow(ctx context.Context, follower, followee string) (string, error)
+	Approve(ctx context.Context, followee, follower string) error
+	AcceptAllPending(ctx context.Context, followee string) error
+	Block(ctx context.Context, blocker, blocked string, now time.Time) error
+	Unblock(ctx context.Context, blocker, blocked string) error
+	Mute(ctx context.Context, muter, muted string, now time.Time) error
+	Unmute(ctx context.Context, muter, muted string) error
+	FollowList(ctx context.Context, accountID string, followers bool, state, after string, limit int) ([]*db.AccountRow, error)
+	AccountStats(ctx context.Context, id string) (db.AccountStats, error)
+	VideoStats(ctx context.Context, id string) (db.VideoStats, error)
+	Like(ctx context.Context, accountID, videoID, ownerID string, now time.Time) (bool, error)
+	Unlike(ctx context.Context, accountID, videoID, ownerID string) (bool, error)
+	Liked(ctx context.Context, accountID, videoID string) (bool, error)
+	Share(ctx context.Context, videoID string) error
+	AddComment(ctx context.Context, c *db.CommentRow) error
+	Comment(ctx context.Context, id string) (*db.CommentRow, error)
+	DeleteComment(ctx context.Context, id string) error
+	Comments(ctx context.Context, videoID, parentID, after string, limit int) ([]*db.CommentRow, error)
+	LikeComment(ctx context.Context, accountID, commentID string, now time.Time) error
+	UnlikeComment(ctx context.Context, accountID, commentID string) error
+	CommentLiked(ctx context.Context, accountID, commentID string) (bool, error)
+	Pin(ctx context.Context, videoID, commentID string) error
+	Unpin(ctx context.Context, videoID string) error
+	Pinned(ctx context.Context, videoID string) (string, error)
+	SetFilters(ctx context.Context, accountID string, keywords []string) error
+	Filters(ctx context.Context, accountID string) ([]string, error)
+	SetCommentPolicy(ctx context.Context, videoID, policy string) error
+	CommentPolicy(ctx context.Context, videoID string) (string, error)
+	Notify(ctx context.Context, n *db.NotificationRow) error
+	Notifications(ctx context.Context, accountID, after string, limit int) ([]*db.NotificationRow, error)
+	UnreadCount(ctx context.Context, accountID string) (int, error)
+	MarkRead(ctx context.Context, accountID string, now time.Time) error
+	DeleteNotifications(ctx context.Context, accountID, kind, actorID, videoID string) error
+	EraseAccount(ctx context.Context, accountID string) error
+}
+
+type accountStore interface {
+	ByID(ctx context.Context, id string) (*db.AccountRow, error)
+	ByUsername(ctx context.Context, username string) (*db.AccountRow, error)
+}
+
+type videoStore interface {
+	ByID(ctx context.Context, id string) (*db.VideoRow, error)
+}
+
+// Deps are what the service needs.
+type Deps struct {
+	Store      store
+	Accounts   accountStore
+	Videos     videoStore
+	NewID      func() string
+	Now        func() time.Time
+	MaxComment int
+	MaxFilters int
+	PublicURL  string
+	Log        *slog.Logger
+}
+
+// Service is the social service.
+type Service struct{ d Deps }
+
+// New returns the service.
+func New(d Deps) *Service { return &Service{d: d} }
+
+// Relation tells how viewer stands to owner, in policy's words. It implements
+// video.Relations.
+func (s *Service) Relation(ctx context.Context, viewer, owner string) (policy.Relation, error) {
+	if viewer == "" || viewer == owner {
+		return policy.Relation{}, nil
+	}
+	r, err := s.d.Store.Relation(ctx, viewer, owner)
+	if err != nil {
+		return policy.Relation{}, err
+	}
+	return policy.Relation{
+		Follower: r.Following == "accepted",
+		Pending:  r.Following == "pending",
+		Friend:   r.Following == "accepted" && r.FollowedBy == "accepted",
+		Blocked:  r.BlockedBy,
+		Blocking: r.Blocking,
+		Muting:   r.Muting,
+	}, nil
+}
+
+func targetOf(a *db.AccountRow) policy.Account {
+	return policy.Account{ID: a.ID, Role: policy.Role(a.Role), State: policy.State(a.State), Private: a.Private}
+}
+
+// account finds an account by username and the viewer's relation to it, checking that the
+// viewer may see it at all.
+func (s *Service) account(ctx context.Context, v policy.Viewer, username string) (*db.AccountRow, policy.Relation, error) {
+	a, err := s.d.Accounts.ByUsername(ctx, username)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, policy.Relation{}, errs.NotFound("account")
+	}
+	if err != nil {
+		return nil, policy.Relation{}, errs.Internal(err)
+	}
+	rel, err := s.Relation(ctx, v.AccountID, a.ID)
+	if err != nil {
+		return nil, rel, errs.Internal(err)
+	}
+	if err := policy.ProfileDecision(v, targetOf(a), rel); err != nil {
+		return nil, rel, err
+	}
+	return a, rel, nil
+}
+
+// Profile is an account's public counters and the viewer's relationship to it.
+type Profile struct {
+	Viewer     string // the viewer's account ID, "" when anonymous
+	Account    *db.AccountRow
+	Stats      db.AccountStats
+	Relation   policy.Relation
+	FollowsYou bool
+}
+
+// Profile returns what a profile page shows about an account.
+func (s *Service) Profile(ctx context.Context, v policy.Viewer, username string) (*Profile, error) {
+	a, rel, err := s.account(ctx, v, username)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.d.Store.AccountStats(ctx, a.ID)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	p := &Profile{Viewer: v.AccountID, Account: a, Stats: st, Relation: rel}
+	if !v.Anonymous() && v.AccountID != a.ID {
+		back, err := s.Relation(ctx, a.ID, v.AccountID)
+		if err != nil {
+			return nil, errs.Internal(err)
+		}
+		p.FollowsYou = back.Follower
+	}
+	return p, nil
+}
+
+// Follow follows an account, or asks to when it is private. It returns "accepted" or
+// "pending".
+func (s *Service) Follow(ctx context.Context, v policy.Viewer, username string) (string, error) {
+	a, rel, err := s.account(ctx, v, username)
+	if err != nil {
+		return "", err
+	}
+	if err := policy.RelationDecision(v, policy.FollowAccount, targetOf(a), rel); err != nil {
+		return "", err
+	}
+	state, changed, err := s.d.Store.Follow(ctx, v.AccountID, a.ID, a.Private, s.d.Now())
+	if err != nil {
+		return "", errs.Internal(err)
+	}
+	if changed {
+		kind := "follow"
+		if state == "pending" {
+			kind = "follow_request"
+		}
+		s.notify(ctx, a.ID, kind, v.AccountID, "", "")
+	}
+	return state, nil
+}
+
+// Unfollow stops following, or withdraws a request. Doing it twice is a no-op.
+func (s *Service) Unfollow(ctx context.Context, v policy.Viewer, username string) error {
+	if v.Anonymous() {
+		return errs.Unauthenticated("login_required", "log in to do this")
+	}
+	a, err := s.d.Accounts.ByUsername(ctx, username)
+	if errors.Is(err, db.ErrNotFound) {
+		return errs.NotFound("account")
+	}
+	if err != nil {
+		return errs.Internal(err)
+	}
+	was, err := s.d.Store.Unfollow(ctx, v.AccountID, a.ID)
+	if err != nil {
+		return errs.Internal(err)
+	}
+	if was != "" {
+		_ = s.d.Store.DeleteNotifications(ctx, a.ID, map[string]string{"accepted": "follow", "pending": "follow_request"}[was], v.AccountID, "")
+	}
+	return nil
+}
+
+// Decide approves or declines a follow request made to the viewer.
+func (s *Service) Decide(ctx context.Context, v policy.Viewer, username string, approve bool) error {
+	if v.Anonymous() {
+		return errs.Unauthenticated("login_required", "log in to do this")
+	}
+	requester, err := s.d.Accounts.ByUsername(ctx, username)
+	if errors.Is(err, db.ErrNotFound) {
+		return errs.NotFound("follow request")
+	}
+	if err != nil {
+		return errs.Internal(err)
+	}
+	rel, err := s.Relation(ctx, requester.ID, v.AccountID)
+	if err != nil {
+		return errs.Internal(err)
+	}
+	if !rel.Pending {
+		return errs.NotFound("follow request")
+	}
+	if approve {
+		if err := s.d.Store.Approve(ctx, v.AccountID, requester.ID); err != nil {
+			return errs.Internal(err)
+		}
+		s.notify(ctx, requester.ID, "follow_approved", v.AccountID, "", "")
+		return nil
+	}
+	_, err = s.d.Store.Unfollow(ctx, requester.ID, v.AccountID)
+	if err != nil {
+		return errs.Internal(err)
+	}
+	_ = s.d.Store.DeleteNotifications(ctx, v.AccountID, "follow_request", requester.ID, "")
+	return nil
+}
+
+// PrivacyChanged accepts waiting requests when an account stops being private.
+func (s *Service) PrivacyChanged(ctx context.Context, accountID string, private bool) error {
+	if private {
+		return nil
+	}
+	return s.d.Store.AcceptAllPending(ctx, accountID)
+}
+
+// Block blocks or unblocks an account. Blocking ends follows both ways. A viewer may block
+// an account that already blocked them, so the block holds whatever the other side does.
+func (s *Service) Block(ctx context.Context, v policy.Viewer, username string, block bool) error {
+	if v.Anonymous() {
+		return errs.Unauthenticated("login_required", "log in to do this")
+	}
+	a, err := s.d.Accounts.ByUsername(ctx, username)
+	if errors.Is(err, db.ErrNotFound) {
+		return errs.NotFound("account")
+	}
+	if err != nil {
+		return errs.Internal(err)
+	}
+	if a.ID == v.AccountID {
+		return errs.Invalid("username", "cannot_target_yourself", "you cannot block your own account")
+	}
+	if block {
+		err = s.d.Store.Block(ctx, v.AccountID, a.ID, s.d.Now())
+	} else {
+		err = s.d.Store.Unblock(ctx, v.AccountID, a.ID)
+	}
+	if err != nil {
+		return errs.Internal(err)
+	}
+	return nil
+}
+
+// Mute mutes or unmutes an account. The muted account is not told.
+func (s *Service) Mute(ctx context.Context, v policy.Viewer, username string, mute bool) error {
+	a, rel, err := s.account(ctx, v, username)
+	if err != nil {
+		return err
+	}
+	if err := policy.RelationDecision(v, policy.BlockAccount, targetOf(a), rel); err != nil {
+		return err
+	}
+	if mute {
+		err = s.d.Store.Mute(ctx, v.AccountID, a.ID, s.d.Now())
+	} else {
+		err = s.d.Store.Unmute(ctx, v.AccountID, a.ID)
+	}
+	if err != nil {
+		return errs.Internal(err)
+	}
+	return nil
+}
+
+// FollowList lists an account's followers or followings, if the viewer may see them.
+func (s *Service) FollowList(ctx context.Context, v policy.Viewer, username string, followers bool, after string, limit int) ([]*db.AccountRow, error) {
+	a, rel, err := s.account(ctx, v, username)
+	if err != nil {
+		return nil, err
+	}
+	if err := policy.RelationDecision(v, policy.ViewFollowLists, targetOf(a), rel); err != nil {
+		return nil, err
+	}
+	rows, err := s.d.Store.FollowList(ctx, a.ID, followers, "accepted", after, limit)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	return s.visibleAccounts(ctx, v, rows)
+}
+
+// visibleAccounts drops accounts that blocked the viewer, so lists never lead to them.
+func (s *Service) visibleAccounts(ctx context.Context, v policy.Viewer, rows []*db.AccountRow) ([]*db.AccountRow, error) {
+	if v.Anonymous() {
+		return rows, nil
+	}
+	out := rows[:0]
+	for _, r := range rows {
+		rel, err := s.Relation(ctx, v.AccountID, r.ID)
+		if err != nil {
+			return nil, errs.Internal(err)
+		}
+		if policy.ProfileDecision(v, targetOf(r), rel) == nil {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// FollowRequests lists the requests waiting for the viewer's approval.
+func (s *Service) FollowRequests(ctx context.Context, v policy.Viewer, after string, limit int) ([]*db.AccountRow, error) {
+	if v.Anonymous() {
+		return nil, errs.Unauthenticated("login_required", "log in to do this")
+	}
+	rows, err := s.d.Store.FollowList(ctx, v.AccountID, true, "pending", after, limit)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	return rows, nil
+}
+
+// video loads a video with its policy target and the viewer's relation to its owner.
+func (s *Service) video(ctx context.Context, v policy.Viewer, videoID string) (*db.VideoRow, policy.Video, policy.Relation, error) {
+	if !id.Valid(videoID) {
+		return nil, policy.Video{}, policy.Relation{}, errs.NotFound("video")
+	}
+	row, err := s.d.Videos.ByID(ctx, videoID)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, policy.Video{}, policy.Relation{}, errs.NotFound("video")
+	}
+	if err != nil {
+		return nil, policy.Video{}, policy.Relation{}, errs.Internal(err)
+	}
+	owner, err := s.d.Accounts.ByID(ctx, row.AccountID)
+	if err != nil {
+		return nil, policy.Video{}, policy.Relation{}, errs.Internal(err)
+	}
+	rel, err := s.Relation(ctx, v.AccountID, row.AccountID)
+	if err != nil {
+		return nil, policy.Video{}, policy.Relation{}, errs.Internal(err)
+	}
+	t := policy.Video{ID: row.ID, OwnerID: row.AccountID, Visibility: row.Visibility, Ready: row.State == "ready",
+		Removed: row.Removed, OwnerState: policy.State(owner.State)}
+	return row, t, rel, nil
+}
+
+// VideoCounts are a video's counters and the viewer's own interactions with it.
+type VideoCounts struct {
+	db.VideoStats
+	Liked     bool
+	Following bool
+}
+
+// Counts returns a video's counters for a viewer who may see the video.
+func (s *Service) Counts(ctx context.Context, v policy.Viewer, videoID, ownerID string) (VideoCounts, error) {
+	st, err := s.d.Store.VideoStats(ctx, videoID)
+	if err != nil {
+		return VideoCounts{}, errs.Internal(err)
+	}
+	c := VideoCounts{VideoStats: st}
+	if !v.Anonymous() {
+		if c.Liked, err = s.d.Store.Liked(ctx, v.AccountID, videoID); err != nil {
+			return c, errs.Internal(err)
+		}
+		rel, err := s.Relation(ctx, v.AccountID, ownerID)
+		if err != nil {
+			return c, errs.Internal(err)
+		}
+		c.Following = rel.Follower
+	}
+	return c, nil
+}
+
+// Like likes or unlikes a video; both are idempotent.
+func (s *Service) Like(ctx context.Context, v policy.Viewer, videoID string, like bool) (VideoCounts, error) {
+	row, t, rel, err := s.video(ctx, v, videoID)
+	if err != nil {
+		return VideoCounts{}, err
+	}
+	if err := policy.InteractDecision(v, t, rel); err != nil {
+		return VideoCounts{}, err
+	}
+	if like {
+		added, err := s.d.Store.Like(ctx, v.AccountID, videoID, row.AccountID, s.d.Now())
+		if err != nil {
+			return VideoCounts{}, errs.Internal(err)
+		}
+		if added {
+			s.notify(ctx, row.AccountID, "like", v.AccountID, videoID, "")
+		}
+	} else {
+		removed, err := s.d.Store.Unlike(ctx, v.AccountID, videoID, row.AccountID)
+		if err != nil {
+			return VideoCounts{}, errs.Internal(err)
+		}
+		if removed {
+			_ = s.d.Store.DeleteNotifications(ctx, row.AccountID, "like", v.AccountID, videoID)
+		}
+	}
+	return s.Counts(ctx, v, videoID, row.AccountID)
+}
+
+// Share counts a share and returns the URL to share.
+func (s *Service) Share(ctx context.Context, v policy.Viewer, videoID string) (string, error) {
+	_, t, rel, err := s.video(ctx, v, videoID)
+	if err != nil {
+		return "", err
+	}
+	if err := policy.InteractDecision(v, t, rel); err != nil {
+		return "", err
+	}
+	if err := s.d.Store.Share(ctx, videoID); err != nil {
+		return "", errs.Internal(err)
+	}
+	return s.d.PublicURL + "/v/" + videoID, nil
+}
+
+// SetCommentPolicy sets who may comment on the viewer's video.
+func (s *Service) SetCommentPolicy(ctx context.Context, v policy.Viewer, videoID, p string) error {
+	_, t, rel, err := s.video(ctx, v, videoID)
+	if err != nil {
+		return err
+	}
+	if err := policy.VideoDecision(v, policy.EditVideo, t, rel); err != nil {
+		return err
+	}
+	if !policy.ValidCommentPolicy(p) {
+		return errs.Invalid("who_can_comment", "invalid_comment_policy", "who_can_comment must be everyone, followers, friends or nobody")
+	}
+	if err := s.d.Store.SetCommentPolicy(ctx, videoID, p); err != nil {
+		return errs.Internal(err)
+	}
+	return nil
+}
+
+// CommentPolicy returns who may comment on a video the viewer can see.
+func (s *Service) CommentPolicy(ctx context.Context, videoID string) (string, error) {
+	p, err := s.d.Store.CommentPolicy(ctx, videoID)
+	if err != nil {
+		return "", errs.Internal(err)
+	}
+	return p, nil
+}
+
+// cleanComment checks a comment's text.
+func (s *Service) cleanComment(body string) (string, error) {
+	body = strings.TrimSpace(body)
+	if body == "" {
+		return "", errs.Invalid("body", "empty_comment", "write something before sending")
+	}
+	if !utf8.ValidString(body) {
+		return "", errs.Invalid("body", "invalid_text", "the comment is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(body); n > s.d.MaxComment {
+		return "", errs.Invalid("body", "too_long", fmt.Sprintf("a comment can have at most %d characters (this has %d)", s.d.MaxComment, n))
+	}
+	for _, r := range body {
+		if unicode.IsControl(r) && r != '\n' || r == '\u202e' || r == '\u202d' {
+			return "", errs.Invalid("body", "invalid_text", "the comment contains control characters")
+		}
+	}
+	return body, nil
+}
+
+func (s *Service) notify(ctx context.Context, to, kind, actor, videoID, commentID string) {
+	if to == actor {
+		return
+	}
+	err := s.d.Store.Notify(ctx, &db.NotificationRow{ID: s.d.NewID(), AccountID: to, Kind: kind, ActorID: actor,
+		VideoID: videoID, CommentID: commentID, CreatedAt: s.d.Now()})
+	if err != nil {
+		s.d.Log.Warn("notify", "kind", kind, "err", err)
+	}
+}
+
+// EraseAccount removes an account's social traces with exact counters, for erasure.
+func (s *Service) EraseAccount(ctx context.Context, accountID string) error {
+	return s.d.Store.EraseAccount(ctx, accountID)
+}

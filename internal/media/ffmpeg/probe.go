@@ -197,6 +197,10 @@ func parseProbe(stdout []byte, stderr string) (*ProbeResult, error) {
 	if !res.HasVideo && !res.HasAudio {
 		return nil, &UndecodableError{Reason: "the file has no audio or video"}
 	}
+	// Without a decoder for the codec, ffprobe names the stream but cannot size its picture.
+	if res.HasVideo && (res.Width <= 0 || res.Height <= 0) {
+		return nil, &UndecodableError{Reason: fmt.Sprintf("the video codec %q is not supported", res.VideoCodec)}
+	}
 	res.Duration = time.Duration(seconds * float64(time.Second))
 	return res, nil
 }

@@ -52,6 +52,8 @@ func TestParseProbeRefusals(t *testing.T) {
 			"stream 1, offset 0xeec1: partial file", "incomplete"},
 		{"fewer packets than the index", `{"streams":[{"codec_type":"video","codec_name":"h264","nb_frames":"120","nb_read_packets":"15"}],"format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2"}}`,
 			"", "15 of its 120"},
+		{"video without a decoder", `{"streams":[{"codec_type":"video","codec_name":"none","width":0,"height":0}],"format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2"}}`,
+			"", "not supported"},
 		{"only data streams", `{"streams":[{"codec_type":"data"}],"format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2"}}`, "", "no audio or video"},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,8 @@
 // Watch events (impression, progress, complete, skip) feed the recommender and the view
 // counts. They are queued, kept in localStorage so a reload or a dropped connection loses
-// none, and sent in batches to POST /api/v1/events.
+// none, and sent in batches to POST /api/v1/events. Delivery is at least once (a batch
+// sent as the page closes may be sent again by the next page), so every event carries a
+// random id the server uses to drop repeats.
 
 import { ApiError } from './api.js';
 
@@ -46,6 +48,7 @@ export class WatchEvents {
   record(type, fields) {
     if (this.unsupported || !EVENT_TYPES.has(type) || !fields || !fields.video_id) return;
     const e = {
+      id: eventID(),
       type,
       video_id: String(fields.video_id),
       feed: fields.feed || '',
@@ -120,6 +123,13 @@ export class WatchEvents {
       // Storage full or disabled: the queue still lives in memory.
     }
   }
+}
+
+// eventID is 128 random bits in hex. crypto.randomUUID would do, but it exists only on
+// HTTPS pages and a small self-hosted server may run on plain HTTP.
+function eventID() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
 // safeStorage is localStorage, or an in-memory stand-in where the browser forbids it.

@@ -22,7 +22,9 @@ export class Playback extends EventTarget {
     super();
     this.soundOn = false;
     this.unlocked = false;
-    this.unlockedAt = 0;
+    // The press that unlocked sound, if it was a pointer press: the click that follows it
+    // belongs to the same tap.
+    this.unlockPress = null;
   }
 
   // listen turns sound on at the first pointer press or key press on the page.
@@ -32,7 +34,7 @@ export class Playback extends EventTarget {
       target.removeEventListener('pointerdown', unlock, true);
       target.removeEventListener('keydown', unlock, true);
       this.unlocked = true;
-      this.unlockedAt = e.timeStamp;
+      if (e.type === 'pointerdown') this.unlockPress = { target: e.target, at: e.timeStamp };
       this.setSound(true);
     };
     target.addEventListener('pointerdown', unlock, true);
@@ -406,10 +408,13 @@ class Slide {
   }
 
   // onTap: one tap pauses or plays, two quick taps like the video. The tap that first
-  // turned sound on only does that (a click within 700 ms of the press that unlocked
-  // sound is the same tap), so nobody's first touch also pauses the video.
+  // turned sound on only does that, so nobody's first touch also pauses the video.
   onTap(e) {
-    if (this.ctx.playback.unlocked && e.timeStamp - this.ctx.playback.unlockedAt < 700) return;
+    const press = this.ctx.playback.unlockPress;
+    if (press && press.target === e.target && e.timeStamp - press.at < 700) {
+      this.ctx.playback.unlockPress = null;
+      return;
+    }
     if (this.pendingTap && e.timeStamp - this.lastTapAt < DOUBLE_TAP_MS) {
       clearTimeout(this.pendingTap);
       this.pendingTap = 0;
@@ -440,6 +445,8 @@ class Slide {
     const v = this.video;
     if (!Number.isFinite(v.duration) || v.duration <= 0) return;
     v.currentTime = (Number(this.progress.value) / 1000) * v.duration;
+    // A jump is not watching: count time from where the viewer landed.
+    this.lastTime = v.currentTime;
     this.renderProgress();
   }
 
@@ -521,8 +528,9 @@ class Slide {
     this.likeBtn.el.classList.toggle('pop', next && !reducedMotion());
     try {
       const path = `/videos/${encodeURIComponent(it.id)}/like`;
-      const out = next ? await this.ctx.api.put(path) : await this.ctx.api.delete(path);
+      const out = next ? await this.ctx.api.post(path) : await this.ctx.api.delete(path);
       if (out && typeof out.likes === 'number') it.counts.likes = out.likes;
+      if (out && typeof out.liked === 'boolean') it.viewer.liked = out.liked;
     } catch (e) {
       it.viewer.liked = before.liked;
       it.counts.likes = before.likes;
@@ -536,10 +544,10 @@ class Slide {
     if (!a.username || this.needLogin('follow creators')) return;
     this.followBtn.disabled = true;
     try {
-      const out = await this.ctx.api.put(`/accounts/${encodeURIComponent(a.username)}/follow`);
+      const out = await this.ctx.api.post(`/accounts/${encodeURIComponent(a.username)}/follow`);
       this.item.viewer = { ...this.item.viewer, following: true };
       this.followBtn.hidden = true;
-      this.ctx.toast.show(out && out.state === 'requested' ? `Follow request sent to @${a.username}.` : `You follow @${a.username}.`);
+      this.ctx.toast.show(out && out.state === 'pending' ? `Follow request sent to @${a.username}.` : `You follow @${a.username}.`);
     } catch (e) {
       this.ctx.toast.show(soonOr(e, 'Following is coming to this server soon.'), { kind: 'error' });
     } finally {
@@ -569,7 +577,7 @@ class Slide {
         list.append(h('div', { class: 'comment' }, avatar(c.author, 'sm'),
           h('div', { class: 'comment-body' },
             h('span', { class: 'comment-author' }, nameOf(c.author)),
-            h('p', { class: 'comment-text' }, richText(c.text || '')))));
+            h('p', { class: 'comment-text' }, richText(typeof c.body === 'string' ? c.body : '')))));
       }
     }).catch((e) => {
       clear(list).append(h('p', { class: 'sheet-note' }, soonOr(e, 'Comments are coming to this server soon.')));
@@ -582,6 +590,7 @@ class Slide {
       try {
         await navigator.clipboard.writeText(link);
         this.ctx.toast.show('Link copied.');
+        if (this.ctx.session.loggedIn) this.ctx.api.post(`/videos/${encodeURIComponent(this.item.id)}/share`).catch(() => {});
       } catch {
         this.ctx.toast.show(`Copy this link: ${link}`, { timeout: 9000 });
       }

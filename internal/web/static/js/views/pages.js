@@ -90,8 +90,11 @@ export function notificationsView(ctx) {
       body.append(emptyState({ iconName: 'bell', title: 'No notifications yet', text: 'Likes, comments, new followers and mentions will show up here.' }));
       return;
     }
-    body.append(h('ul', { class: 'result-list' }, items.map((n) => h('li', { class: 'notification' },
-      avatar(n.account, 'md'), h('p', null, h('strong', null, nameOf(n.account)), ' ', typeof n.text === 'string' ? n.text : '')))));
+    body.append(h('ul', { class: 'result-list' }, items.map((n) => {
+      const who = Array.isArray(n.actors) && n.actors[0] ? n.actors[0] : null;
+      return h('li', { class: ['notification', n.unread && 'is-unread'] },
+        avatar(who, 'md'), h('p', null, typeof n.text === 'string' ? n.text : ''));
+    })));
   }).catch((e) => {
     clear(body).append(emptyState({ iconName: 'bell', title: e.missingEndpoint ? 'Notifications are coming soon' : "Couldn't load notifications",
       text: soonOr(e, 'This server does not send notifications yet. Likes, comments, new followers and mentions will show up here.') }));

@@ -37,8 +37,8 @@ function header(ctx, a) {
       }
       follow.disabled = true;
       try {
-        const out = await ctx.api.put(`/accounts/${encodeURIComponent(a.username)}/follow`);
-        follow.querySelector('.btn-label').textContent = out && out.state === 'requested' ? 'Requested' : 'Following';
+        const out = await ctx.api.post(`/accounts/${encodeURIComponent(a.username)}/follow`);
+        follow.querySelector('.btn-label').textContent = out && out.state === 'pending' ? 'Requested' : 'Following';
         follow.className = 'btn btn--secondary';
       } catch (e) {
         ctx.toast.show(soonOr(e, 'Following is coming to this server soon.'), { kind: 'error' });

@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -135,4 +137,78 @@ func (s *Erasure) PurgeAccount(ctx context.Context, accountID string) error {
 		}
 		return nil
 	})
+}
+
+// TableRows calls fn with the text of every row of every table. It is the erasure proof's
+// view of PostgreSQL, whose data files are the server's, not ours: a value that survives in
+// any column of any table shows up here (bytea as \x hex).
+func (d *DB) TableRows(ctx context.Context, fn func(table, row string) error) error {
+	q := `SELECT name FROM sqlite_master WHERE type = 'table'`
+	if d.Dialect == Postgres {
+		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+	}
+	rows, err := d.read.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		q := `SELECT t::text FROM "` + t + `" t`
+		if d.Dialect == SQLite {
+			q = `SELECT * FROM "` + t + `"`
+		}
+		if err := eachRowText(ctx, d.read, q, func(row string) error { return fn(t, row) }); err != nil {
+			return fmt.Errorf("table %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+func eachRowText(ctx context.Context, q Querier, query string, fn func(string) error) error {
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		var b strings.Builder
+		for _, v := range vals {
+			switch x := v.(type) {
+			case []byte:
+				b.Write(x)
+				fmt.Fprintf(&b, " \\x%x", x)
+			default:
+				fmt.Fprint(&b, x)
+			}
+			b.WriteString("|")
+		}
+		if err := fn(b.String()); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -3,17 +3,30 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"io/fs"
+	mrand "math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"kurz/internal/config"
+	"kurz/internal/db"
 	"kurz/internal/policy"
 	"kurz/internal/privacy/translog"
 	"kurz/internal/testkit"
+	"kurz/internal/video"
 )
 
 func staff(t *testing.T, a *testkit.TestApp, username string, role policy.Role) (*testkit.Client, string) {
@@ -425,6 +438,209 @@ func TestAccountDeletion(t *testing.T) {
 					t.Fatalf("bad id: %d", r.Status)
 				}
 			})
+		})
+	}
+}
+
+// marker is a unique lower-case string that can stand in any text field.
+func marker(t *testing.T, prefix string) string {
+	t.Helper()
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return prefix + hex.EncodeToString(b)
+}
+
+// traces finds which markers are stored anywhere: byte by byte in every file of the given
+// folders (the SQLite database with its -wal and -shm, the media folder) and, on
+// PostgreSQL, in the text of every row of every table.
+func traces(t *testing.T, a *testkit.TestApp, markers map[string][]byte, dirs ...string) []string {
+	t.Helper()
+	found := map[string]bool{}
+	for _, dir := range dirs {
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for name, m := range markers {
+				if bytes.Contains(data, m) {
+					found[name+" in "+filepath.Base(path)] = true
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.DB.Dialect == db.Postgres {
+		err := a.DB.TableRows(context.Background(), func(table, row string) error {
+			for name, m := range markers {
+				if strings.Contains(row, string(m)) || strings.Contains(row, hex.EncodeToString(m)) {
+					found[name+" in table "+table] = true
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := make([]string, 0, len(found))
+	for k := range found {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestErasureLeavesNoTrace fills every field a user can fill today with unique markers,
+// deletes the account, checkpoints and vacuums, and then finds none of the markers on disk
+// (SQLite) or in any table (PostgreSQL). It first checks that it does find them before the
+// deletion, and that another user's markers survive, so the scan is not blind.
+func TestErasureLeavesNoTrace(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			// Jobs run when the test says, so none is half-way through a video while it scans.
+			a := testkit.NewAppNoWorkers(t, e, func(c *config.Config) { c.TrustProxy = true })
+			mod, _ := staff(t, a, "mod_eve", policy.RoleModerator)
+
+			type person struct {
+				id      string
+				c       *testkit.Client
+				markers map[string][]byte
+			}
+			fill := func(label string) person {
+				p := person{markers: map[string][]byte{}}
+				text := map[string]string{
+					"username": marker(t, "u"), "display name": marker(t, "Disp-"), "bio": marker(t, "Bio-"),
+					"email": marker(t, "mail-") + "@example.org", "user agent": marker(t, "UA-") + "/1.0",
+					"caption": marker(t, "Cap-"), "phone": "+4915" + fmt.Sprint(10000000+time.Now().UnixNano()%89999999),
+				}
+				for k, v := range text {
+					p.markers[k] = []byte(v)
+				}
+				p.c, p.id = signUpWith(t, a, text["username"], map[string]any{"email": text["email"], "display_name": text["display name"], "birth_date": "1991-07-08"},
+					"User-Agent", text["user agent"], "X-Forwarded-For", "198.51.100.23")
+				if r := p.c.Do("PATCH", "/api/v1/me", map[string]any{"bio": text["bio"]}); r.Status != 200 {
+					t.Fatalf("bio: %d %s", r.Status, r.Body)
+				}
+				if r := p.c.Do("PATCH", "/api/v1/me/personal-data", map[string]any{"phone": text["phone"]}); r.Status != 200 {
+					t.Fatalf("phone: %d %s", r.Status, r.Body)
+				}
+				img := image.NewRGBA(image.Rect(0, 0, 64, 64))
+				for i := range img.Pix {
+					img.Pix[i] = byte(mrand.IntN(256))
+				}
+				var pngBuf bytes.Buffer
+				if err := png.Encode(&pngBuf, img); err != nil {
+					t.Fatal(err)
+				}
+				av := p.c.Do("PUT", "/api/v1/me/avatar", pngBuf.Bytes())
+				if av.Status != 200 {
+					t.Fatalf("avatar: %d %s", av.Status, av.Body)
+				}
+				files, _ := a.Blobs.List(ctx, "avatars/"+p.id)
+				if len(files) == 0 {
+					t.Fatal("no avatar files")
+				}
+				for i, f := range files {
+					obj, err := a.Blobs.Open(ctx, f.Key)
+					if err != nil {
+						t.Fatal(err)
+					}
+					data, _ := io.ReadAll(obj)
+					obj.Close()
+					p.markers[fmt.Sprintf("avatar file %d", i)] = data[len(data)/2 : len(data)/2+48]
+				}
+				// Each uploads a different clip, so a chunk of it marks its owner's original file.
+				source := clip(t, map[string]string{"leaver": "portrait-h264-aac.mp4", "stayer": "no-audio.mp4"}[label])
+				up := uploadForm(t, p.c, source, map[string]string{"caption": text["caption"] + " #" + strings.ToLower(text["username"])})
+				if up.Status != 201 {
+					t.Fatalf("video: %d %s", up.Status, up.Body)
+				}
+				p.markers["video file"] = source[len(source)/2 : len(source)/2+64]
+				// What only exists encrypted: the wrapped key and the sealed fields.
+				row, err := a.DB.Vault().Get(ctx, p.id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.markers["wrapped key"] = row.WrappedKey
+				p.markers["sealed e-mail"] = row.Email
+				p.markers["e-mail index"] = row.EmailIndex
+				origins, _ := a.DB.Vault().Sessions(ctx, p.id)
+				if len(origins) == 0 {
+					t.Fatal("no log-in origin recorded")
+				}
+				p.markers["sealed user agent"] = origins[0].UserAgent
+				if r := mod.Do("POST", "/api/v1/admin/accounts/"+p.id+"/personal-data", map[string]any{"purpose": "abuse_report"}); r.Status != 200 {
+					t.Fatalf("moderator read: %d %s", r.Status, r.Body)
+				}
+				return p
+			}
+			leaver, stayer := fill("leaver"), fill("stayer")
+			// The fast path remuxes both uploads into playable files: more copies to erase.
+			if n := a.Bus.Drain(ctx, video.JobProcess); n != 2 {
+				t.Fatalf("%d processing jobs ran, want 2", n)
+			}
+			// Personal fields exist only sealed: their plain text is nowhere, even before.
+			plainPersonal := map[string][]byte{}
+			for _, k := range []string{"email", "phone", "user agent"} {
+				plainPersonal[k] = leaver.markers[k]
+			}
+			dirs := []string{filepath.Dir(a.DB.Path()), a.Config.DataDir}
+			if a.DB.Dialect == db.Postgres {
+				dirs = []string{a.Config.DataDir}
+			}
+			if err := a.DB.Checkpoint(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := traces(t, a, plainPersonal, dirs...); len(got) != 0 {
+				t.Fatalf("personal data stored in clear: %v", got)
+			}
+			kept := map[string][]byte{}
+			for k, v := range leaver.markers {
+				if _, ok := plainPersonal[k]; !ok {
+					kept[k] = v
+				}
+			}
+			before := traces(t, a, kept, dirs...)
+			for k := range kept {
+				if !slices.ContainsFunc(before, func(s string) bool { return strings.HasPrefix(s, k+" in ") }) {
+					t.Errorf("the scan cannot see %s even before deletion: it would prove nothing", k)
+				}
+			}
+
+			if r := leaver.c.Do("DELETE", "/api/v1/me", map[string]any{"password": testkit.Password}); r.Status != 202 {
+				t.Fatalf("delete: %d %s", r.Status, r.Body)
+			}
+			a.Clock.Advance(a.Config.DeletionGrace + time.Minute)
+			if err := a.Privacy.Sweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.DB.Checkpoint(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if left := traces(t, a, leaver.markers, dirs...); len(left) != 0 {
+				t.Fatalf("erased account left traces: %v", left)
+			}
+			stayerKept := map[string][]byte{"username": stayer.markers["username"], "bio": stayer.markers["bio"],
+				"wrapped key": stayer.markers["wrapped key"], "video file": stayer.markers["video file"], "caption": stayer.markers["caption"]}
+			if got := traces(t, a, stayerKept, dirs...); len(got) < len(stayerKept) {
+				t.Fatalf("another user's data went too: only %v left", got)
+			}
+			// The access log keeps the pseudonymous entries and still verifies.
+			report, err := translog.Audit(ctx, a.DB.AccessLog(), a.Keys.VerifierKey())
+			if err != nil || !report.OK() || report.Size != 2 {
+				t.Fatalf("access log after erasure: %v\n%s", err, report)
+			}
 		})
 	}
 }

@@ -134,11 +134,7 @@ func TestBrowserHostileProfileText(t *testing.T) {
 	b.resize(desktop)
 	api := app.Client()
 	api.SignUp("mallory")
-	b.open("/login")
-	b.fill("username", "mallory")
-	b.fill("password", testkit.Password)
-	b.click(`form button[type=submit]`)
-	b.wait("logged in", `document.querySelector('#nav-account') !== null`)
+	b.logIn("mallory")
 
 	bio := strings.Join([]string{
 		`<script>window.__xss = 'bio-script'</script>`,

@@ -19,7 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"kurz/internal/testkit"
 )
 
 // The browser tests drive Debian's Chromium through chromedp against a real kurz. Without
@@ -315,4 +318,31 @@ func (b *browser) fill(id, text string) {
 	b.do("empty #"+id, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const el = document.getElementById(%q);
 		el.value = ''; el.dispatchEvent(new Event('input', {bubbles: true})); })()`, id)))
 	b.do("type into #"+id, chromedp.SendKeys(chromedp.ID(id), text))
+}
+
+// logIn logs in through the log-in page and waits for the app to know it.
+func (b *browser) logIn(username string) {
+	b.t.Helper()
+	b.open("/login")
+	b.fill("username", username)
+	b.fill("password", testkit.Password)
+	b.click(`form button[type=submit]`)
+	b.wait("logged in as "+username, `document.querySelector('#nav-login') === null && location.pathname !== '/login'`)
+}
+
+// cutNetwork makes requests whose URL matches the pattern fail as if offline; with no
+// pattern it restores the network.
+func (b *browser) cutNetwork(pattern string) {
+	b.t.Helper()
+	rules := []*network.Conditions{}
+	if pattern != "" {
+		rules = append(rules, &network.Conditions{URLPattern: pattern, Offline: true, DownloadThroughput: -1, UploadThroughput: -1})
+	}
+	b.do("network conditions", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: rules})
+		return err
+	}))
 }

@@ -3,7 +3,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -109,27 +107,12 @@ func (s *feedStub) eventKinds() []string {
 	return out
 }
 
-func sharedClip(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Dir(artifactsDir(t)) // the repo root
-	for _, p := range []string{filepath.Join(dir, "..", "shared", "media", stubClip), filepath.Join("/work/shared/media", stubClip)} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if requireBrowser() {
-		t.Fatalf("the shared test clip %s is missing (expected in ../shared/media)", stubClip)
-	}
-	t.Skipf("the shared test clip %s is missing", stubClip)
-	return ""
-}
-
 // TestBrowserFeedPlayer watches the feed on a phone: autoplay muted, a swipe by arrow key
 // that turns sound on and starts the next video from its preload, a double tap that likes
 // with an animation, a tap that pauses, scrubbing to the end, watch events in batches, and
 // events kept through a network drop and a reload.
 func TestBrowserFeedPlayer(t *testing.T) {
-	stub := &feedStub{clip: sharedClip(t)}
+	stub := &feedStub{clip: filepath.Join(testkit.MediaDir(t), stubClip)}
 	app := testkit.NewApp(t, sqlite, nil)
 	srv := httptest.NewServer(stub.handler(app.Handler()))
 	t.Cleanup(srv.Close)
@@ -137,11 +120,7 @@ func TestBrowserFeedPlayer(t *testing.T) {
 
 	b := newBrowser(t, srv.URL)
 	b.resize(phone)
-	b.open("/login")
-	b.fill("username", "viewer")
-	b.fill("password", testkit.Password)
-	b.click(`form button[type=submit]`)
-	b.wait("logged in", `document.querySelector('#nav-login') === null && location.pathname === '/'`)
+	b.logIn("viewer")
 	// A fresh load, so that nobody has interacted with this page yet.
 	b.open("/")
 	b.wait("the feed", `document.querySelectorAll('.slide').length === 5`)
@@ -222,15 +201,7 @@ func TestBrowserFeedPlayer(t *testing.T) {
 	// The network to the events endpoint drops: events stay in the page's storage, survive a
 	// reload, and arrive once the network is back.
 	before := len(stub.eventKinds())
-	b.do("cut the network to /api/v1/events", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-			return err
-		}
-		_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-			MatchedNetworkConditions: []*network.Conditions{{URLPattern: srv.URL + "/api/v1/events", Offline: true, DownloadThroughput: -1, UploadThroughput: -1}},
-		})
-		return err
-	}))
+	b.cutNetwork(srv.URL + "/api/v1/events")
 	b.click(`.nav-link[href="/"]`)
 	b.wait("the feed again", `document.querySelector('.slide video')?.paused === false`)
 	b.click(`.nav-link[href="/search"]`)
@@ -238,12 +209,7 @@ func TestBrowserFeedPlayer(t *testing.T) {
 	if n := len(stub.eventKinds()); n != before {
 		t.Fatalf("events arrived through a cut network: %d, want %d", n, before)
 	}
-	b.do("restore the network", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-			MatchedNetworkConditions: []*network.Conditions{},
-		})
-		return err
-	}))
+	b.cutNetwork("")
 	b.do("reload", chromedp.Reload())
 	b.waitGo(t, "the kept events", func() bool { return len(stub.eventKinds()) > before })
 	b.wait("the queue to empty", `localStorage.getItem('kurz.events.v1') === null`)

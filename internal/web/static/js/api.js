@@ -45,7 +45,7 @@ export class Api {
   delete(path, opts) { return this.request('DELETE', path, opts); }
 
   // request sends one call. opts: json (a value sent as JSON), body (sent raw, e.g. a File),
-  // contentType, signal, keepalive.
+  // contentType, headers, signal, keepalive.
   async request(method, path, opts = {}) {
     try {
       return await this.send(method, path, opts);
@@ -58,8 +58,8 @@ export class Api {
     }
   }
 
-  async send(method, path, { json, body, contentType, signal, keepalive } = {}) {
-    const headers = { Accept: 'application/json' };
+  async send(method, path, { json, body, contentType, signal, keepalive, headers: extra } = {}) {
+    const headers = { Accept: 'application/json', ...extra };
     const init = { method, headers, credentials: 'same-origin', signal, keepalive, cache: 'no-store' };
     if (json !== undefined) {
       init.body = JSON.stringify(json);
@@ -81,13 +81,16 @@ export class Api {
     if ((res.headers.get('Content-Type') || '').includes('application/json')) {
       data = await res.json().catch(() => null);
     }
-    if (!res.ok) {
-      const err = data && typeof data.error === 'object' && data.error ? data.error : {};
-      throw new ApiError(res.status,
-        typeof err.code === 'string' ? err.code : `http_${res.status}`,
-        typeof err.message === 'string' && err.message ? err.message : `The server answered ${res.status}. Try again in a moment.`,
-        typeof err.field === 'string' ? err.field : '');
-    }
+    if (!res.ok) throw errorFrom(res.status, data);
     return data;
   }
+}
+
+// errorFrom turns a failed answer's status and JSON body into an ApiError.
+export function errorFrom(status, data) {
+  const err = data && typeof data.error === 'object' && data.error ? data.error : {};
+  return new ApiError(status,
+    typeof err.code === 'string' ? err.code : `http_${status}`,
+    typeof err.message === 'string' && err.message ? err.message : `The server answered ${status}. Try again in a moment.`,
+    typeof err.field === 'string' ? err.field : '');
 }

@@ -9,7 +9,8 @@ import { feedView } from './views/feed.js';
 import { loginView, signupView } from './views/auth.js';
 import { settingsView } from './views/settings.js';
 import { profileView } from './views/profile.js';
-import { searchView, uploadView, notificationsView, tagView, videoView, notFoundView } from './views/pages.js';
+import { searchView, notificationsView, tagView, videoView, notFoundView } from './views/pages.js';
+import { uploadView } from './views/upload.js';
 
 const VIEWS = {
   feed: feedView, login: loginView, signup: signupView, settings: settingsView, profile: profileView,

@@ -254,7 +254,9 @@ class Slide {
     const notBtn = this.railButton('ban', 'Not interested', () => this.notInterested());
     this.followBtn = h('button', { type: 'button', class: 'rail-follow', 'aria-label': `Follow ${who}`, onclick: () => this.follow() }, icon('plus'));
     const me = this.ctx.session.me;
-    if ((it.viewer && it.viewer.following) || (me && me.id === a.id)) this.followBtn.hidden = true;
+    const own = !!(me && me.id === a.id);
+    if ((it.viewer && it.viewer.following) || own) this.followBtn.hidden = true;
+    if (own) notBtn.el.hidden = true;
     const avatarLink = profile
       ? h('a', { href: profile, class: 'rail-avatar', 'aria-label': `Open ${who}'s profile` }, avatar(a, 'md'))
       : h('span', { class: 'rail-avatar' }, avatar(a, 'md'));

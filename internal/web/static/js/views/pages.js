@@ -69,17 +69,6 @@ function renderResults(el, r, q) {
   }
 }
 
-export function uploadView(ctx) {
-  if (needLogin(ctx, '/upload')) return { el: h('div', { class: 'page' }, spinner()), title: 'Upload' };
-  return {
-    el: h('div', { class: 'page page--narrow' }, pageHead('Upload a video'),
-      h('div', { class: 'card upload-drop upload-drop--soon' },
-        emptyState({ iconName: 'upload', title: 'Uploading is coming soon',
-          text: 'This server cannot take videos yet. When it can, you will drop a clip here, write a caption with #hashtags and @mentions, pick who can watch, and follow its processing live.' }))),
-    title: 'Upload',
-  };
-}
-
 export function notificationsView(ctx) {
   if (needLogin(ctx, '/notifications')) return { el: h('div', { class: 'page' }, spinner()), title: 'Notifications' };
   const body = h('div', null, spinner('Loading notifications'));

@@ -100,9 +100,20 @@ function videosSection(ctx, a) {
 }
 
 export function tile(v) {
-  const poster = safeURL(v.poster, 'media');
   return h('a', { class: 'tile', href: `/v/${v.id}`, role: 'listitem', 'aria-label': v.caption ? v.caption.slice(0, 80) : 'Video' },
-    poster ? h('img', { class: 'tile-img', src: poster, alt: '', loading: 'lazy' }) : h('span', { class: 'tile-img tile-img--none' }),
+    thumbnail(v),
     h('span', { class: 'tile-views' }, icon('play'), count(v.counts && v.counts.views)),
     v.duration_ms ? h('span', { class: 'tile-duration' }, duration(v.duration_ms / 1000)) : null);
+}
+
+// thumbnail is the poster, or, until the server has made one, the first frame of the
+// smallest rendition (the browser fetches only the start of the file for it).
+function thumbnail(v) {
+  const poster = safeURL(v.poster, 'media');
+  if (poster) return h('img', { class: 'tile-img', src: poster, alt: '', loading: 'lazy' });
+  const smallest = (Array.isArray(v.renditions) ? v.renditions : [])
+    .filter((r) => r && safeURL(r.url, 'media'))
+    .sort((a, b) => (a.width * a.height) - (b.width * b.height))[0];
+  if (!smallest) return h('span', { class: 'tile-img' });
+  return h('video', { class: 'tile-img', src: `${smallest.url}#t=0.1`, muted: true, playsInline: true, preload: 'metadata', 'aria-hidden': 'true', tabIndex: -1 });
 }

@@ -1,0 +1,143 @@
+package recsys
+
+import "fmt"
+
+// EventKind names what happened. The string forms are the ones stored in the event log.
+type EventKind uint8
+
+// Event kinds. Viewer events carry User and Video; catalogue events carry Video only.
+const (
+	Impression EventKind = iota + 1
+	PlayStart
+	Progress // WatchMS so far and PositionMS in the video
+	Complete
+	Loop
+	Skip // WatchMS when known
+	Replay
+	Like
+	Unlike
+	Share
+	Comment
+	Follow        // Creator; Video is the video the follow came from, when there is one
+	Unfollow      // Creator
+	NotInterested // Target says whether Video, Creator or Hashtag is meant
+	VideoPublished
+	VideoRemoved
+	// ProfileReset forgets what was learned about the viewer ("refresh my feed"). Explicit
+	// choices (follows, not interested) and the watched list stay.
+	ProfileReset
+	maxEventKind
+)
+
+var eventKindNames = [...]string{
+	Impression:     "impression",
+	PlayStart:      "play_start",
+	Progress:       "progress",
+	Complete:       "complete",
+	Loop:           "loop",
+	Skip:           "skip",
+	Replay:         "replay",
+	Like:           "like",
+	Unlike:         "unlike",
+	Share:          "share",
+	Comment:        "comment",
+	Follow:         "follow",
+	Unfollow:       "unfollow",
+	NotInterested:  "not_interested",
+	VideoPublished: "video_published",
+	VideoRemoved:   "video_removed",
+	ProfileReset:   "profile_reset",
+}
+
+func (k EventKind) String() string {
+	if k > 0 && k < maxEventKind {
+		return eventKindNames[k]
+	}
+	return fmt.Sprintf("event_kind(%d)", uint8(k))
+}
+
+// ParseEventKind maps a logged kind name back to its EventKind.
+func ParseEventKind(s string) (EventKind, error) {
+	for k := EventKind(1); k < maxEventKind; k++ {
+		if eventKindNames[k] == s {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("recsys: unknown event kind %q", s)
+}
+
+// Target says what a not_interested event is about.
+type Target uint8
+
+// Targets of not_interested.
+const (
+	TargetVideo Target = iota
+	TargetCreator
+	TargetHashtag
+)
+
+// Event is one entry of the engagement log. The recommender's state is a pure function of
+// the sequence of events applied, so every field it reads must come from the log (never from
+// the clock at the time of applying).
+type Event struct {
+	// Seq is the log sequence number; it must increase from one applied event to the next.
+	Seq uint64
+	// TimeMS is when the event happened, in Unix milliseconds (0 if unknown). Time only
+	// moves forward inside the model: an earlier time than the latest seen counts as the latest.
+	TimeMS int64
+	Kind   EventKind
+	User   string
+	Video  string
+	// Creator is the followed creator (follow, unfollow), the creator marked not interested,
+	// or the video's creator (video_published).
+	Creator string
+	// Hashtag is the hashtag marked not interested.
+	Hashtag string
+	Target  Target
+	// WatchMS is how much of the video has been watched in this view; PositionMS is the
+	// playhead. DurationMS is the video's length (video_published, or any viewer event).
+	WatchMS, PositionMS, DurationMS int64
+	// Hashtags, Region and Language describe a published video.
+	Hashtags []string
+	Region   string
+	Language string
+}
+
+func (e *Event) validate() error {
+	if e.Kind == 0 || e.Kind >= maxEventKind {
+		return fmt.Errorf("recsys: event %d: unknown kind %d", e.Seq, e.Kind)
+	}
+	needUser := e.Kind != VideoPublished && e.Kind != VideoRemoved
+	if needUser && e.User == "" {
+		return fmt.Errorf("recsys: event %d (%s): missing user", e.Seq, e.Kind)
+	}
+	switch e.Kind {
+	case Follow, Unfollow:
+		if e.Creator == "" {
+			return fmt.Errorf("recsys: event %d (%s): missing creator", e.Seq, e.Kind)
+		}
+	case NotInterested:
+		switch e.Target {
+		case TargetVideo:
+			if e.Video == "" {
+				return fmt.Errorf("recsys: event %d (not_interested video): missing video", e.Seq)
+			}
+		case TargetCreator:
+			if e.Creator == "" {
+				return fmt.Errorf("recsys: event %d (not_interested creator): missing creator", e.Seq)
+			}
+		case TargetHashtag:
+			if e.Hashtag == "" {
+				return fmt.Errorf("recsys: event %d (not_interested hashtag): missing hashtag", e.Seq)
+			}
+		default:
+			return fmt.Errorf("recsys: event %d: unknown not_interested target %d", e.Seq, e.Target)
+		}
+	case ProfileReset:
+	default:
+		if e.Video == "" {
+			return fmt.Errorf("recsys: event %d (%s): missing video", e.Seq, e.Kind)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,556 @@
+package recsys
+
+import (
+	"math"
+	"slices"
+	"sort"
+)
+
+// Source names where a recommended video came from.
+type Source string
+
+// Candidate sources.
+const (
+	SourceFollowing    Source = "following"
+	SourceCoEngagement Source = "co_engagement"
+	SourceEmbedding    Source = "embedding"
+	SourceTrending     Source = "trending"
+	SourceHashtag      Source = "hashtag"
+	SourceExploration  Source = "exploration"
+)
+
+// Request asks for a viewer's next videos.
+type Request struct {
+	// User is the viewer's id; an id the model has never seen gets the cold-start list.
+	User string
+	// Region and Language are the viewer's, used for regional trending and language match.
+	Region, Language string
+	// Limit is the list length (default 20, at most 500).
+	Limit int
+	// NoPersonalisation makes the list use nothing about the viewer but Region and Language:
+	// no history, no learned profile, not even the watched list (the caller may still pass
+	// Exclude).
+	NoPersonalisation bool
+	// Exclude, if set, is asked about every candidate; returning true drops it. The caller
+	// filters blocked and muted creators and videos the viewer may not see with it.
+	Exclude func(videoID, creatorID string) bool
+}
+
+// Recommendation is one video of a list with the reasons it is there.
+type Recommendation struct {
+	Video   string
+	Creator string // empty when the model has not seen the video's video_published event
+	Score   float64
+	// Source is the candidate source that contributed most (exploration for test-audience
+	// slots).
+	Source Source
+	// Signals are the strongest positive contributions to the score, strongest first.
+	Signals []Signal
+}
+
+// Signal is one named reason with its contribution to the score.
+type Signal struct {
+	Name  string
+	Value float64
+}
+
+const (
+	defaultLimit = 20
+	maxLimit     = 500
+	signalsShown = 3
+)
+
+type sourceMask uint8
+
+const (
+	maskFollowing sourceMask = 1 << iota
+	maskCoEngagement
+	maskEmbedding
+	maskTrending
+	maskHashtag
+	maskExploration
+)
+
+type candidate struct {
+	video   int32
+	sources sourceMask
+	feats   []float32
+	score   float64
+	logits  [numTasks]float64
+}
+
+// Recommend returns the viewer's next videos, best first. It never returns a removed video,
+// a video the viewer watched recently or marked not interested, a video by a creator or with
+// a hashtag they marked not interested, or anything Exclude rejects.
+func (r *Recommender) Recommend(req Request) []Recommendation {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	limit := req.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	limit = min(limit, maxLimit)
+
+	u := int32(-1)
+	if !req.NoPersonalisation {
+		if x, ok := r.userNames.lookup(req.User); ok {
+			u = x
+		}
+	}
+	region, _ := r.regionNames.lookup(req.Region)
+	lang, _ := r.langNames.lookup(req.Language)
+	fc := r.newFeatureContext(u, region, lang)
+	ex := r.newExclusion(u, req.Exclude)
+
+	cands := map[int32]*candidate{}
+	var order []int32 // first-seen order, so that nothing depends on map iteration
+	add := func(v int32, m sourceMask) bool {
+		if c, ok := cands[v]; ok {
+			c.sources |= m
+			return true
+		}
+		if ex.excluded(v) {
+			return false
+		}
+		cands[v] = &candidate{video: v, sources: m}
+		order = append(order, v)
+		return true
+	}
+
+	if u >= 0 {
+		usr := &r.users[u]
+		r.followingCandidates(usr, add)
+		fc.co = map[int32]float64{}
+		r.co.scoreAll(&usr.recentPos, fc.co)
+		for _, v := range topOfMap(fc.co, r.cfg.CoEngagementCandidates, ex) {
+			add(v, maskCoEngagement)
+		}
+		r.hashtagCandidates(usr, add)
+		if fc.uvec != nil {
+			for _, v := range r.embeddingCandidates(fc.uvec, r.cfg.EmbeddingCandidates, ex) {
+				add(v, maskEmbedding)
+			}
+		}
+	}
+	r.trendingCandidates(region, add)
+
+	main := make([]*candidate, 0, len(order))
+	for _, v := range order {
+		c := cands[v]
+		r.score(fc, c)
+		main = append(main, c)
+	}
+	sortCandidates(main)
+
+	var explore []*candidate
+	if want := int(math.Floor(r.cfg.ExplorationShare * float64(limit))); want > 0 {
+		for _, v := range r.explorationCandidates(want, func(v int32) bool {
+			_, taken := cands[v]
+			return taken || ex.excluded(v)
+		}) {
+			c := &candidate{video: v, sources: maskExploration}
+			r.score(fc, c)
+			explore = append(explore, c)
+		}
+		sortCandidates(explore)
+	}
+	return r.explain(r.rerank(main, explore, limit), fc)
+}
+
+func sortCandidates(cs []*candidate) {
+	sort.Slice(cs, func(a, b int) bool {
+		if cs[a].score != cs[b].score {
+			return cs[a].score > cs[b].score
+		}
+		return cs[a].video < cs[b].video
+	})
+}
+
+// score fills a candidate's features and the weighted sum of the ranker's predictions.
+func (r *Recommender) score(fc *featureContext, c *candidate) {
+	c.feats = fc.features(c.video, nil)
+	c.logits = r.rank.logits(c.feats, c.video, r.videos[c.video].creator)
+	w := r.taskWeights()
+	c.score = 0
+	for t, z := range c.logits {
+		c.score += w[t] * sigmoid(z)
+	}
+}
+
+func (r *Recommender) taskWeights() [numTasks]float64 {
+	return [numTasks]float64{r.cfg.WatchWeight, r.cfg.LikeWeight, r.cfg.ShareWeight, r.cfg.FollowWeight}
+}
+
+// exclusion answers "may this video be shown to this viewer".
+type exclusion struct {
+	r       *Recommender
+	usr     *user
+	watched map[int32]bool
+	caller  func(videoID, creatorID string) bool
+}
+
+func (r *Recommender) newExclusion(u int32, caller func(string, string) bool) *exclusion {
+	ex := &exclusion{r: r, caller: caller}
+	if u >= 0 {
+		ex.usr = &r.users[u]
+		ex.watched = make(map[int32]bool, len(ex.usr.watched.vals))
+		for _, v := range ex.usr.watched.vals {
+			ex.watched[v] = true
+		}
+	}
+	return ex
+}
+
+func (ex *exclusion) excluded(v int32) bool {
+	vid := &ex.r.videos[v]
+	if vid.removed {
+		return true
+	}
+	if usr := ex.usr; usr != nil {
+		if ex.watched[v] || usr.notVideos.has(v) {
+			return true
+		}
+		if vid.creator >= 0 && usr.notCreators.has(vid.creator) {
+			return true
+		}
+		for _, h := range vid.hashtags {
+			if usr.notHashtags.has(h) {
+				return true
+			}
+		}
+	}
+	if ex.caller != nil {
+		c := ""
+		if vid.creator >= 0 {
+			c = ex.r.creatorNames.list[vid.creator]
+		}
+		return ex.caller(ex.r.videoNames.list[v], c)
+	}
+	return false
+}
+
+func (r *Recommender) followingCandidates(usr *user, add func(int32, sourceMask) bool) {
+	n := 0
+	// Newest videos of each followed creator, round-robin so that one prolific creator
+	// does not fill the source.
+	for depth := 0; depth < creatorRecent && n < r.cfg.FollowingCandidates; depth++ {
+		progressed := false
+		for _, c := range usr.follows {
+			rc := &r.creators[c].recent
+			if depth >= len(rc.vals) {
+				continue
+			}
+			progressed = true
+			if n >= r.cfg.FollowingCandidates {
+				break
+			}
+			v := rc.vals[(rc.head+len(rc.vals)-1-depth)%len(rc.vals)]
+			if add(v, maskFollowing) {
+				n++
+			}
+		}
+		if !progressed {
+			break
+		}
+	}
+}
+
+func (r *Recommender) hashtagCandidates(usr *user, add func(int32, sourceMask) bool) {
+	tags := usr.hashtagAff.top(3, r.now)
+	if len(tags) == 0 {
+		return
+	}
+	per := max(r.cfg.HashtagCandidates/len(tags), 1)
+	for _, h := range tags {
+		if usr.notHashtags.has(h) {
+			continue
+		}
+		rc := &r.hashtags[h].recent
+		n := 0
+		for k := len(rc.vals) - 1; k >= 0 && n < per; k-- {
+			if add(rc.vals[(rc.head+k)%len(rc.vals)], maskHashtag) {
+				n++
+			}
+		}
+	}
+}
+
+func (r *Recommender) trendingCandidates(region int32, add func(int32, sourceMask) bool) {
+	lists := []int32{0}
+	if region > 0 {
+		lists = []int32{region, 0}
+	}
+	for _, g := range lists {
+		n := 0
+		for _, v := range r.trending[g].ids {
+			if n >= r.cfg.TrendingCandidates {
+				break
+			}
+			if add(v, maskTrending) {
+				n++
+			}
+		}
+	}
+}
+
+// embeddingCandidates scans every video vector (brute force is a few milliseconds at 100k
+// videos and needs no index to keep in step with online updates).
+func (r *Recommender) embeddingCandidates(uvec []float32, n int, ex *exclusion) []int32 {
+	t := r.videoEmb
+	h := newTopK(n)
+	for s, v := range t.ids {
+		if v < 0 {
+			continue
+		}
+		row := t.vals[s*t.dim : (s+1)*t.dim]
+		d := float32(0)
+		for k, q := range row {
+			d += uvec[k] * q
+		}
+		if h.admits(float64(d), v) && !ex.excluded(v) {
+			h.push(float64(d), v)
+		}
+	}
+	return h.sorted()
+}
+
+// topOfMap returns the n highest-valued keys not excluded, ties to the lower key.
+func topOfMap(m map[int32]float64, n int, ex *exclusion) []int32 {
+	keys := make([]int32, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	h := newTopK(n)
+	for _, k := range keys {
+		if h.admits(m[k], k) && !ex.excluded(k) {
+			h.push(m[k], k)
+		}
+	}
+	return h.sorted()
+}
+
+// explorationCandidates takes up to want videos from the exploration pool, continuing where
+// the previous request stopped.
+func (r *Recommender) explorationCandidates(want int, skip func(int32) bool) []int32 {
+	n := len(r.pool)
+	if n == 0 {
+		return nil
+	}
+	var out []int32
+	for walked := 0; walked < n && walked < 50*want && len(out) < want; walked++ {
+		v := r.pool[int((r.cursor.Add(1)-1)%uint64(n))]
+		if r.videos[v].stage == stageDone || skip(v) || slices.Contains(out, v) {
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// rerank fills the list greedily: the main candidates first and exploration in the last
+// slots (at most len(explore) of them), never two videos of one creator back to back, and
+// each hashtag already in the list lowering a candidate's score.
+func (r *Recommender) rerank(main, explore []*candidate, limit int) []*candidate {
+	out := make([]*candidate, 0, limit)
+	used := map[*candidate]bool{}
+	tagCount := map[int32]int{}
+	keep := 1 - r.cfg.HashtagRepeatPenalty
+	pick := func(list []*candidate) *candidate {
+		prev := int32(-1)
+		if len(out) > 0 {
+			prev = r.videos[out[len(out)-1].video].creator
+		}
+		var best *candidate
+		bestScore := math.Inf(-1)
+		for _, c := range list {
+			if used[c] {
+				continue
+			}
+			if cr := r.videos[c.video].creator; cr >= 0 && cr == prev {
+				continue
+			}
+			if best != nil && c.score <= bestScore {
+				break // sorted by score and penalties only lower it
+			}
+			s := c.score
+			repeats := 0
+			for _, h := range r.videos[c.video].hashtags {
+				repeats = max(repeats, tagCount[h])
+			}
+			if repeats > 0 {
+				s *= math.Pow(max(keep, 0), float64(repeats))
+			}
+			if s > bestScore {
+				best, bestScore = c, s
+			}
+		}
+		return best
+	}
+	nExplore := min(len(explore), limit)
+	for pos := 0; pos < limit; pos++ {
+		first, second := main, explore
+		if pos >= limit-nExplore {
+			first, second = explore, main
+		}
+		c := pick(first)
+		if c == nil {
+			c = pick(second)
+		}
+		if c == nil {
+			break
+		}
+		used[c] = true
+		out = append(out, c)
+		for _, h := range r.videos[c.video].hashtags {
+			tagCount[h]++
+		}
+	}
+	return out
+}
+
+// explain turns candidates into recommendations with their source and strongest signals.
+// A feature's contribution is its share of each task's logit, weighted by how much the
+// task's prediction moves the score at that point (w·p·(1-p)).
+func (r *Recommender) explain(cs []*candidate, fc *featureContext) []Recommendation {
+	w := r.taskWeights()
+	out := make([]Recommendation, 0, len(cs))
+	for _, c := range cs {
+		var contrib [numFeatures]float64
+		for t, z := range c.logits {
+			p := sigmoid(z)
+			slope := w[t] * p * (1 - p)
+			for f := 1; f < numFeatures; f++ {
+				contrib[f] += slope * r.rank.w[t][f] * float64(c.feats[f])
+			}
+		}
+		vid := &r.videos[c.video]
+		rec := Recommendation{Video: r.videoNames.list[c.video], Score: c.score, Source: r.primarySource(c, &contrib)}
+		if vid.creator >= 0 {
+			rec.Creator = r.creatorNames.list[vid.creator]
+		}
+		idx := make([]int, 0, numFeatures)
+		for f := 1; f < numFeatures; f++ {
+			if contrib[f] > 0 {
+				idx = append(idx, f)
+			}
+		}
+		sort.Slice(idx, func(a, b int) bool {
+			if contrib[idx[a]] != contrib[idx[b]] {
+				return contrib[idx[a]] > contrib[idx[b]]
+			}
+			return idx[a] < idx[b]
+		})
+		for k, f := range idx {
+			if k == signalsShown {
+				break
+			}
+			rec.Signals = append(rec.Signals, Signal{Name: featureNames[f], Value: contrib[f]})
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// primarySource picks, among the sources that produced a candidate, the one whose own signal
+// contributed most to its score.
+func (r *Recommender) primarySource(c *candidate, contrib *[numFeatures]float64) Source {
+	if c.sources&maskExploration != 0 {
+		return SourceExploration
+	}
+	type option struct {
+		m    sourceMask
+		s    Source
+		feat int
+	}
+	best, bestVal := Source(""), math.Inf(-1)
+	for _, o := range []option{
+		{maskFollowing, SourceFollowing, featFollowing},
+		{maskCoEngagement, SourceCoEngagement, featCoEngagement},
+		{maskHashtag, SourceHashtag, featHashtagAffinity},
+		{maskEmbedding, SourceEmbedding, featEmbedding},
+		{maskTrending, SourceTrending, featTrend},
+	} {
+		if c.sources&o.m != 0 && contrib[o.feat] > bestVal {
+			best, bestVal = o.s, contrib[o.feat]
+		}
+	}
+	return best
+}
+
+// topK keeps the n best (value, id) pairs; ties go to the lower id.
+type topK struct {
+	n    int
+	vals []float64
+	ids  []int32
+}
+
+func newTopK(n int) *topK { return &topK{n: n} }
+
+func (h *topK) less(i, j int) bool { // heap order: worst at the root
+	if h.vals[i] != h.vals[j] {
+		return h.vals[i] < h.vals[j]
+	}
+	return h.ids[i] > h.ids[j]
+}
+
+// admits reports whether (v, id) would enter the heap.
+func (h *topK) admits(v float64, id int32) bool {
+	if h.n <= 0 {
+		return false
+	}
+	if len(h.ids) < h.n {
+		return true
+	}
+	return v > h.vals[0] || (v == h.vals[0] && id < h.ids[0])
+}
+
+func (h *topK) push(v float64, id int32) {
+	if len(h.ids) < h.n {
+		h.vals = append(h.vals, v)
+		h.ids = append(h.ids, id)
+		for i := len(h.ids) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !h.less(i, p) {
+				break
+			}
+			h.swap(i, p)
+			i = p
+		}
+		return
+	}
+	h.vals[0], h.ids[0] = v, id
+	for i := 0; ; {
+		l, rt, m := 2*i+1, 2*i+2, i
+		if l < len(h.ids) && h.less(l, m) {
+			m = l
+		}
+		if rt < len(h.ids) && h.less(rt, m) {
+			m = rt
+		}
+		if m == i {
+			break
+		}
+		h.swap(i, m)
+		i = m
+	}
+}
+
+func (h *topK) swap(i, j int) {
+	h.vals[i], h.vals[j] = h.vals[j], h.vals[i]
+	h.ids[i], h.ids[j] = h.ids[j], h.ids[i]
+}
+
+// sorted returns the ids best first.
+func (h *topK) sorted() []int32 {
+	idx := make([]int, len(h.ids))
+	for k := range idx {
+		idx[k] = k
+	}
+	sort.Slice(idx, func(a, b int) bool { return h.less(idx[b], idx[a]) })
+	out := make([]int32, len(idx))
+	for k, i := range idx {
+		out[k] = h.ids[i]
+	}
+	return out
+}

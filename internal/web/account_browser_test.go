@@ -3,14 +3,19 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"kurz/internal/policy"
 	"kurz/internal/testkit"
 )
 
@@ -109,6 +114,60 @@ func TestBrowserAccount(t *testing.T) {
 	b.wait("the video grid's empty state", `document.querySelector('.profile-videos .empty-title')?.textContent === 'No videos yet'`)
 	b.shot("profile-desktop")
 
+	// An administrator reads Maya's personal data for a support request. Her access log
+	// shows the read, and her browser checks its proof against the signed checkpoint.
+	ctx := context.Background()
+	if _, err := app.Auth.CreateAccount(ctx, "admin1", testkit.Password, policy.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	admin := app.Client()
+	admin.Do("POST", "/api/v1/sessions", map[string]any{"username": "admin1", "password": testkit.Password})
+	mayaID := acct["id"].(string)
+	if r := admin.Do("POST", "/api/v1/admin/accounts/"+mayaID+"/personal-data", map[string]any{"purpose": "support_request"}); r.Status != http.StatusOK {
+		t.Fatalf("the administrator's read: %d %s", r.Status, r.Body)
+	}
+	b.open("/settings")
+	b.wait("settings", `document.querySelector('#logout') !== null`)
+	b.wait("the verified access log", `[...document.querySelectorAll('#access-log .badge--ok')].length === 1`)
+	if got := evalAs[string](b, `document.querySelector('#access-log .session-device').textContent`); !strings.HasPrefix(got, "An administrator read your") {
+		t.Errorf("access log entry: %q", got)
+	}
+	// The same check must fail for an entry the server altered after logging it.
+	tampered := evalAs[[]bool](b, `(async () => {
+		const v = document.querySelector('meta[name="kurz-version"]').content;
+		const { verifyAccessLog } = await import('/assets/' + v + '/js/transparency.js');
+		const log = await (await fetch('/api/v1/me/access-log')).json();
+		const good = await verifyAccessLog(log);
+		const leaf = atob(log.items[0].leaf);
+		log.items[0].leaf = btoa(leaf.replace('support_request', 'abuse_report'));
+		const bad = await verifyAccessLog(log);
+		log.checkpoint.tree_size += 1;
+		const resized = await verifyAccessLog(log);
+		return [good.checkpoint.ok && good.entries[0], bad.entries[0], resized.checkpoint.ok];
+	})()`)
+	if len(tampered) != 3 || !tampered[0] || tampered[1] || tampered[2] {
+		t.Errorf("verification of [genuine entry, altered entry, altered checkpoint] = %v, want [true false false]", tampered)
+	}
+	b.do("scroll to the data section", chromedp.Evaluate[chromedp.Void](`document.querySelector('#data').scrollIntoView()`))
+	b.shot("settings-data-desktop")
+
+	// Download my data: one JSON file with the profile and the vault's personal data.
+	downloads := t.TempDir()
+	b.do("allow downloads", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
+		return err
+	}))
+	b.click("#download-data")
+	var archive map[string]any
+	b.waitGo(t, "the download", func() bool {
+		data, err := os.ReadFile(filepath.Join(downloads, "kurz-maya.json"))
+		return err == nil && json.Unmarshal(data, &archive) == nil
+	})
+	if a, _ := archive["account"].(map[string]any); a["username"] != "maya" || a["csrf_token"] != nil || archive["personal_data"] == nil {
+		t.Errorf("the downloaded archive: %v", archive)
+	}
+
 	b.open("/settings")
 	b.wait("settings", `document.querySelector('#logout') !== null`)
 	b.shot("settings-desktop")
@@ -123,6 +182,21 @@ func TestBrowserAccount(t *testing.T) {
 	b.wait("the logged-in home page", `location.pathname === '/' && document.querySelector('#nav-account .nav-account-name')?.textContent === 'Maya Lind'`)
 	b.wait("the empty feed", `document.querySelector('.empty-title')?.textContent === 'No videos yet'`)
 	b.shot("feed-empty-desktop")
+
+	// Delete the account: a wrong password is refused where it was typed; the right one
+	// schedules the deletion and logs out.
+	b.open("/settings")
+	b.click("#delete-account")
+	b.fill("delete-password", "not the password at all")
+	b.click("#delete-confirm")
+	b.wait("the refusal", `document.querySelector('#delete-password-error')?.hidden === false`)
+	b.fill("delete-password", testkit.Password)
+	b.click("#delete-confirm")
+	b.wait("logged out", `location.pathname === '/' && document.querySelector('#nav-login') !== null`)
+	row, err := app.DB.Accounts().ByUsername(ctx, "maya")
+	if err != nil || row.State != "deleting" {
+		t.Fatalf("after deletion the account is %v (%v), want deleting", row, err)
+	}
 }
 
 // TestBrowserHostileProfileText puts markup and script URLs into a display name and a bio,

@@ -55,9 +55,9 @@ export function clear(el) {
   return el;
 }
 
-// safeURL returns a URL fit for an attribute, or null. Links may be same-site paths,
-// fragments of this page or http(s); media may also be blob: (local previews) and data:image. Anything else,
-// including javascript: in any spelling, is refused.
+// safeURL returns a URL fit for an attribute, or null: same-site paths, fragments of this
+// page (links only), http(s), this origin's blob: URLs, and data:image (media only).
+// Anything else, including javascript: in any spelling, is refused.
 export function safeURL(value, kind = 'link') {
   if (typeof value !== 'string' || value === '') return null;
   const s = value.trim();
@@ -66,7 +66,8 @@ export function safeURL(value, kind = 'link') {
   let u;
   try { u = new URL(s); } catch { return null; }
   if (u.protocol === 'https:' || u.protocol === 'http:') return u.href;
-  if (kind === 'media' && u.protocol === 'blob:' && s.startsWith('blob:' + location.origin + '/')) return s;
+  // Only this page's scripts can make blob: URLs of this origin: previews and downloads.
+  if (u.protocol === 'blob:' && s.startsWith('blob:' + location.origin + '/')) return s;
   if (kind === 'media' && /^data:image\/(png|jpeg|gif|webp);base64,[a-z0-9+/=]+$/i.test(s)) return s;
   return null;
 }

@@ -3,6 +3,7 @@
 
 import { h, icon, safeURL, clear } from './dom.js';
 import { initial, nameOf } from './text.js';
+import { ApiError } from './api.js';
 
 // avatar shows an account's picture, or its initial on a colour picked from its username
 // so that everyone's fallback looks a little different.
@@ -179,6 +180,13 @@ export function sheet({ title, content, onClose }) {
 export function setChildren(el, ...children) {
   clear(el);
   for (const c of children.flat()) if (c) el.append(c);
+}
+
+// soonOr is the message for a failed action: "coming soon" when the server has no such
+// endpoint yet, else the server's own message.
+export function soonOr(e, soon) {
+  if (e instanceof ApiError && e.missingEndpoint) return soon;
+  return e && e.message ? e.message : 'Something went wrong. Try again.';
 }
 
 export { nameOf };

@@ -4,10 +4,9 @@
 // rest hold no media, which keeps a long session light on memory.
 
 import { h, icon, safeURL, reducedMotion, isTyping, clear } from '../dom.js';
-import { ApiError } from '../api.js';
 import { richText, profilePath, nameOf, validVideoID } from '../text.js';
 import { count, duration } from '../format.js';
-import { avatar, iconButton, sheet, spinner } from '../ui.js';
+import { avatar, iconButton, sheet, spinner, soonOr } from '../ui.js';
 import { chooseRendition } from './rendition.js';
 
 const PRELOAD_AHEAD = 2;
@@ -606,12 +605,3 @@ class Slide {
     sheet({ title: 'Share', content });
   }
 }
-
-// soonOr is the message for a failed action: "coming soon" when the server has no such
-// endpoint yet, else the server's own message.
-function soonOr(e, soon) {
-  if (e instanceof ApiError && e.missingEndpoint) return soon;
-  return e && e.message ? e.message : 'Something went wrong. Try again.';
-}
-
-export { soonOr };

@@ -3,8 +3,8 @@
 // pretending.
 
 import { h, icon, clear } from '../dom.js';
-import { emptyState, spinner, avatar } from '../ui.js';
-import { VerticalFeed, soonOr } from '../player/feed.js';
+import { emptyState, spinner, avatar, soonOr } from '../ui.js';
+import { VerticalFeed } from '../player/feed.js';
 import { nameOf, profilePath, tagPath, validVideoID } from '../text.js';
 import { tile } from './profile.js';
 

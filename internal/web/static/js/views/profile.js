@@ -2,10 +2,9 @@
 // the grid of the account's videos.
 
 import { h, icon, clear, safeURL } from '../dom.js';
-import { avatar, button, emptyState, spinner, badge } from '../ui.js';
+import { avatar, button, emptyState, spinner, badge, soonOr } from '../ui.js';
 import { richText, nameOf, validVideoID } from '../text.js';
 import { count, duration } from '../format.js';
-import { soonOr } from '../player/feed.js';
 
 export function profileView(ctx, route) {
   const { username } = route.params;

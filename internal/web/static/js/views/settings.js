@@ -3,8 +3,9 @@
 
 import { h, icon, clear } from '../dom.js';
 import { ApiError } from '../api.js';
-import { field, formAlert, showApiError, busy, button, avatar, switchControl, badge, spinner } from '../ui.js';
-import { ago, dateTime, bytes } from '../format.js';
+import { field, formAlert, showApiError, busy, button, avatar, switchControl, badge, spinner, sheet, soonOr } from '../ui.js';
+import { ago, date, dateTime, bytes } from '../format.js';
+import { cryptoAvailable, verifyAccessLog } from '../transparency.js';
 
 const AVATAR_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
 
@@ -30,7 +31,7 @@ export function settingsView(ctx) {
     privacySection(ctx),
     passwordSection(ctx, () => sessions.reload()),
     sessions.el,
-    dataSection(),
+    dataSection(ctx),
     h('div', { class: 'settings-logout' },
       button('Log out', { kind: 'secondary', iconName: 'logout', attrs: { id: 'logout' }, onClick: async (e) => {
         await busy(e.currentTarget, async () => {
@@ -265,14 +266,127 @@ function sessionRow(ctx, s) {
   return row;
 }
 
-function dataSection() {
-  const soon = (title, text, iconName) => h('div', { class: 'setting-row setting-row--soon' },
-    h('span', { class: 'session-icon', 'aria-hidden': 'true' }, icon(iconName)),
-    h('div', { class: 'setting-text' },
-      h('span', { class: 'setting-label' }, title, badge('Coming soon')),
-      h('p', { class: 'setting-help' }, text)));
+const PURPOSES = {
+  abuse_report: 'investigating a report about your account',
+  legal_request: 'answering a court order or a lawful request from an authority',
+  account_recovery: 'helping you get back into your account',
+  security_investigation: 'investigating a compromise or an attack involving your account',
+  support_request: 'answering your own support request',
+  data_export: 'building your "download my data" archive',
+};
+const FIELDS = {
+  email: 'e-mail address', phone: 'phone number', birth_date: 'birth date',
+  session_ips: 'log-in IP addresses', session_user_agents: 'log-in devices',
+};
+const ROLES = { admin: 'An administrator', moderator: 'A moderator', system: 'kurz itself', operator: 'The server operator' };
+
+function dataSection(ctx) {
   return section('data', 'Your data', 'kurz keeps your personal data encrypted under a key of its own.',
-    soon('Access log', 'Every time anyone but you reads your personal data, it is recorded in a tamper-evident log. Reading it here is not available on this server yet.', 'shield'),
-    soon('Download my data', 'An archive of your profile, videos, comments and activity. Not available on this server yet.', 'download'),
-    soon('Delete account', 'Deleting destroys the key your personal data is encrypted with. Not available on this server yet.', 'trash'));
+    accessLog(ctx), download(ctx), deletion(ctx));
+}
+
+// accessLog lists every read of your personal data by anyone but you, each checked in this
+// browser against the log's signed checkpoint.
+function accessLog(ctx) {
+  const list = h('ul', { class: 'access-list', id: 'access-log' }, h('li', null, spinner('Loading the access log')));
+  const note = h('p', { class: 'setting-help', id: 'access-log-checkpoint' });
+  ctx.api.get('/me/access-log').then(async (log) => {
+    clear(list);
+    const items = Array.isArray(log.items) ? log.items : [];
+    const size = log.checkpoint ? log.checkpoint.tree_size : 0;
+    if (!items.length) list.append(h('li', { class: 'access-empty' }, 'Nobody but you has read your personal data.'));
+    const rows = items.map((it) => {
+      const what = (it.fields || []).map((f) => FIELDS[f] || f).join(', ') || 'personal data';
+      const verdict = h('span', { class: 'badge' }, 'Checking…');
+      list.append(h('li', { class: 'access-entry' },
+        h('span', { class: 'session-icon', 'aria-hidden': 'true' }, icon('shield')),
+        h('div', { class: 'session-text' },
+          h('p', { class: 'session-device' }, `${ROLES[it.role] || 'Someone'} read your ${what}`),
+          h('p', { class: 'session-when' }, `${dateTime(it.at)} · for ${PURPOSES[it.purpose] || it.purpose}`)),
+        verdict));
+      return verdict;
+    });
+    if (!cryptoAvailable()) {
+      note.textContent = `The log holds ${size} ${size === 1 ? 'entry' : 'entries'}. This page is not served over HTTPS, so the browser cannot check the proofs here.`;
+      rows.forEach((v) => { v.textContent = 'Not checked'; });
+      return;
+    }
+    const result = await verifyAccessLog(log);
+    note.textContent = result.checkpoint.ok
+      ? `Checked in this browser against the log's signed checkpoint (${size} ${size === 1 ? 'entry' : 'entries'} in all). Log key: ${log.checkpoint.verifier_key}`
+      : `The log's checkpoint did not verify: ${result.checkpoint.reason}.`;
+    note.classList.toggle('is-bad', !result.checkpoint.ok);
+    rows.forEach((v, i) => {
+      v.textContent = result.entries[i] ? 'Verified' : 'Proof failed';
+      v.className = `badge ${result.entries[i] ? 'badge--ok' : 'badge--bad'}`;
+    });
+  }).catch((e) => {
+    clear(list).append(h('li', { class: 'access-empty' }, soonOr(e, 'Reading the access log is not available on this server yet.')));
+  });
+  return h('div', { class: 'data-block' },
+    h('h3', { class: 'data-title' }, 'Access log'),
+    h('p', { class: 'setting-help' }, 'Every time anyone but you reads your personal data, it is entered in a tamper-evident log, with the reason they gave.'),
+    list, note);
+}
+
+// download saves what the server holds about you as one JSON file.
+function download(ctx) {
+  const btn = button('Download my data', { kind: 'secondary', iconName: 'download', attrs: { id: 'download-data' } });
+  btn.addEventListener('click', () => busy(btn, async () => {
+    try {
+      const me = ctx.session.me;
+      const [account, personal, sessions, videos] = await Promise.all([
+        ctx.api.get('/me'), ctx.api.get('/me/personal-data'), ctx.api.get('/sessions?limit=100'),
+        ctx.api.get(`/accounts/${encodeURIComponent(me.username)}/videos?limit=100`).catch(() => ({ items: [] })),
+      ]);
+      delete account.csrf_token;
+      const archive = { exported_at: new Date().toISOString(), account, personal_data: personal, sessions: sessions.items, videos: videos.items };
+      const url = URL.createObjectURL(new Blob([JSON.stringify(archive, null, 2)], { type: 'application/json' }));
+      const a = h('a', { href: url, download: `kurz-${me.username}.json`, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (err) {
+      ctx.toast.show(soonOr(err, 'Downloading your data is not available on this server yet.'), { kind: 'error' });
+    }
+  }));
+  return h('div', { class: 'data-block' },
+    h('h3', { class: 'data-title' }, 'Download my data'),
+    h('p', { class: 'setting-help' }, 'Your profile, the personal data the vault holds, your sessions and your videos, as one JSON file.'),
+    h('div', { class: 'btn-row' }, btn));
+}
+
+// deletion asks for the password, then schedules the account's deletion; logging in again
+// during the grace period cancels it.
+function deletion(ctx) {
+  const open = button('Delete account', { kind: 'danger', iconName: 'trash', attrs: { id: 'delete-account' } });
+  open.addEventListener('click', () => {
+    const pw = field({ id: 'delete-password', label: 'Your password', type: 'password', autocomplete: 'current-password' });
+    const alert = formAlert();
+    const confirm = button('Delete my account', { type: 'submit', kind: 'danger', attrs: { id: 'delete-confirm' } });
+    const form = h('form', { class: 'form', novalidate: true },
+      h('p', null, 'Your videos, comments and likes disappear at once. Your personal data is destroyed with its encryption key when the grace period ends; log in before then to change your mind.'),
+      pw.el, alert.el, h('div', { class: 'form-actions' }, confirm));
+    const dlg = sheet({ title: 'Delete your account?', content: form });
+    pw.input.focus();
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      busy(confirm, async () => {
+        try {
+          const out = await ctx.api.request('DELETE', '/me', { json: { password: pw.input.value } });
+          dlg.close();
+          ctx.session.set(null);
+          ctx.toast.show(`Your account will be deleted on ${date(out.purge_at)}. Log in before then to keep it.`, { timeout: 10000 });
+          ctx.router.navigate('/', { replace: true });
+        } catch (err) {
+          showApiError(err, { password: pw }, alert);
+        }
+      });
+    });
+  });
+  return h('div', { class: 'data-block' },
+    h('h3', { class: 'data-title' }, 'Delete account'),
+    h('p', { class: 'setting-help' }, 'Deleting destroys the key your personal data is encrypted with, so it cannot be read again, by anyone.'),
+    h('div', { class: 'btn-row' }, open));
 }

@@ -161,7 +161,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 		Secret: secret, Workers: cfg.TranscodeWorkers, Log: log,
 	})
 
-	privacySvc := priv.service(cfg, log, d, authSvc, blobs, ids, now, map[string]privacy.Eraser{"videos": videos, "social": socialSvc})
+	privacySvc := priv.service(cfg, log, d, authSvc, blobs, ids, now, jobs, map[string]privacy.Eraser{"videos": videos, "social": socialSvc},
+		map[string]privacy.Exporter{"videos": videoExporter(videos, blobs)})
 
 	a := &App{Config: cfg, Log: log, DB: d, Blobs: blobs, IDs: ids, Auth: authSvc, Videos: videos, Bus: jobs,
 		Registry: reg, Version: version, media: media, Privacy: privacySvc, Keys: priv.keys, Social: socialSvc}

@@ -4,18 +4,23 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"kurz/internal/auth"
 	"kurz/internal/blob"
+	"kurz/internal/bus"
 	"kurz/internal/config"
 	"kurz/internal/db"
 	"kurz/internal/id"
+	"kurz/internal/policy"
 	"kurz/internal/privacy"
 	"kurz/internal/privacy/keys"
 	"kurz/internal/privacy/translog"
+	"kurz/internal/video"
 )
 
 // privacyParts are built in two steps: the vault before auth, which stores personal data
@@ -60,19 +65,83 @@ func accessLogOrigin(cfg *config.Config) string {
 	return host + "/access-log"
 }
 
-// service builds the privacy service and registers the erasers of the features that exist.
+// service builds the privacy service and registers the erasers of the features that exist,
+// in name order so erasure runs the same way every time.
 func (p *privacyParts) service(cfg *config.Config, log *slog.Logger, d *db.DB, authSvc *auth.Service, blobs blob.Store,
-	ids *id.Generator, now func() time.Time, erasers map[string]privacy.Eraser) *privacy.Service {
+	ids *id.Generator, now func() time.Time, jobs *bus.Bus, erasers map[string]privacy.Eraser, exporters map[string]privacy.Exporter) *privacy.Service {
 	s := privacy.NewService(privacy.Deps{
 		Vault: p.vault, Keys: p.keys, AccessLog: p.log, LogStore: d.AccessLog(), Accounts: d.Accounts(),
-		Erasure: d.Erasure(), Passwords: authSvc, Blobs: blobs, NewID: ids.New, Now: now, Log: log,
-		Limits: privacy.Limits{DeletionGrace: cfg.DeletionGrace, SessionIPRetention: cfg.SessionIPRetention, ExportTTL: cfg.ExportLinkTTL},
+		Erasure: d.Erasure(), Exports: d.Exports(), Jobs: jobs, Sessions: d.Sessions(), Passwords: authSvc,
+		Blobs: blobs, NewID: ids.New, Now: now, Log: log,
+		Limits: privacy.Limits{DeletionGrace: cfg.DeletionGrace, SessionIPRetention: cfg.SessionIPRetention,
+			ExportTTL: cfg.ExportLinkTTL, SessionTTL: cfg.SessionTTL},
 	})
 	s.RegisterEraser("avatars", authSvc)
-	for _, name := range []string{"videos"} {
-		if e, ok := erasers[name]; ok {
-			s.RegisterEraser(name, e)
-		}
+	for _, name := range slices.Sorted(maps.Keys(erasers)) {
+		s.RegisterEraser(name, erasers[name])
+	}
+	for _, name := range slices.Sorted(maps.Keys(exporters)) {
+		s.RegisterExporter(name, exporters[name])
 	}
 	return s
+}
+
+// videoExporter puts an account's videos in its export: their details in videos.json and
+// the original (or, when there is none, the largest) file of each.
+func videoExporter(videos *video.Service, blobs blob.Store) privacy.Exporter {
+	type videoJSON struct {
+		ID            string    `json:"id"`
+		Caption       string    `json:"caption"`
+		Hashtags      []string  `json:"hashtags"`
+		Mentions      []string  `json:"mentions"`
+		Visibility    string    `json:"visibility"`
+		AllowComments bool      `json:"allow_comments"`
+		AllowDownload bool      `json:"allow_download"`
+		State         string    `json:"state"`
+		DurationMS    int64     `json:"duration_ms"`
+		Width         int       `json:"width"`
+		Height        int       `json:"height"`
+		CreatedAt     time.Time `json:"created_at"`
+		File          string    `json:"file,omitempty"`
+	}
+	return privacy.ExporterFunc(func(ctx context.Context, accountID string, w *privacy.ExportWriter) error {
+		owner := policy.Viewer{AccountID: accountID, Role: policy.RoleUser}
+		out := []videoJSON{}
+		for after := ""; ; {
+			page, err := videos.ListByAccount(ctx, owner, accountID, after, 100)
+			if err != nil {
+				return err
+			}
+			for _, v := range page {
+				j := videoJSON{ID: v.ID, Caption: v.Caption, Hashtags: v.Hashtags, Mentions: v.Mentions, Visibility: v.Visibility,
+					AllowComments: v.AllowComments, AllowDownload: v.AllowDownload, State: v.State, DurationMS: v.Duration.Milliseconds(),
+					Width: v.Width, Height: v.Height, CreatedAt: v.CreatedAt}
+				var best *video.Rendition
+				for i := range v.Renditions {
+					r := &v.Renditions[i]
+					if best == nil || r.Name == "original" || (best.Name != "original" && r.Bytes > best.Bytes) {
+						best = r
+					}
+				}
+				if best != nil {
+					obj, err := blobs.Open(ctx, best.Key)
+					if err != nil {
+						return err
+					}
+					j.File = v.ID + ".mp4"
+					err = w.File(j.File, obj, "one of your videos ("+best.Name+")")
+					obj.Close()
+					if err != nil {
+						return err
+					}
+				}
+				out = append(out, j)
+			}
+			if len(page) < 100 {
+				break
+			}
+			after = page[len(page)-1].ID
+		}
+		return w.JSON("videos.json", out, "your videos: captions, visibility, permissions, processing state")
+	})
 }

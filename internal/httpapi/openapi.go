@@ -167,6 +167,8 @@ func Document(version string) map[string]any {
 		responses := map[string]any{}
 		if op.response == "" {
 			responses[op.status] = map[string]any{"description": "done"}
+		} else if op.response == "binary" {
+			responses[op.status] = map[string]any{"description": "the file", "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 		} else {
 			var schema any = ref(op.response)
 			if op.paginated {

@@ -18,6 +18,10 @@ var privacyOperations = []operation{
 	{method: "get", path: "/api/v1/transparency/checkpoint", summary: "The access log's newest signed checkpoint and the key that verifies it", tag: "transparency", response: "Checkpoint", status: "200"},
 	{method: "get", path: "/api/v1/transparency/consistency", summary: "Proof that the log of size from is a prefix of the log of size to", tag: "transparency", response: "ConsistencyProof", status: "200"},
 	{method: "post", path: "/api/v1/admin/accounts/{id}/personal-data", summary: "Read an account's personal data for a declared purpose (moderators and administrators); the owner sees the read in their access log", tag: "admin", auth: true, request: "PersonalDataRequest", response: "PersonalData", status: "200", errors: []string{"403", "404"}},
+	{method: "get", path: "/api/v1/me/privacy", summary: "What kurz stores about you: each category, why, for how long, whether encrypted, and whether it holds any now", tag: "privacy", auth: true, response: "PrivacyInventory", status: "200"},
+	{method: "post", path: "/api/v1/me/exports", summary: "Start building an archive of all your data; the answer holds the single-use download link, shown once", tag: "privacy", auth: true, response: "Export", status: "202", errors: []string{"409"}},
+	{method: "get", path: "/api/v1/me/exports/{id}", summary: "Progress of one of your exports", tag: "privacy", auth: true, response: "Export", status: "200", errors: []string{"404"}},
+	{method: "get", path: "/api/v1/me/exports/{id}/download", summary: "Download your archive (application/zip), once, with the token from the link; expires after export-link-ttl", tag: "privacy", auth: true, response: "binary", status: "200", errors: []string{"403", "404", "409", "410"}},
 	{method: "delete", path: "/api/v1/admin/accounts/{id}", summary: "Erase an account at once, without a grace period (administrators)", tag: "admin", auth: true, status: "204", errors: []string{"403", "404"}},
 }
 
@@ -68,6 +72,16 @@ func privacySchemas() map[string]any {
 			})},
 			"next_cursor": str("absent on the last page"),
 		}),
+		"PrivacyInventory": obj([]string{"categories"}, map[string]any{"categories": map[string]any{"type": "array", "items": obj(
+			[]string{"name", "data", "why", "retention", "encrypted", "held"}, map[string]any{
+				"name": str("profile, password, contact_and_age, sessions, log_in_origins, access_log, exports"),
+				"data": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}, "why": str(""), "retention": str(""),
+				"encrypted": boolean("kept encrypted under a key that erasure destroys"), "held": boolean("kurz holds some of it for you now")})}}),
+		"Export": obj([]string{"id", "state", "progress"}, map[string]any{"id": str(""),
+			"state":    map[string]any{"type": "string", "enum": []string{"running", "ready", "failed", "downloaded", "expired"}},
+			"progress": integer("percent"), "bytes": integer("archive size, when ready"), "failure": str(""),
+			"created_at": timeSchema, "expires_at": timeSchema,
+			"download_url": str("only in the answer that started the export: keep it, it is not shown again")}),
 		"ConsistencyProof": obj([]string{"from", "to", "proof"}, map[string]any{"from": integer(""), "to": integer(""),
 			"proof": map[string]any{"type": "array", "items": b64("")}}),
 	}
@@ -82,6 +96,10 @@ func (s *Server) routesPrivacy() {
 	s.handle("GET /api/v1/transparency/consistency", anyone, s.getConsistency)
 	s.handle("POST /api/v1/admin/accounts/{id}/personal-data", loggedIn, s.adminReadPersonalData)
 	s.handle("DELETE /api/v1/admin/accounts/{id}", loggedIn, s.adminEraseAccount)
+	s.handle("GET /api/v1/me/privacy", loggedIn, s.getPrivacyInventory)
+	s.handle("POST /api/v1/me/exports", loggedIn, s.startExport)
+	s.handle("GET /api/v1/me/exports/{id}", loggedIn, s.getExport)
+	s.handle("GET /api/v1/me/exports/{id}/download", loggedIn, s.downloadExport)
 }
 
 type sessionOriginJSON struct {
@@ -296,5 +314,85 @@ func (s *Server) adminEraseAccount(w http.ResponseWriter, r *http.Request, c *ca
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type categoryJSON struct {
+	Name      string   `json:"name"`
+	Data      []string `json:"data"`
+	Why       string   `json:"why"`
+	Retention string   `json:"retention"`
+	Encrypted bool     `json:"encrypted"`
+	Held      bool     `json:"held"`
+}
+
+func (s *Server) getPrivacyInventory(w http.ResponseWriter, r *http.Request, c *call) error {
+	cats, err := s.d.Privacy.WhatWeStore(r.Context(), c.viewer())
+	if err != nil {
+		return err
+	}
+	out := make([]categoryJSON, len(cats))
+	for i, x := range cats {
+		out[i] = categoryJSON{Name: x.Name, Data: x.Data, Why: x.Why, Retention: x.Retention, Encrypted: x.Encrypted, Held: x.Held}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"categories": out})
+	return nil
+}
+
+type exportJSON struct {
+	ID          string    `json:"id"`
+	State       string    `json:"state"`
+	Progress    int       `json:"progress"`
+	Bytes       int64     `json:"bytes,omitempty"`
+	Failure     string    `json:"failure,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	DownloadURL string    `json:"download_url,omitempty"`
+}
+
+func exportOut(e *privacy.Export) exportJSON {
+	return exportJSON{ID: e.ID, State: e.State, Progress: e.Progress, Bytes: e.Bytes, Failure: e.Failure, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt}
+}
+
+func (s *Server) startExport(w http.ResponseWriter, r *http.Request, c *call) error {
+	e, token, err := s.d.Privacy.StartExport(r.Context(), c.viewer())
+	if err != nil {
+		return err
+	}
+	out := exportOut(e)
+	out.DownloadURL = "/api/v1/me/exports/" + e.ID + "/download?token=" + token
+	w.Header().Set("Location", "/api/v1/me/exports/"+e.ID)
+	writeJSON(w, http.StatusAccepted, out)
+	return nil
+}
+
+func (s *Server) getExport(w http.ResponseWriter, r *http.Request, c *call) error {
+	eid, err := pathID(r, "export")
+	if err != nil {
+		return err
+	}
+	e, err := s.d.Privacy.ExportStatus(r.Context(), c.viewer(), eid)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, exportOut(e))
+	return nil
+}
+
+func (s *Server) downloadExport(w http.ResponseWriter, r *http.Request, c *call) error {
+	eid, err := pathID(r, "export")
+	if err != nil {
+		return err
+	}
+	data, err := s.d.Privacy.DownloadExport(r.Context(), c.viewer(), eid, r.URL.Query().Get("token"))
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/zip")
+	h.Set("Content-Disposition", `attachment; filename="kurz-export-`+eid+`.zip"`)
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(data)
 	return nil
 }

@@ -1,16 +1,19 @@
 package httpapi_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
 	"io"
 	"io/fs"
+	"maps"
 	mrand "math/rand/v2"
 	"net/http"
 	"os"
@@ -24,6 +27,7 @@ import (
 	"kurz/internal/config"
 	"kurz/internal/db"
 	"kurz/internal/policy"
+	"kurz/internal/privacy"
 	"kurz/internal/privacy/translog"
 	"kurz/internal/testkit"
 	"kurz/internal/video"
@@ -562,7 +566,7 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 				}
 				// Each uploads a different clip, so a chunk of it marks its owner's original file.
 				source := clip(t, map[string]string{"leaver": "portrait-h264-aac.mp4", "stayer": "no-audio.mp4"}[label])
-				up := uploadForm(t, p.c, source, map[string]string{"caption": text["caption"] + " #" + strings.ToLower(text["username"])})
+				up := uploadForm(t, p.c, source, map[string]string{"caption": text["caption"]})
 				if up.Status != 201 {
 					t.Fatalf("video: %d %s", up.Status, up.Body)
 				}
@@ -590,6 +594,22 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 			if n := a.Bus.Drain(ctx, video.JobProcess); n != 2 {
 				t.Fatalf("%d processing jobs ran, want 2", n)
 			}
+			// An export archive waits, unfetched: erasure must take it too.
+			if r := leaver.c.Do("POST", "/api/v1/me/exports", nil); r.Status != 202 {
+				t.Fatalf("export: %d %s", r.Status, r.Body)
+			}
+			a.Bus.Drain(ctx, privacy.JobExport)
+			archives, _ := a.Blobs.List(ctx, "exports/"+leaver.id)
+			if len(archives) != 1 {
+				t.Fatalf("archives: %v", archives)
+			}
+			obj, err := a.Blobs.Open(ctx, archives[0].Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sealed, _ := io.ReadAll(obj)
+			obj.Close()
+			leaver.markers["export archive"] = sealed[len(sealed)/2 : len(sealed)/2+64]
 			// Personal fields exist only sealed: their plain text is nowhere, even before.
 			plainPersonal := map[string][]byte{}
 			for _, k := range []string{"email", "phone", "user agent"} {
@@ -638,8 +658,259 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 			}
 			// The access log keeps the pseudonymous entries and still verifies.
 			report, err := translog.Audit(ctx, a.DB.AccessLog(), a.Keys.VerifierKey())
-			if err != nil || !report.OK() || report.Size != 2 {
+			if err != nil || !report.OK() || report.Size != 3 {
 				t.Fatalf("access log after erasure: %v\n%s", err, report)
+			}
+		})
+	}
+}
+
+// validate checks a decoded JSON value against the subset of JSON Schema the export schema
+// uses: $ref into $defs, type, enum, required, properties, additionalProperties, items and
+// minimum. It returns the first violation.
+func validate(root map[string]any, schema map[string]any, v any, at string) error {
+	if r, ok := schema["$ref"].(string); ok {
+		def, ok := root["$defs"].(map[string]any)[strings.TrimPrefix(r, "#/$defs/")].(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: unknown $ref %s", at, r)
+		}
+		return validate(root, def, v, at)
+	}
+	switch schema["type"] {
+	case "object":
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: want an object, got %T", at, v)
+		}
+		props, _ := schema["properties"].(map[string]any)
+		for _, req := range schema["required"].([]any) {
+			if _, ok := obj[req.(string)]; !ok {
+				return fmt.Errorf("%s: missing %s", at, req)
+			}
+		}
+		for k, val := range obj {
+			sub, ok := props[k].(map[string]any)
+			if !ok {
+				if schema["additionalProperties"] == false {
+					return fmt.Errorf("%s: unexpected property %s", at, k)
+				}
+				continue
+			}
+			if err := validate(root, sub, val, at+"."+k); err != nil {
+				return err
+			}
+		}
+	case "array":
+		arr, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("%s: want an array, got %T", at, v)
+		}
+		for i, item := range arr {
+			if err := validate(root, schema["items"].(map[string]any), item, fmt.Sprintf("%s[%d]", at, i)); err != nil {
+				return err
+			}
+		}
+	case "string":
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("%s: want a string, got %T", at, v)
+		}
+		if schema["format"] == "date-time" {
+			if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+				return fmt.Errorf("%s: %q is not a date-time", at, s)
+			}
+		}
+		if schema["contentEncoding"] == "base64" {
+			if _, err := base64.StdEncoding.DecodeString(s); err != nil {
+				return fmt.Errorf("%s: not base64", at)
+			}
+		}
+	case "integer":
+		n, ok := v.(float64)
+		if !ok || n != float64(int64(n)) {
+			return fmt.Errorf("%s: want an integer, got %v", at, v)
+		}
+		if m, ok := schema["minimum"].(float64); ok && n < m {
+			return fmt.Errorf("%s: %v below %v", at, n, m)
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			return fmt.Errorf("%s: want a boolean, got %T", at, v)
+		}
+	}
+	if enum, ok := schema["enum"].([]any); ok && !slices.Contains(enum, v) {
+		return fmt.Errorf("%s: %v is not one of %v", at, v, enum)
+	}
+	return nil
+}
+
+func TestDataExport(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			a := testkit.NewAppNoWorkers(t, e, func(c *config.Config) { c.ExportLinkTTL = time.Hour })
+			user, userID := signUpWith(t, a, "yara", map[string]any{"email": "yara@example.org", "birth_date": "1993-03-03"},
+				"User-Agent", "YaraPhone/1.0")
+			stranger, _ := signUpWith(t, a, "zack", nil)
+			mod, modID := staff(t, a, "mod_ada", policy.RoleModerator)
+			boss, _ := staff(t, a, "boss_bo", policy.RoleAdmin)
+			img := image.NewRGBA(image.Rect(0, 0, 40, 40))
+			var pngBuf bytes.Buffer
+			_ = png.Encode(&pngBuf, img)
+			if r := user.Do("PUT", "/api/v1/me/avatar", pngBuf.Bytes()); r.Status != 200 {
+				t.Fatalf("avatar: %d %s", r.Status, r.Body)
+			}
+			up := uploadForm(t, user, clip(t, "portrait-h264-aac.mp4"), map[string]string{"caption": "sunset #beach"})
+			if up.Status != 201 {
+				t.Fatalf("video: %d %s", up.Status, up.Body)
+			}
+			videoID := up.JSON()["id"].(string)
+			a.Bus.Drain(ctx, video.JobProcess)
+			mod.Do("POST", "/api/v1/admin/accounts/"+userID+"/personal-data", map[string]any{"purpose": "abuse_report", "fields": []string{"email"}})
+
+			start := user.Do("POST", "/api/v1/me/exports", nil)
+			link, _ := start.JSON()["download_url"].(string)
+			if start.Status != 202 || start.JSON()["state"] != "running" || !strings.Contains(link, "token=") {
+				t.Fatalf("start: %d %s", start.Status, start.Body)
+			}
+			id := start.JSON()["id"].(string)
+			if r := user.Do("POST", "/api/v1/me/exports", nil); r.Status != 409 || r.ErrorCode() != "export_running" {
+				t.Fatalf("second export while one runs: %d %s", r.Status, r.Body)
+			}
+			if r := user.Do("GET", link, nil); r.Status != 409 || r.ErrorCode() != "export_not_ready" {
+				t.Fatalf("download before ready: %d %s", r.Status, r.Body)
+			}
+			if n := a.Bus.Drain(ctx, privacy.JobExport); n != 1 {
+				t.Fatalf("%d export jobs ran", n)
+			}
+			if r := user.Do("GET", "/api/v1/me/exports/"+id, nil); r.Status != 200 || r.JSON()["state"] != "ready" || r.JSON()["progress"] != float64(100) {
+				t.Fatalf("status: %d %s", r.Status, r.Body)
+			}
+			// Only the owner, with the token, gets it; others cannot even tell it exists.
+			wrongToken := strings.Split(link, "token=")[0] + "token=" + base64.RawURLEncoding.EncodeToString(make([]byte, 32))
+			for name, tc := range map[string]struct {
+				c      *testkit.Client
+				path   string
+				status int
+			}{
+				"stranger's status":          {stranger, "/api/v1/me/exports/" + id, 404},
+				"stranger with the link":     {stranger, link, 404},
+				"administrator with link":    {boss, link, 404},
+				"anonymous with the link":    {a.Client(), link, 401},
+				"owner with a wrong token":   {user, wrongToken, 403},
+				"owner without a token":      {user, "/api/v1/me/exports/" + id + "/download", 403},
+				"owner, made-up export id":   {user, "/api/v1/me/exports/01aaaaaaaaaaaaaaaaaaaaaaaa/download?token=x", 404},
+				"owner, malformed export id": {user, "/api/v1/me/exports/..%2f/download", 404},
+			} {
+				if r := tc.c.Do("GET", tc.path, nil); r.Status != tc.status || bytes.HasPrefix(r.Body, []byte("PK")) {
+					t.Errorf("%s: %d %.200s", name, r.Status, r.Body)
+				}
+			}
+			dl := user.Do("GET", link, nil)
+			if dl.Status != 200 || dl.Header.Get("Content-Type") != "application/zip" {
+				t.Fatalf("download: %d %v", dl.Status, dl.Header)
+			}
+			if r := user.Do("GET", link, nil); r.Status != 410 || r.ErrorCode() != "export_downloaded" {
+				t.Fatalf("second download: %d %s", r.Status, r.Body)
+			}
+			if left, _ := a.Blobs.List(ctx, "exports"); len(left) != 0 {
+				t.Fatalf("downloaded archive kept: %v", left)
+			}
+
+			zr, err := zip.NewReader(bytes.NewReader(dl.Body), int64(len(dl.Body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := map[string][]byte{}
+			for _, f := range zr.File {
+				rc, _ := f.Open()
+				files[f.Name], _ = io.ReadAll(rc)
+				rc.Close()
+			}
+			for _, want := range []string{"README.md", "schema.json", "account.json", "personal_data.json", "sessions.json", "access_log.json",
+				"avatar/400.jpg", "videos/videos.json", "videos/" + videoID + ".mp4"} {
+				if len(files[want]) == 0 {
+					t.Errorf("archive lacks %s (has %v)", want, slices.Sorted(maps.Keys(files)))
+				}
+			}
+			var schema map[string]any
+			if err := json.Unmarshal(files["schema.json"], &schema); err != nil {
+				t.Fatal(err)
+			}
+			docs := map[string]any{}
+			for _, name := range []string{"account.json", "personal_data.json", "sessions.json", "access_log.json"} {
+				var v any
+				if err := json.Unmarshal(files[name], &v); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if err := validate(schema, schema["$defs"].(map[string]any)[name].(map[string]any), v, name); err != nil {
+					t.Errorf("schema: %v", err)
+				}
+				docs[name] = v
+				if !strings.Contains(string(files["README.md"]), "`"+name+"`") {
+					t.Errorf("README does not explain %s", name)
+				}
+			}
+			if err := validate(schema, schema["$defs"].(map[string]any)["account.json"].(map[string]any), map[string]any{"id": "x"}, "bad"); err == nil {
+				t.Fatal("the validator accepts an incomplete account: it checks nothing")
+			}
+			personal := docs["personal_data.json"].(map[string]any)
+			if personal["email"] != "yara@example.org" || personal["birth_date"] != "1993-03-03" || !strings.Contains(fmt.Sprint(personal["log_in_origins"]), "YaraPhone/1.0") {
+				t.Fatalf("personal data: %v", personal)
+			}
+			if acc := docs["account.json"].(map[string]any); acc["username"] != "yara" || acc["password_hash"] != nil {
+				t.Fatalf("account: %v", acc)
+			}
+			if !strings.Contains(string(files["videos/videos.json"]), "sunset #beach") {
+				t.Fatalf("videos.json: %s", files["videos/videos.json"])
+			}
+			// The archive's access log holds the moderator's read and the export's own read,
+			// provable against the pinned key.
+			logDoc := docs["access_log.json"].(map[string]any)
+			logDoc["items"] = logDoc["entries"]
+			_, entries := verifyAccessLog(t, logDoc, a.Keys.VerifierKey())
+			if len(entries) != 2 || entries[0]["actor"] != modID || entries[1]["actor"] != "export" || entries[1]["purpose"] != "data_export" || entries[1]["role"] != "system" {
+				t.Fatalf("access log in the archive: %v", entries)
+			}
+			if _, mine := verifyAccessLog(t, user.Do("GET", "/api/v1/me/access-log", nil).JSON(), a.Keys.VerifierKey()); len(mine) != 2 {
+				t.Fatalf("the export's read is not in the owner's access log: %v", mine)
+			}
+
+			inv := user.Do("GET", "/api/v1/me/privacy", nil)
+			held := map[string]bool{}
+			for _, c := range inv.JSON()["categories"].([]any) {
+				m := c.(map[string]any)
+				held[m["name"].(string)] = m["held"].(bool)
+				if m["why"] == "" || m["retention"] == "" {
+					t.Errorf("category %v does not say why or how long", m)
+				}
+			}
+			if inv.Status != 200 || !held["contact_and_age"] || !held["log_in_origins"] || !held["access_log"] || held["exports"] {
+				t.Fatalf("inventory: %d %s", inv.Status, inv.Body)
+			}
+			if _, strangerLogged := verifyAccessLog(t, stranger.Do("GET", "/api/v1/me/access-log", nil).JSON(), a.Keys.VerifierKey()); len(strangerLogged) != 0 {
+				t.Fatal("a stranger sees entries")
+			}
+
+			// A new export that nobody fetches in time expires, and its archive is deleted.
+			again := user.Do("POST", "/api/v1/me/exports", nil)
+			if again.Status != 202 {
+				t.Fatalf("new export after the first: %d %s", again.Status, again.Body)
+			}
+			a.Bus.Drain(ctx, privacy.JobExport)
+			if files, _ := a.Blobs.List(ctx, "exports"); len(files) != 1 {
+				t.Fatalf("ready archive not stored: %v", files)
+			}
+			a.Clock.Advance(61 * time.Minute)
+			if r := user.Do("GET", again.JSON()["download_url"].(string), nil); r.Status != 410 || r.ErrorCode() != "export_expired" {
+				t.Fatalf("expired link: %d %s", r.Status, r.Body)
+			}
+			if err := a.Privacy.Sweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if files, _ := a.Blobs.List(ctx, "exports"); len(files) != 0 {
+				t.Fatalf("expired archive kept: %v", files)
 			}
 		})
 	}

@@ -149,6 +149,9 @@ func (s *Service) purge(ctx context.Context, accountID string) error {
 			return fmt.Errorf("eraser %s: %w", e.name, err)
 		}
 	}
+	if err := s.d.Blobs.DeletePrefix(ctx, "exports/"+accountID); err != nil {
+		return fmt.Errorf("delete export archives: %w", err)
+	}
 	if err := s.d.Erasure.PurgeAccount(ctx, accountID); err != nil {
 		return fmt.Errorf("remove account: %w", err)
 	}
@@ -168,12 +171,27 @@ func (s *Service) PendingDeletion(ctx context.Context, accountID string) (*Delet
 }
 
 // Sweep does the privacy housekeeping: purge accounts whose grace period is over, forget
-// log-in IPs past their retention, and sign the access log if entries are unsigned.
+// log-in IPs past their retention, delete export archives nobody fetched in time, and sign
+// the access log if entries are unsigned.
 func (s *Service) Sweep(ctx context.Context) error {
 	_, purgeErr := s.PurgeDue(ctx)
 	_, expireErr := s.d.Vault.ExpireSessions(ctx, s.d.Limits.SessionIPRetention)
 	_, cpErr := s.d.AccessLog.Checkpoint(ctx)
-	return errors.Join(purgeErr, expireErr, cpErr)
+	return errors.Join(purgeErr, expireErr, cpErr, s.expireExports(ctx))
+}
+
+func (s *Service) expireExports(ctx context.Context) error {
+	rows, err := s.d.Exports.Expire(ctx, s.d.Now())
+	if err != nil {
+		return fmt.Errorf("expire exports: %w", err)
+	}
+	var failed []error
+	for _, r := range rows {
+		if err := s.d.Blobs.Delete(ctx, r.BlobKey); err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return errors.Join(failed...)
 }
 
 // Run sweeps every interval until ctx ends.

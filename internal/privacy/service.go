@@ -24,6 +24,7 @@ type Limits struct {
 	DeletionGrace      time.Duration // time to change one's mind after asking to be deleted
 	SessionIPRetention time.Duration // how long log-in IPs and User-Agents are kept
 	ExportTTL          time.Duration // how long a finished export can be downloaded
+	SessionTTL         time.Duration // how long an unused session lives, for the inventory
 }
 
 // Deps are what the privacy service needs, handed over by main.
@@ -34,6 +35,9 @@ type Deps struct {
 	LogStore  translog.Store // the same log's store, for stored checkpoints
 	Accounts  accountStore
 	Erasure   erasureStore
+	Exports   exportStore
+	Jobs      jobQueue // runs export jobs
+	Sessions  sessionLister
 	Passwords PasswordChecker
 	Blobs     blob.Store
 	NewID     func() string
@@ -47,12 +51,17 @@ type Deps struct {
 type Service struct {
 	d Deps
 
-	mu      sync.Mutex
-	erasers []namedEraser
+	mu        sync.Mutex
+	erasers   []namedEraser
+	exporters []namedExporter
 }
 
-// NewService returns the service.
-func NewService(d Deps) *Service { return &Service{d: d} }
+// NewService returns the service and registers its background jobs with d.Jobs.
+func NewService(d Deps) *Service {
+	s := &Service{d: d}
+	s.registerJobs()
+	return s
+}
 
 // target loads an account as a policy target.
 func (s *Service) target(ctx context.Context, accountID string) (*db.AccountRow, policy.Account, error) {

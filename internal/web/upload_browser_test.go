@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"kurz/internal/testkit"
 	"kurz/internal/video"
@@ -67,6 +68,45 @@ func TestBrowserUpload(t *testing.T) {
 	}
 	b.resize(desktop)
 	b.shot("video-page-desktop")
+	id := v["id"].(string)
+
+	// Double tap likes it, for real this time.
+	x, y := b.center(`.slide .tap-layer`)
+	b.do("double tap", chromedp.MouseClickXY(x, y), chromedp.MouseClickXY(x, y))
+	b.wait("the like", `document.querySelector('.rail-btn--heart').getAttribute('aria-pressed') === 'true'`)
+	b.waitGo(t, "the like on the server", func() bool {
+		got := api.Do("GET", "/api/v1/videos/"+id, nil).JSON()
+		counts, _ := got["counts"].(map[string]any)
+		return counts != nil && counts["likes"] == float64(1)
+	})
+
+	// Comment, reply, like the comment.
+	b.click(`.rail-btn--comment`)
+	b.wait("the comment drawer", `document.querySelector('#comment-input') !== null && document.querySelector('.comments-empty') !== null`)
+	b.fill("comment-input", "Lovely #sunrise")
+	b.click("#comment-post")
+	b.wait("the comment", `document.querySelector('#comments .comment .comment-text')?.textContent === 'Lovely #sunrise'`)
+	comments := api.Do("GET", "/api/v1/videos/"+id+"/comments", nil).JSON()["items"].([]any)
+	if len(comments) != 1 || comments[0].(map[string]any)["body"] != "Lovely #sunrise" {
+		t.Fatalf("comments via the API: %v", comments)
+	}
+	cid := comments[0].(map[string]any)["id"].(string)
+	b.click(`#comments .comment .link-btn`)
+	b.fill("comment-input", "Thanks!")
+	b.click("#comment-post")
+	b.wait("the reply", `document.querySelector('#comments .replies .comment-text')?.textContent === 'Thanks!'`)
+	b.click(`#comments > .comment > .comment-like`)
+	b.wait("the comment like", `document.querySelector('#comments > .comment > .comment-like').getAttribute('aria-pressed') === 'true'`)
+	b.waitGo(t, "the reply and the comment like on the server", func() bool {
+		replies, _ := api.Do("GET", "/api/v1/comments/"+cid+"/replies", nil).JSON()["items"].([]any)
+		cs, _ := api.Do("GET", "/api/v1/videos/"+id+"/comments", nil).JSON()["items"].([]any)
+		return len(replies) == 1 && len(cs) == 1 && cs[0].(map[string]any)["likes"] == float64(1)
+	})
+	if n := evalAs[string](b, `document.querySelector('.rail-btn--comment .rail-count').textContent`); n != "2" {
+		t.Errorf("comment count on the rail after two comments: %q", n)
+	}
+	b.shot("comments-desktop")
+	b.do("close the drawer", chromedp.KeyEvent(kb.Escape))
 
 	b.open("/@maker")
 	b.wait("the video in the grid", `document.querySelectorAll('.video-grid .tile').length === 1`)
@@ -74,4 +114,21 @@ func TestBrowserUpload(t *testing.T) {
 		t.Errorf("tile links to %q", href)
 	}
 	b.shot("profile-with-video-desktop")
+
+	// Follow someone from their profile.
+	app.Client().SignUp("dancer")
+	b.open("/@dancer")
+	b.click("#follow")
+	b.wait("following", `document.querySelector('#follow .btn-label').textContent === 'Following'`)
+	followers, _ := api.Do("GET", "/api/v1/accounts/dancer/followers", nil).JSON()["items"].([]any)
+	if len(followers) != 1 || followers[0].(map[string]any)["username"] != "maker" {
+		t.Errorf("dancer's followers via the API: %v", followers)
+	}
+	b.do("reload", chromedp.Reload())
+	b.wait("the relationship after a reload", `document.querySelector('#follow .btn-label')?.textContent === 'Following'`)
+	b.click("#follow")
+	b.wait("unfollowed", `document.querySelector('#follow .btn-label').textContent === 'Follow'`)
+	if followers, _ := api.Do("GET", "/api/v1/accounts/dancer/followers", nil).JSON()["items"].([]any); len(followers) != 0 {
+		t.Errorf("after unfollowing, dancer's followers: %v", followers)
+	}
 }

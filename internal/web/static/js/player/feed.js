@@ -4,10 +4,11 @@
 // rest hold no media, which keeps a long session light on memory.
 
 import { h, icon, safeURL, reducedMotion, isTyping, clear } from '../dom.js';
-import { richText, profilePath, nameOf, validVideoID } from '../text.js';
+import { richText, profilePath, validVideoID } from '../text.js';
 import { count, duration } from '../format.js';
 import { avatar, iconButton, sheet, spinner, soonOr } from '../ui.js';
 import { chooseRendition } from './rendition.js';
+import { openComments } from '../comments.js';
 
 const PRELOAD_AHEAD = 2;
 const KEEP_BEHIND = 1;
@@ -568,20 +569,10 @@ class Slide {
   }
 
   openComments() {
-    const list = h('div', { class: 'comments' }, spinner('Loading comments'));
-    sheet({ title: 'Comments', content: list });
-    this.ctx.api.get(`/videos/${encodeURIComponent(this.item.id)}/comments`).then((page) => {
-      clear(list);
-      const items = page && Array.isArray(page.items) ? page.items : [];
-      if (!items.length) list.append(h('p', { class: 'sheet-note' }, 'No comments yet.'));
-      for (const c of items) {
-        list.append(h('div', { class: 'comment' }, avatar(c.author, 'sm'),
-          h('div', { class: 'comment-body' },
-            h('span', { class: 'comment-author' }, nameOf(c.author)),
-            h('p', { class: 'comment-text' }, richText(typeof c.body === 'string' ? c.body : '')))));
-      }
-    }).catch((e) => {
-      clear(list).append(h('p', { class: 'sheet-note' }, soonOr(e, 'Comments are coming to this server soon.')));
+    openComments(this.ctx, this.item, () => {
+      this.item.counts = this.item.counts || {};
+      this.item.counts.comments = (Number(this.item.counts.comments) || 0) + 1;
+      this.renderCounts();
     });
   }
 

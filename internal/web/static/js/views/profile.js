@@ -2,7 +2,7 @@
 // the grid of the account's videos.
 
 import { h, icon, clear, safeURL } from '../dom.js';
-import { avatar, button, emptyState, spinner, badge, soonOr } from '../ui.js';
+import { avatar, button, emptyState, spinner, badge, busy, soonOr } from '../ui.js';
 import { richText, nameOf, validVideoID } from '../text.js';
 import { count, duration } from '../format.js';
 
@@ -28,21 +28,38 @@ function header(ctx, a) {
   if (own) {
     actions.append(h('a', { class: 'btn btn--secondary', href: '/settings' }, icon('settings'), h('span', { class: 'btn-label' }, 'Edit profile')));
   } else {
-    const follow = button(a.private ? 'Request to follow' : 'Follow', { attrs: { id: 'follow' } });
-    follow.addEventListener('click', async () => {
+    const rel = a.relationship || {};
+    let state = rel.following ? 'following' : rel.requested ? 'requested' : 'none';
+    const follow = button('', { attrs: { id: 'follow' } });
+    const render = () => {
+      const label = state === 'following' ? 'Following' : state === 'requested' ? 'Requested'
+        : rel.followed_by ? 'Follow back' : a.private ? 'Request to follow' : 'Follow';
+      follow.querySelector('.btn-label').textContent = label;
+      follow.className = `btn ${state === 'none' ? 'btn--primary' : 'btn--secondary'}`;
+      follow.setAttribute('aria-pressed', String(state !== 'none'));
+    };
+    render();
+    // One button follows, asks to follow a private account, or takes either back.
+    follow.addEventListener('click', () => {
       if (!ctx.session.loggedIn) {
         ctx.router.navigate(`/login?next=${encodeURIComponent(`/@${a.username}`)}`);
         return;
       }
-      follow.disabled = true;
-      try {
-        const out = await ctx.api.post(`/accounts/${encodeURIComponent(a.username)}/follow`);
-        follow.querySelector('.btn-label').textContent = out && out.state === 'pending' ? 'Requested' : 'Following';
-        follow.className = 'btn btn--secondary';
-      } catch (e) {
-        ctx.toast.show(soonOr(e, 'Following is coming to this server soon.'), { kind: 'error' });
-        follow.disabled = false;
-      }
+      const path = `/accounts/${encodeURIComponent(a.username)}/follow`;
+      busy(follow, async () => {
+        try {
+          if (state === 'none') {
+            const out = await ctx.api.post(path);
+            state = out && out.state === 'pending' ? 'requested' : 'following';
+          } else {
+            await ctx.api.delete(path);
+            state = 'none';
+          }
+          render();
+        } catch (e) {
+          ctx.toast.show(soonOr(e, 'Following is coming to this server soon.'), { kind: 'error' });
+        }
+      });
     });
     actions.append(follow);
   }

@@ -4,7 +4,9 @@ package web_test
 
 import (
 	"context"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -116,7 +118,8 @@ func TestBrowserUpload(t *testing.T) {
 	b.shot("profile-with-video-desktop")
 
 	// Follow someone from their profile.
-	app.Client().SignUp("dancer")
+	dancer := app.Client()
+	dancer.SignUp("dancer")
 	b.open("/@dancer")
 	b.click("#follow")
 	b.wait("following", `document.querySelector('#follow .btn-label').textContent === 'Following'`)
@@ -131,4 +134,30 @@ func TestBrowserUpload(t *testing.T) {
 	if followers, _ := api.Do("GET", "/api/v1/accounts/dancer/followers", nil).JSON()["items"].([]any); len(followers) != 0 {
 		t.Errorf("after unfollowing, dancer's followers: %v", followers)
 	}
+
+	// Dancer follows back and likes the video: the inbox shows two unread, then none once read.
+	for _, path := range []string{"/api/v1/accounts/maker/follow", "/api/v1/videos/" + id + "/like"} {
+		if r := dancer.Do("POST", path, nil); r.Status != http.StatusOK {
+			t.Fatalf("POST %s: %d %s", path, r.Status, r.Body)
+		}
+	}
+	b.open("/@maker")
+	b.wait("the unread badge", `document.querySelector('#unread-badge')?.textContent === '2'`)
+	b.click(`.nav-link[href="/notifications"]`)
+	b.wait("the notifications", `document.querySelectorAll('#notifications .notification').length === 2`)
+	texts := evalAs[[]string](b, `[...document.querySelectorAll('#notifications .notification-text')].map(p => p.textContent)`)
+	for _, want := range []string{"dancer", "dancer"} {
+		found := 0
+		for _, got := range texts {
+			if strings.HasPrefix(got, want) {
+				found++
+			}
+		}
+		if found != 2 {
+			t.Errorf("notifications %q, want two from %s", texts, want)
+			break
+		}
+	}
+	b.wait("the badge to go", `document.querySelector('#unread-badge') === null`)
+	b.shot("notifications-desktop")
 }

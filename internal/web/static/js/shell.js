@@ -33,7 +33,21 @@ export class Shell {
     root.classList.remove('boot');
     root.classList.add('app');
     root.removeAttribute('aria-busy');
-    this.ctx.session.addEventListener('change', () => this.renderNav());
+    this.ctx.session.addEventListener('change', () => { this.renderNav(); this.refreshUnread(); });
+    this.ctx.session.addEventListener('notifications', () => this.refreshUnread());
+    this.unread = 0;
+  }
+
+  // refreshUnread asks how many notifications wait, for the badge on the inbox.
+  refreshUnread() {
+    if (!this.ctx.session.loggedIn) { this.setUnread(0); return; }
+    this.ctx.api.get('/notifications/unread').then((r) => this.setUnread(Number(r && r.unread) || 0)).catch(() => {});
+  }
+
+  setUnread(n) {
+    if (n === this.unread) return;
+    this.unread = n;
+    this.renderNav();
   }
 
   render(route) {
@@ -51,6 +65,7 @@ export class Shell {
     document.body.classList.toggle('on-feed', !!this.view.fullBleed);
     ctx.setTitle(this.view.title || 'kurz');
     this.renderNav();
+    this.refreshUnread();
     if (token > 1) {
       const heading = this.main.querySelector('#page-title') || this.main;
       heading.focus({ preventScroll: true });
@@ -73,14 +88,16 @@ export class Shell {
       { href: '/trending', label: 'Trending', iconName: 'trending', active: onFeed('trending') },
       { href: '/search', label: 'Search', iconName: 'search', active: r.name === 'search', mobile: true },
       { href: '/upload', label: 'Upload', iconName: 'plus', active: r.name === 'upload', mobile: true, cls: 'nav-upload' },
-      { href: '/notifications', label: 'Notifications', short: 'Inbox', iconName: 'bell', active: r.name === 'notifications', mobile: true },
+      { href: '/notifications', label: 'Notifications', short: 'Inbox', iconName: 'bell', active: r.name === 'notifications', mobile: true, badge: this.unread },
       { href: me ? `/@${me.username}` : '/login', label: 'Profile', iconName: 'user', active: !!ownProfile || r.name === 'login', mobile: true },
       me ? { href: '/settings', label: 'Settings', iconName: 'settings', active: r.name === 'settings' } : null,
     ].filter(Boolean);
     const list = h('ul', { class: 'nav-list' }, items.map((it) => h('li', { class: ['nav-item', it.mobile && 'nav-item--mobile', it.cls] },
       h('a', { href: it.href, class: ['nav-link', it.active && 'is-active'], 'aria-current': it.active ? 'page' : undefined },
-        h('span', { class: 'nav-icon' }, icon(it.iconName)),
+        h('span', { class: 'nav-icon' }, icon(it.iconName),
+          it.badge ? h('span', { class: 'nav-badge', id: 'unread-badge' }, it.badge > 99 ? '99+' : String(it.badge)) : null),
         h('span', { class: 'nav-label nav-label--long' }, it.label),
+        it.badge ? h('span', { class: 'visually-hidden' }, `, ${it.badge} unread`) : null,
         h('span', { class: 'nav-label nav-label--short' }, it.short || it.label)))));
     const account = me
       ? h('a', { class: 'nav-account', href: `/@${me.username}`, id: 'nav-account' }, avatar(me, 'sm'),

@@ -27,9 +27,11 @@ export function feedView(ctx, route) {
   const el = h('div', { class: 'page-feed' }, title, tabs, body);
   let player = null;
 
-  const showEmpty = () => {
+  // missing: the server has no such feed yet, which is worth saying when videos exist.
+  const showEmpty = (missing) => {
     body.replaceChildren(emptyState({
-      iconName: 'video', title: 'No videos yet', text: EMPTY[feed],
+      iconName: 'video', title: 'No videos yet',
+      text: missing ? `${EMPTY[feed]} This server does not assemble this feed yet; find videos on people's profiles.` : EMPTY[feed],
       action: h('a', { class: 'btn btn--primary', href: '/upload' }, 'Upload a video'),
     }));
   };
@@ -52,12 +54,12 @@ export function feedView(ctx, route) {
     body.replaceChildren(player.el, wait);
     player.start().then((n) => {
       if (n) wait.remove();
-      else showEmpty();
+      else showEmpty(false);
     }).catch((e) => {
       player.destroy();
       player = null;
       // The feed endpoints arrive with the feed service; until then there is nothing to show.
-      if (e.status === 404) { showEmpty(); return; }
+      if (e.status === 404) { showEmpty(e.missingEndpoint); return; }
       body.replaceChildren(emptyState({
         iconName: 'info', title: "Couldn't load videos", text: e.message,
         action: button('Try again', { kind: 'secondary', onClick: load }),

@@ -5,7 +5,8 @@
 import { h, icon, clear } from '../dom.js';
 import { emptyState, spinner, avatar, soonOr } from '../ui.js';
 import { VerticalFeed } from '../player/feed.js';
-import { nameOf, profilePath, tagPath, validVideoID } from '../text.js';
+import { nameOf, profilePath, tagPath, validVideoID, validUsername } from '../text.js';
+import { ago } from '../format.js';
 import { tile } from './profile.js';
 
 function pageHead(title, ...extra) {
@@ -79,16 +80,42 @@ export function notificationsView(ctx) {
       body.append(emptyState({ iconName: 'bell', title: 'No notifications yet', text: 'Likes, comments, new followers and mentions will show up here.' }));
       return;
     }
-    body.append(h('ul', { class: 'result-list' }, items.map((n) => {
-      const who = Array.isArray(n.actors) && n.actors[0] ? n.actors[0] : null;
-      return h('li', { class: ['notification', n.unread && 'is-unread'] },
-        avatar(who, 'md'), h('p', null, typeof n.text === 'string' ? n.text : ''));
-    })));
+    body.append(h('ul', { class: 'notification-list', id: 'notifications' }, items.map((n) => notification(ctx, n))));
+    // Having seen them, they are read; the badge in the navigation goes.
+    ctx.api.post('/notifications/read').then(() => ctx.session.dispatchEvent(new Event('notifications'))).catch(() => {});
   }).catch((e) => {
     clear(body).append(emptyState({ iconName: 'bell', title: e.missingEndpoint ? 'Notifications are coming soon' : "Couldn't load notifications",
       text: soonOr(e, 'This server does not send notifications yet. Likes, comments, new followers and mentions will show up here.') }));
   });
   return { el: h('div', { class: 'page page--narrow' }, pageHead('Notifications'), body), title: 'Notifications' };
+}
+
+// notification is one line: who, what, when, leading to the video or the person; a
+// follow request can be answered on the spot.
+function notification(ctx, n) {
+  const who = Array.isArray(n.actors) && n.actors[0] ? n.actors[0] : null;
+  const target = validVideoID(n.video_id) ? `/v/${n.video_id}` : who && profilePath(who.username);
+  const text = h('p', { class: 'notification-text' }, typeof n.text === 'string' ? n.text : '',
+    h('span', { class: 'muted' }, ` · ${ago(n.created_at)}`));
+  const row = h('li', { class: ['notification', n.unread && 'is-unread'] },
+    avatar(who, 'md'),
+    target ? h('a', { class: 'notification-link', href: target }, text) : text);
+  if (n.kind === 'follow_request' && who && validUsername(who.username)) {
+    const path = `/me/follow-requests/${encodeURIComponent(who.username)}`;
+    const answer = (approve) => async () => {
+      try {
+        if (approve) await ctx.api.post(path); else await ctx.api.delete(path);
+        actions.replaceChildren(h('span', { class: 'muted' }, approve ? 'Approved' : 'Declined'));
+      } catch (err) {
+        ctx.toast.show(err.message, { kind: 'error' });
+      }
+    };
+    const actions = h('div', { class: 'btn-row' },
+      h('button', { type: 'button', class: 'btn btn--primary btn--small', onclick: answer(true) }, 'Approve'),
+      h('button', { type: 'button', class: 'btn btn--ghost btn--small', onclick: answer(false) }, 'Decline'));
+    row.append(actions);
+  }
+  return row;
 }
 
 export function tagView(ctx, route) {

@@ -78,7 +78,7 @@ func (f *fixture) tryLoad(o privacy.KeyOptions) (*privacy.Keys, error) {
 }
 
 // account creates an account with an e-mail address, a phone number and one log-in.
-func (f *fixture) account(t *testing.T, name string) string {
+func (f *fixture) account(t testing.TB, name string) string {
 	t.Helper()
 	acc := &db.AccountRow{ID: id.NewGenerator().New(), Username: name, Role: "user", Region: "eu", State: "active",
 		PasswordHash: "x", CreatedAt: f.now, UpdatedAt: f.now}

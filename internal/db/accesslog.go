@@ -11,8 +11,9 @@ import (
 )
 
 // accessLogLock is the PostgreSQL advisory lock that serialises appends to the access log
-// across replicas (the migration lock is 7212011).
-const accessLogLock = 7212012
+// across replicas. It must differ from the others (migrations 7212011, events 7212012), or
+// access-log appends would queue behind the busy event log.
+const accessLogLock = 7212021
 
 // insertChunk bounds the rows per multi-row INSERT and the node ids per lookup, well inside
 // both engines' limits on bound parameters.

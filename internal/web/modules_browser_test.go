@@ -124,6 +124,26 @@ const moduleChecks = `(async () => {
   reloaded.record('skip', { video_id: 'z' });
   check('no endpoint: the queue is dropped and stays empty', reloaded.pending === 0 && store.getItem('kurz.events.v1') === null);
 
+  // Checkpoint keys are base64 and may contain '+', which also separates their parts.
+  const { verifyCheckpoint } = await load('transparency.js');
+  const b64 = (u) => btoa(String.fromCharCode(...u));
+  let pair, key;
+  do { // about every other key has a '+' in base64
+    pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']);
+    key = Uint8Array.of(1, ...new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey)));
+  } while (!b64(key).includes('+'));
+  const name = 'example.org/log';
+  const keyHash = new Uint8Array(await crypto.subtle.digest('SHA-256', Uint8Array.of(...new TextEncoder().encode(name + '\n'), ...key))).slice(0, 4);
+  const root = b64(new Uint8Array(32).fill(7));
+  const body = name + '\n5\n' + root + '\n';
+  const sig = new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, pair.privateKey, new TextEncoder().encode(body)));
+  const cp = { note: body + '\n\u2014 ' + name + ' ' + b64(Uint8Array.of(...keyHash, ...sig)) + '\n', tree_size: 5, root,
+    verifier_key: name + '+' + Array.from(keyHash, (x) => x.toString(16).padStart(2, '0')).join('') + '+' + b64(key) };
+  const good = await verifyCheckpoint(cp);
+  check('a genuine checkpoint verifies (key ' + cp.verifier_key + ')', good.ok, good.reason);
+  check('a checkpoint for another size does not', !(await verifyCheckpoint({ ...cp, tree_size: 6 })).ok);
+  check('a checkpoint under another key does not', !(await verifyCheckpoint({ ...cp, verifier_key: cp.verifier_key.replace(/.$/, (c) => c === 'A' ? 'B' : 'A') })).ok);
+
   window.__checks = n;
   return fails;
 })()`

@@ -63,9 +63,11 @@ export async function verifyInclusion(index, size, leaf, proof, root) {
 // verifyCheckpoint checks the signed note against the verifier key ("name+hash+key") and
 // that it states the size and root the answer claims. It returns {ok, reason}.
 export async function verifyCheckpoint(cp) {
-  const parts = String(cp.verifier_key || '').split('+');
-  if (parts.length !== 3) return { ok: false, reason: 'the log key is malformed' };
-  const [name, hashHex, keyB64] = parts;
+  // "name+hash+key": the name and the hex hash hold no '+', but base64 may.
+  const vk = String(cp.verifier_key || '');
+  const i = vk.indexOf('+'), j = vk.indexOf('+', i + 1);
+  if (i <= 0 || j < 0) return { ok: false, reason: 'the log key is malformed' };
+  const name = vk.slice(0, i), hashHex = vk.slice(i + 1, j), keyB64 = vk.slice(j + 1);
   let key;
   try { key = fromB64(keyB64); } catch { return { ok: false, reason: 'the log key is malformed' }; }
   if (key.length !== 33 || key[0] !== 1) return { ok: false, reason: 'the log key is not an Ed25519 key' };

@@ -23,10 +23,12 @@ import (
 	"kurz/internal/bus"
 	"kurz/internal/config"
 	"kurz/internal/db"
+	"kurz/internal/feed"
 	"kurz/internal/httpapi"
 	"kurz/internal/id"
 	"kurz/internal/media/ffmpeg"
 	"kurz/internal/privacy"
+	"kurz/internal/recsys"
 	"kurz/internal/social"
 	"kurz/internal/video"
 )
@@ -41,6 +43,7 @@ type App struct {
 	Auth     *auth.Service
 	Privacy  *privacy.Service
 	Social   *social.Service
+	Feed     *feed.Service
 	Keys     *privacy.Keys
 	Videos   *video.Service
 	Bus      *bus.Bus
@@ -152,8 +155,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 	media := &lazyMedia{cfg: ffmpeg.Config{Engine: cfg.FFmpeg, Concurrency: cfg.TranscodeWorkers, CacheDir: cacheDir}}
 	socialSvc := social.New(social.Deps{Store: d.Social(), Accounts: d.Accounts(), Videos: d.Videos(), NewID: ids.New, Now: now,
 		MaxComment: cfg.MaxComment, MaxFilters: 200, PublicURL: cfg.PublicURL(), Log: log})
+	feedSvc, err := feed.New(feed.Deps{Events: d.Events(), Videos: d.Videos(), Accounts: d.Accounts(), Feeds: d.Feeds(),
+		Relations: socialSvc, Recsys: recsys.DefaultConfig(), Now: now, Region: cfg.Region, Log: log,
+		Limits: feed.Limits{MaxBatch: cfg.MaxEventBatch, MaxPast: cfg.EventMaxAge, MaxFuture: 10 * time.Minute,
+			EventsPerMin: cfg.EventsPerMinute, MaxLoops: 50}})
+	if err != nil {
+		return nil, err
+	}
+	socialSvc.SetEventLog(feedSvc)
 	videos := video.New(video.Deps{
-		Videos: d.Videos(), Accounts: d.Accounts(), Relations: socialSvc, Blobs: blobs, Bus: jobs, Media: media, NewID: ids.New, Now: now,
+		Videos: d.Videos(), Accounts: d.Accounts(), Relations: socialSvc, Catalogue: feedSvc, Blobs: blobs, Bus: jobs, Media: media, NewID: ids.New, Now: now,
 		Limits: video.Limits{MaxUploadBytes: int64(cfg.MaxUploadBytes), MaxDuration: cfg.MaxVideoDuration,
 			MaxPixels: cfg.MaxVideoPixels, MaxCaption: cfg.MaxCaption, UploadTTL: cfg.UploadTTL,
 			FastPathMaxBitrate: int64(cfg.FastPathMaxBitrate), SignedURLTTL: cfg.SignedURLTTL},
@@ -161,12 +172,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 		Secret: secret, Workers: cfg.TranscodeWorkers, Log: log,
 	})
 
-	privacySvc := priv.service(cfg, log, d, authSvc, blobs, ids, now, jobs, map[string]privacy.Eraser{"videos": videos, "social": socialSvc},
+	privacySvc := priv.service(cfg, log, d, authSvc, blobs, ids, now, jobs, map[string]privacy.Eraser{"videos": videos, "social": socialSvc, "events": d.Events()},
 		map[string]privacy.Exporter{"videos": videoExporter(videos, blobs)})
 
 	a := &App{Config: cfg, Log: log, DB: d, Blobs: blobs, IDs: ids, Auth: authSvc, Videos: videos, Bus: jobs,
-		Registry: reg, Version: version, media: media, Privacy: privacySvc, Keys: priv.keys, Social: socialSvc}
-	a.API = httpapi.New(httpapi.Deps{Config: cfg, Auth: authSvc, Videos: videos, Privacy: privacySvc, Social: socialSvc, Blobs: blobs, Ready: d.Ping, Registry: reg, Log: log,
+		Registry: reg, Version: version, media: media, Privacy: privacySvc, Keys: priv.keys, Social: socialSvc, Feed: feedSvc}
+	a.API = httpapi.New(httpapi.Deps{Config: cfg, Auth: authSvc, Videos: videos, Privacy: privacySvc, Social: socialSvc, Feed: feedSvc, Blobs: blobs, Ready: d.Ping, Registry: reg, Log: log,
 		Version: version, Web: webHandler()})
 	return a, nil
 }
@@ -177,6 +188,7 @@ func (a *App) Run(ctx context.Context) {
 	done := make(chan struct{})
 	go func() { a.Bus.Run(ctx); close(done) }()
 	go a.Privacy.Run(ctx, a.Config.PrivacySweep)
+	go a.Feed.Run(ctx)
 	tick := time.NewTicker(10 * time.Minute)
 	defer tick.Stop()
 	for {

@@ -75,6 +75,9 @@ type Config struct {
 	MaxUploadBytes     Size          `name:"max-upload-bytes" default:"512MiB" help:"largest video upload"`
 	MaxVideoDuration   time.Duration `name:"max-video-duration" default:"3m" help:"longest video accepted"`
 	MaxVideoPixels     int           `name:"max-video-pixels" default:"8294400" help:"largest picture accepted, in pixels (default 3840x2160)"`
+	MaxEventBatch      int           `name:"max-event-batch" default:"100" help:"most events in one POST /api/v1/events"`
+	EventsPerMinute    int           `name:"events-per-minute" default:"600" help:"events a session may send per minute"`
+	EventMaxAge        time.Duration `name:"event-max-age" default:"72h" help:"oldest client timestamp accepted on an event (clients batch while offline)"`
 	MaxComment         int           `name:"max-comment" default:"500" help:"longest comment, in characters"`
 	MaxCaption         int           `name:"max-caption" default:"2200" help:"longest caption, in characters"`
 	UploadTTL          time.Duration `name:"upload-ttl" default:"24h" help:"how long an unfinished resumable upload is kept"`
@@ -365,7 +368,7 @@ func (c *Config) Validate() error {
 		"argon2-threads": c.Argon2Threads, "login-per-ip": c.LoginPerIP, "login-per-account": c.LoginPerAccount,
 		"signup-per-ip": c.SignupPerIP, "max-display-name": c.MaxDisplayName, "max-bio": c.MaxBio,
 		"page-size": c.PageSize, "max-page-size": c.MaxPageSize, "max-avatar-pixels": c.MaxAvatarPixels,
-		"max-video-pixels": c.MaxVideoPixels, "max-caption": c.MaxCaption, "max-comment": c.MaxComment, "fast-path-max-bitrate": c.FastPathMaxBitrate,
+		"max-video-pixels": c.MaxVideoPixels, "max-caption": c.MaxCaption, "max-comment": c.MaxComment, "max-event-batch": c.MaxEventBatch, "events-per-minute": c.EventsPerMinute, "fast-path-max-bitrate": c.FastPathMaxBitrate,
 		"transcode-workers": c.TranscodeWorkers,
 	}
 	names := make([]string, 0, len(positive))

@@ -93,8 +93,9 @@ func (s *Events) Since(ctx context.Context, after int64, limit int) ([]*EventRow
 	return out, rows.Err()
 }
 
-// EraseAccount deletes an account's events, for erasure.
+// EraseAccount deletes an account's events and the events about its videos (their
+// publication carries caption hashtags), for erasure.
 func (s *Events) EraseAccount(ctx context.Context, accountID string) error {
-	_, err := s.db.writer().exec(ctx, `DELETE FROM events WHERE account_id = ?`, accountID)
+	_, err := s.db.writer().exec(ctx, `DELETE FROM events WHERE account_id = ? OR creator_id = ?`, accountID, accountID)
 	return err
 }

@@ -68,6 +68,7 @@ func (s *Server) routesAPI() {
 	s.routesVideos()
 	s.routesPrivacy()
 	s.routesSocial()
+	s.routesFeed()
 }
 
 func (s *Server) handle(pattern string, a access, h apiHandler) {
@@ -144,6 +145,19 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token 
 func (s *Server) clearCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true,
 		Secure: s.secureCookies(r), SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// limit reads ?limit alone, for lists whose cursors are not IDs.
+func (s *Server) limit(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return s.d.Config.PageSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > s.d.Config.MaxPageSize {
+		return 0, errs.Invalid("limit", "invalid_limit", "limit must be between 1 and "+strconv.Itoa(s.d.Config.MaxPageSize))
+	}
+	return n, nil
 }
 
 // page reads ?limit and ?cursor. Cursors are opaque to clients: today the last ID seen,

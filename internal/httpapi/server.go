@@ -17,6 +17,7 @@ import (
 	"kurz/internal/auth"
 	"kurz/internal/blob"
 	"kurz/internal/config"
+	"kurz/internal/feed"
 	"kurz/internal/privacy"
 	"kurz/internal/social"
 	"kurz/internal/video"
@@ -29,6 +30,7 @@ type Deps struct {
 	Videos   *video.Service
 	Privacy  *privacy.Service
 	Social   *social.Service
+	Feed     *feed.Service
 	Blobs    blob.Store
 	Ready    func(ctx context.Context) error // the database answers
 	Registry *prometheus.Registry

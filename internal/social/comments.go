@@ -70,6 +70,7 @@ func (s *Service) AddComment(ctx context.Context, v policy.Viewer, videoID, pare
 	if err := s.d.Store.AddComment(ctx, c); err != nil {
 		return nil, errs.Internal(err)
 	}
+	s.event(ctx, "comment", v.AccountID, videoID, row.AccountID, row.DurationMS)
 	if !c.Filtered {
 		kind, to := "comment", row.AccountID
 		if parent != nil {

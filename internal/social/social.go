@@ -68,8 +68,14 @@ type videoStore interface {
 	ByID(ctx context.Context, id string) (*db.VideoRow, error)
 }
 
+// EventLog records server-side actions in the engagement log (the feed service).
+type EventLog interface {
+	ServerEvent(ctx context.Context, kind, accountID, videoID, creatorID string, durationMS int64, extra any)
+}
+
 // Deps are what the service needs.
 type Deps struct {
+	Events     EventLog // may be nil
 	Store      store
 	Accounts   accountStore
 	Videos     videoStore
@@ -86,6 +92,10 @@ type Service struct{ d Deps }
 
 // New returns the service.
 func New(d Deps) *Service { return &Service{d: d} }
+
+// SetEventLog connects the engagement log after construction (the feed service needs this
+// service's relations, and this service records into the feed's log).
+func (s *Service) SetEventLog(l EventLog) { s.d.Events = l }
 
 // Relation tells how viewer stands to owner, in policy's words. It implements
 // video.Relations.
@@ -181,6 +191,9 @@ func (s *Service) Follow(ctx context.Context, v policy.Viewer, username string) 
 			kind = "follow_request"
 		}
 		s.notify(ctx, a.ID, kind, v.AccountID, "", "")
+		if state == "accepted" {
+			s.event(ctx, "follow", v.AccountID, "", a.ID, 0)
+		}
 	}
 	return state, nil
 }
@@ -200,6 +213,9 @@ func (s *Service) Unfollow(ctx context.Context, v policy.Viewer, username string
 	was, err := s.d.Store.Unfollow(ctx, v.AccountID, a.ID)
 	if err != nil {
 		return errs.Internal(err)
+	}
+	if was == "accepted" {
+		s.event(ctx, "unfollow", v.AccountID, "", a.ID, 0)
 	}
 	if was != "" {
 		_ = s.d.Store.DeleteNotifications(ctx, a.ID, map[string]string{"accepted": "follow", "pending": "follow_request"}[was], v.AccountID, "")
@@ -410,6 +426,7 @@ func (s *Service) Like(ctx context.Context, v policy.Viewer, videoID string, lik
 		}
 		if added {
 			s.notify(ctx, row.AccountID, "like", v.AccountID, videoID, "")
+			s.event(ctx, "like", v.AccountID, videoID, row.AccountID, row.DurationMS)
 		}
 	} else {
 		removed, err := s.d.Store.Unlike(ctx, v.AccountID, videoID, row.AccountID)
@@ -418,6 +435,7 @@ func (s *Service) Like(ctx context.Context, v policy.Viewer, videoID string, lik
 		}
 		if removed {
 			_ = s.d.Store.DeleteNotifications(ctx, row.AccountID, "like", v.AccountID, videoID)
+			s.event(ctx, "unlike", v.AccountID, videoID, row.AccountID, row.DurationMS)
 		}
 	}
 	return s.Counts(ctx, v, videoID, row.AccountID)
@@ -425,7 +443,7 @@ func (s *Service) Like(ctx context.Context, v policy.Viewer, videoID string, lik
 
 // Share counts a share and returns the URL to share.
 func (s *Service) Share(ctx context.Context, v policy.Viewer, videoID string) (string, error) {
-	_, t, rel, err := s.video(ctx, v, videoID)
+	row, t, rel, err := s.video(ctx, v, videoID)
 	if err != nil {
 		return "", err
 	}
@@ -435,6 +453,7 @@ func (s *Service) Share(ctx context.Context, v policy.Viewer, videoID string) (s
 	if err := s.d.Store.Share(ctx, videoID); err != nil {
 		return "", errs.Internal(err)
 	}
+	s.event(ctx, "share", v.AccountID, videoID, row.AccountID, row.DurationMS)
 	return s.d.PublicURL + "/v/" + videoID, nil
 }
 
@@ -499,4 +518,10 @@ func (s *Service) notify(ctx context.Context, to, kind, actor, videoID, commentI
 // EraseAccount removes an account's social traces with exact counters, for erasure.
 func (s *Service) EraseAccount(ctx context.Context, accountID string) error {
 	return s.d.Store.EraseAccount(ctx, accountID)
+}
+
+func (s *Service) event(ctx context.Context, kind, accountID, videoID, creatorID string, durationMS int64) {
+	if s.d.Events != nil {
+		s.d.Events.ServerEvent(ctx, kind, accountID, videoID, creatorID, durationMS, nil)
+	}
 }

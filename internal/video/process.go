@@ -186,10 +186,17 @@ func (s *Service) publish(ctx context.Context, videoID, name, path string, w, h 
 	if err != nil {
 		return err
 	}
+	before, err := s.d.Videos.ByID(ctx, videoID)
+	if err != nil {
+		return err
+	}
 	if err := s.d.Videos.AddRendition(ctx, &db.RenditionRow{VideoID: videoID, Name: name, BlobKey: key, Width: w, Height: h,
 		Bitrate: bitrate, Bytes: info.Size}, s.d.Now()); err != nil {
 		_ = s.d.Blobs.Delete(context.WithoutCancel(ctx), key)
 		return err
+	}
+	if before.State != StateReady {
+		s.announce(ctx, videoID)
 	}
 	return nil
 }

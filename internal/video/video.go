@@ -113,8 +113,15 @@ type Relations interface {
 	Relation(ctx context.Context, viewerID, ownerID string) (policy.Relation, error)
 }
 
+// Catalogue is told when a video can be recommended and when it no longer can (the feed).
+type Catalogue interface {
+	Published(ctx context.Context, videoID, creatorID string, durationMS int64, hashtags []string, region string)
+	Removed(ctx context.Context, videoID string)
+}
+
 // Deps are what the service needs, handed over by main.
 type Deps struct {
+	Catalogue  Catalogue // may be nil
 	Videos     videoStore
 	Accounts   accountStore
 	Relations  Relations
@@ -275,6 +282,13 @@ func (s *Service) Edit(ctx context.Context, v policy.Viewer, id string, caption,
 	if err := s.d.Videos.Update(ctx, id, e, s.d.Now()); err != nil {
 		return nil, errs.Internal(err)
 	}
+	if e.Visibility != nil && *e.Visibility != cur.Visibility && cur.State == StateReady {
+		if *e.Visibility == "public" {
+			s.announce(ctx, id)
+		} else if s.d.Catalogue != nil {
+			s.d.Catalogue.Removed(ctx, id)
+		}
+	}
 	return s.Get(ctx, v, id)
 }
 
@@ -289,6 +303,9 @@ func (s *Service) Delete(ctx context.Context, v policy.Viewer, id string) error 
 // purge deletes the files first and the row last, so a crash in between leaves a row that
 // can be deleted again rather than files nobody knows about.
 func (s *Service) purge(ctx context.Context, id string) error {
+	if s.d.Catalogue != nil {
+		s.d.Catalogue.Removed(ctx, id)
+	}
 	if err := s.d.Blobs.DeletePrefix(ctx, "videos/"+id); err != nil {
 		return errs.Internal(err)
 	}
@@ -363,4 +380,20 @@ func (s *Service) ListByAccount(ctx context.Context, v policy.Viewer, accountID,
 		out = append(out, vid)
 	}
 	return out, nil
+}
+
+// announce tells the catalogue a public, ready video can be recommended.
+func (s *Service) announce(ctx context.Context, id string) {
+	if s.d.Catalogue == nil {
+		return
+	}
+	row, err := s.d.Videos.ByID(ctx, id)
+	if err != nil || row.State != StateReady || row.Visibility != "public" {
+		return
+	}
+	owner, err := s.owner(ctx, row.AccountID)
+	if err != nil {
+		return
+	}
+	s.d.Catalogue.Published(ctx, id, row.AccountID, row.DurationMS, row.Hashtags, owner.Region)
 }

@@ -1,0 +1,133 @@
+package db
+
+import (
+	"context"
+	"math"
+	"sort"
+	"time"
+)
+
+// Feeds answers the feed queries that are plain SQL: the Following feed and the
+// candidates of the Trending feed.
+type Feeds struct{ db *DB }
+
+// Feeds returns the feed store.
+func (d *DB) Feeds() *Feeds { return &Feeds{db: d} }
+
+// Following lists the newest ready videos of accounts the viewer follows (accepted), that a
+// follower may see, newest first.
+func (s *Feeds) Following(ctx context.Context, viewerID, after string, limit int) ([]string, error) {
+	q := `SELECT v.id FROM follows f
+		JOIN videos v ON v.account_id = f.followee_id
+		JOIN accounts a ON a.id = v.account_id
+		WHERE f.follower_id = ? AND f.state = 'accepted' AND v.state = 'ready' AND v.removed = ?
+		AND v.visibility IN ('public', 'followers') AND a.state = 'active'
+		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.muter_id = f.follower_id AND m.muted_id = v.account_id)`
+	args := []any{viewerID, false}
+	if after != "" {
+		q += ` AND v.id < ?`
+		args = append(args, after)
+	}
+	q += ` ORDER BY v.id DESC LIMIT ?`
+	args = append(args, limit)
+	return strings1(ctx, s.db.reader(), q, args...)
+}
+
+// Trending ranks the public ready videos of a region's accounts from the last two weeks by
+// decayed engagement rate: (2·likes + 3·comments + 4·shares + 1) / (views + 10), halved for
+// every day of age. The rate (not the raw count) lets a small creator's well-liked video
+// rise; the decay keeps the page fresh. It returns ids from offset.
+func (s *Feeds) Trending(ctx context.Context, region string, now time.Time, offset, limit int) ([]string, error) {
+	rows, err := s.db.reader().query(ctx, `SELECT v.id, v.ready_at, COALESCE(st.likes, 0), COALESCE(st.comments, 0),
+		COALESCE(st.shares, 0), COALESCE(st.views, 0)
+		FROM videos v JOIN accounts a ON a.id = v.account_id
+		LEFT JOIN video_stats st ON st.video_id = v.id
+		WHERE v.state = 'ready' AND v.removed = ? AND v.visibility = 'public' AND a.state = 'active' AND a.region = ?
+		AND v.ready_at > ? ORDER BY v.id DESC LIMIT 5000`, false, region, ms(now.Add(-14*24*time.Hour)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	type scored struct {
+		id    string
+		score float64
+	}
+	var all []scored
+	for rows.Next() {
+		var id string
+		var ready, likes, comments, shares, views int64
+		if err := rows.Scan(&id, &ready, &likes, &comments, &shares, &views); err != nil {
+			return nil, err
+		}
+		age := now.Sub(fromMS(ready)).Hours() / 24
+		rate := float64(2*likes+3*comments+4*shares+1) / float64(views+10)
+		all = append(all, scored{id, rate * math.Pow(0.5, max(age, 0))})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].score != all[j].score {
+			return all[i].score > all[j].score
+		}
+		return all[i].id > all[j].id
+	})
+	var out []string
+	for i := offset; i < len(all) && len(out) < limit; i++ {
+		out = append(out, all[i].id)
+	}
+	return out, nil
+}
+
+// Dismissed returns what the viewer marked not interested (creators, videos, hashtags) and
+// the videos they watched most recently, so feed fallbacks honour them as the
+// recommender does.
+func (s *Feeds) Dismissed(ctx context.Context, viewerID string) (creators, videos, hashtags, watched map[string]bool, err error) {
+	creators, videos, hashtags, watched = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	rows, err := s.db.reader().query(ctx, `SELECT target, creator_id, COALESCE(video_id, ''), hashtag FROM events
+		WHERE account_id = ? AND kind = 'not_interested'`, viewerID)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	for rows.Next() {
+		var target, creator, video, tag string
+		if err := rows.Scan(&target, &creator, &video, &tag); err != nil {
+			rows.Close()
+			return nil, nil, nil, nil, err
+		}
+		switch target {
+		case "creator":
+			creators[creator] = true
+		case "hashtag":
+			hashtags[tag] = true
+		default:
+			videos[video] = true
+		}
+	}
+	rows.Close()
+	seen, err := strings1(ctx, s.db.reader(), `SELECT video_id FROM events WHERE account_id = ? AND video_id IS NOT NULL
+		AND kind IN ('progress', 'complete', 'skip', 'loop', 'replay') ORDER BY seq DESC LIMIT 2000`, viewerID)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	for _, v := range seen {
+		watched[v] = true
+	}
+	return creators, videos, hashtags, watched, nil
+}
+
+// Hidden returns the accounts whose videos never appear in the viewer's feeds: blocked
+// either way, or muted.
+func (s *Feeds) Hidden(ctx context.Context, viewerID string) (map[string]bool, error) {
+	ids, err := strings1(ctx, s.db.reader(), `SELECT blocked_id FROM blocks WHERE blocker_id = ?
+		UNION SELECT blocker_id FROM blocks WHERE blocked_id = ?
+		UNION SELECT muted_id FROM mutes WHERE muter_id = ?`, viewerID, viewerID, viewerID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}

@@ -1,0 +1,404 @@
+// Package feed assembles what a viewer watches: the personalised For You feed from the
+// in-process recommender, the Following feed and the regional Trending feed. It owns the
+// engagement event log's ingestion (validation, deduplication, rates) and keeps the
+// recommender in step with the log, so an acknowledged event reaches it within a second.
+package feed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"kurz/internal/db"
+	"kurz/internal/errs"
+	"kurz/internal/id"
+	"kurz/internal/policy"
+	"kurz/internal/recsys"
+)
+
+type eventStore interface {
+	Append(ctx context.Context, rows []*db.EventRow) (int, error)
+	Since(ctx context.Context, after int64, limit int) ([]*db.EventRow, error)
+}
+
+type videoStore interface {
+	ByID(ctx context.Context, id string) (*db.VideoRow, error)
+}
+
+type accountStore interface {
+	ByID(ctx context.Context, id string) (*db.AccountRow, error)
+}
+
+type feedStore interface {
+	Following(ctx context.Context, viewerID, after string, limit int) ([]string, error)
+	Trending(ctx context.Context, region string, now time.Time, offset, limit int) ([]string, error)
+	Hidden(ctx context.Context, viewerID string) (map[string]bool, error)
+	Dismissed(ctx context.Context, viewerID string) (creators, videos, hashtags, watched map[string]bool, err error)
+}
+
+// Relations tells how a viewer stands to a creator.
+type Relations interface {
+	Relation(ctx context.Context, viewerID, ownerID string) (policy.Relation, error)
+}
+
+// Limits are the named limits on event ingestion.
+type Limits struct {
+	MaxBatch      int
+	MaxPast       time.Duration // how old a client timestamp may be
+	MaxFuture     time.Duration // how far ahead of the server clock
+	EventsPerMin  int           // per session
+	MaxLoops      int64         // watch time may reach duration × this
+	RecsysEnabled bool
+}
+
+// Deps are what the service needs.
+type Deps struct {
+	Events    eventStore
+	Videos    videoStore
+	Accounts  accountStore
+	Feeds     feedStore
+	Relations Relations
+	Recsys    recsys.Config
+	Now       func() time.Time
+	Limits    Limits
+	Region    string
+	Log       *slog.Logger
+}
+
+// Service is the feed service.
+type Service struct {
+	d     Deps
+	rec   *recsys.Recommender
+	wake  chan struct{}
+	mu    sync.Mutex
+	seq   int64 // last log seq applied
+	rates map[string]*rate
+	ready chan struct{}
+}
+
+type rate struct {
+	windowStart time.Time
+	n           int
+}
+
+// New returns the service with an empty recommender; Run fills it from the log.
+func New(d Deps) (*Service, error) {
+	rec, err := recsys.New(d.Recsys)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{d: d, rec: rec, wake: make(chan struct{}, 1), rates: map[string]*rate{}, ready: make(chan struct{})}, nil
+}
+
+// Recommender is the model, for tools that inspect it.
+func (s *Service) Recommender() *recsys.Recommender { return s.rec }
+
+// Run replays the log into the recommender, then follows it until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	first := true
+	for {
+		n, err := s.catchUp(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.d.Log.Warn("recommender could not read the event log", "err", err)
+		}
+		if first && err == nil {
+			first = false
+			close(s.ready)
+			s.d.Log.Info("recommender ready", "seq", s.seq)
+		}
+		if n > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// Ready is closed once the recommender has replayed the log as it was at start.
+func (s *Service) Ready() <-chan struct{} { return s.ready }
+
+// CatchUp applies every event logged so far; tests and tools call it to wait for freshness.
+func (s *Service) CatchUp(ctx context.Context) error {
+	for {
+		n, err := s.catchUp(ctx)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+func (s *Service) catchUp(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rows, err := s.d.Events.Since(ctx, s.seq, 5000)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range rows {
+		ev, ok := toRecsys(r)
+		if ok {
+			if err := s.rec.Apply(ev); err != nil && !errors.Is(err, recsys.ErrOutOfOrder) {
+				s.d.Log.Warn("recommender refused an event", "seq", r.Seq, "err", err)
+			}
+		}
+		s.seq = r.Seq
+	}
+	return len(rows), nil
+}
+
+// publishExtra is what a video_published event carries beside its columns.
+type publishExtra struct {
+	Hashtags []string `json:"hashtags,omitempty"`
+	Region   string   `json:"region,omitempty"`
+	Language string   `json:"language,omitempty"`
+}
+
+func toRecsys(r *db.EventRow) (recsys.Event, bool) {
+	kind, err := recsys.ParseEventKind(r.Kind)
+	if err != nil {
+		return recsys.Event{}, false
+	}
+	ev := recsys.Event{Seq: uint64(r.Seq), TimeMS: r.At.UnixMilli(), Kind: kind, User: r.AccountID, Video: r.VideoID,
+		Creator: r.CreatorID, Hashtag: r.Hashtag, WatchMS: r.WatchMS, PositionMS: r.PositionMS, DurationMS: r.DurationMS}
+	switch r.Target {
+	case "creator":
+		ev.Target = recsys.TargetCreator
+	case "hashtag":
+		ev.Target = recsys.TargetHashtag
+	}
+	if r.Extra != "" {
+		var x publishExtra
+		if json.Unmarshal([]byte(r.Extra), &x) == nil {
+			ev.Hashtags, ev.Region, ev.Language = x.Hashtags, x.Region, x.Language
+		}
+	}
+	if ev.User == "" && kind != recsys.VideoPublished && kind != recsys.VideoRemoved {
+		return ev, false // anonymous viewing counts views but teaches nobody's profile
+	}
+	return ev, true
+}
+
+func (s *Service) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// ClientEvent is one event as a client sends it.
+type ClientEvent struct {
+	Kind       string
+	Key        string // idempotency key
+	At         time.Time
+	VideoID    string
+	Target     string // not_interested: video, creator or hashtag
+	Hashtag    string
+	Feed       string
+	WatchMS    int64
+	PositionMS int64
+	Loops      int64
+}
+
+// Kinds clients send. Likes, follows, comments and shares are recorded by their own
+// endpoints, so a client cannot count them twice.
+var clientKinds = map[string]bool{"impression": true, "play_start": true, "progress": true, "complete": true, "loop": true,
+	"skip": true, "replay": true, "not_interested": true}
+
+var keyRE = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
+
+var feeds = map[string]bool{"": true, "for_you": true, "following": true, "trending": true, "profile": true, "hashtag": true,
+	"search": true, "direct": true}
+
+// Record validates a batch from a client and appends it. Either the whole batch is valid
+// and logged (duplicates skipped), or nothing is. It returns how many events were new.
+func (s *Service) Record(ctx context.Context, v policy.Viewer, sessionKey string, batch []ClientEvent) (int, error) {
+	if len(batch) == 0 {
+		return 0, errs.Invalid("events", "empty_batch", "send at least one event")
+	}
+	if len(batch) > s.d.Limits.MaxBatch {
+		return 0, &errs.Error{Kind: errs.KindTooLarge, Code: "batch_too_large", Field: "events",
+			Message: fmt.Sprintf("send at most %d events per batch", s.d.Limits.MaxBatch)}
+	}
+	now := s.d.Now()
+	if err := s.allow(sessionKey, len(batch), now); err != nil {
+		return 0, err
+	}
+	videos := map[string]*db.VideoRow{}
+	rows := make([]*db.EventRow, 0, len(batch))
+	for i, e := range batch {
+		bad := func(code, msg string) error {
+			return errs.Invalid(fmt.Sprintf("events[%d]", i), code, fmt.Sprintf("event %d: %s", i, msg))
+		}
+		if !clientKinds[e.Kind] {
+			if _, err := recsys.ParseEventKind(e.Kind); err == nil {
+				return 0, bad("server_recorded_kind", e.Kind+" events are recorded by their own endpoint (e.g. POST /api/v1/videos/{id}/like)")
+			}
+			return 0, bad("unknown_kind", fmt.Sprintf("unknown event kind %q", e.Kind))
+		}
+		if !keyRE.MatchString(e.Key) {
+			return 0, bad("invalid_key", "key must be 8 to 64 letters, digits, _ or -, unique per event")
+		}
+		if e.At.IsZero() || e.At.Before(now.Add(-s.d.Limits.MaxPast)) || e.At.After(now.Add(s.d.Limits.MaxFuture)) {
+			return 0, bad("invalid_time", "the event time is missing or too far from now; check the device clock")
+		}
+		if !feeds[e.Feed] {
+			return 0, bad("invalid_feed", "feed must be for_you, following, trending, profile, hashtag, search or direct")
+		}
+		if e.WatchMS < 0 || e.PositionMS < 0 || e.Loops < 0 {
+			return 0, bad("invalid_number", "watch_ms, position_ms and loops cannot be negative")
+		}
+		row := &db.EventRow{At: now, ClientAt: e.At, Kind: e.Kind, AccountID: v.AccountID, SessionID: sessionKey, IdemKey: e.Key,
+			Feed: e.Feed, WatchMS: e.WatchMS, PositionMS: e.PositionMS}
+		if e.Kind == "not_interested" && e.Target == "hashtag" {
+			tag := strings.ToLower(strings.TrimPrefix(e.Hashtag, "#"))
+			if tag == "" || len(tag) > 100 {
+				return 0, bad("invalid_hashtag", "name the hashtag you are not interested in")
+			}
+			row.Target, row.Hashtag = "hashtag", tag
+			if v.Anonymous() {
+				return 0, bad("login_required", "log in to tell kurz what you are not interested in")
+			}
+			rows = append(rows, row)
+			continue
+		}
+		vid, err := s.visibleVideo(ctx, v, e.VideoID, videos)
+		if err != nil {
+			return 0, bad("unknown_video", "the video does not exist or you cannot see it")
+		}
+		row.VideoID, row.CreatorID, row.DurationMS = vid.ID, vid.AccountID, vid.DurationMS
+		loops := max(e.Loops, 1)
+		if vid.DurationMS > 0 && e.WatchMS > vid.DurationMS*min(loops, s.d.Limits.MaxLoops)+1000 {
+			return 0, bad("invalid_watch_time", "watch_ms is longer than the video times its loops")
+		}
+		if e.PositionMS > vid.DurationMS+1000 && vid.DurationMS > 0 {
+			return 0, bad("invalid_position", "position_ms is past the end of the video")
+		}
+		if e.Kind == "not_interested" {
+			if v.Anonymous() {
+				return 0, bad("login_required", "log in to tell kurz what you are not interested in")
+			}
+			switch e.Target {
+			case "", "video":
+				row.Target = "video"
+			case "creator":
+				row.Target = "creator"
+			default:
+				return 0, bad("invalid_target", "not_interested is about a video, a creator or a hashtag")
+			}
+		}
+		rows = append(rows, row)
+	}
+	n, err := s.d.Events.Append(ctx, rows)
+	if err != nil {
+		return 0, errs.Internal(err)
+	}
+	s.poke()
+	return n, nil
+}
+
+// visibleVideo loads a video the viewer may see, caching within one batch.
+func (s *Service) visibleVideo(ctx context.Context, v policy.Viewer, videoID string, cache map[string]*db.VideoRow) (*db.VideoRow, error) {
+	if row, ok := cache[videoID]; ok {
+		return row, nil
+	}
+	if !id.Valid(videoID) {
+		return nil, errs.NotFound("video")
+	}
+	row, err := s.d.Videos.ByID(ctx, videoID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(ctx, v, row); err != nil {
+		return nil, err
+	}
+	cache[videoID] = row
+	return row, nil
+}
+
+func (s *Service) check(ctx context.Context, v policy.Viewer, row *db.VideoRow) error {
+	owner, err := s.d.Accounts.ByID(ctx, row.AccountID)
+	if err != nil {
+		return err
+	}
+	var rel policy.Relation
+	if !v.Anonymous() && v.AccountID != row.AccountID {
+		if rel, err = s.d.Relations.Relation(ctx, v.AccountID, row.AccountID); err != nil {
+			return err
+		}
+	}
+	return policy.VideoDecision(v, policy.ViewVideo, policy.Video{ID: row.ID, OwnerID: row.AccountID, Visibility: row.Visibility,
+		Ready: row.State == "ready", Removed: row.Removed, OwnerState: policy.State(owner.State)}, rel)
+}
+
+// allow bounds events per session per minute.
+func (s *Service) allow(key string, n int, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.rates) > 50000 {
+		for k, r := range s.rates {
+			if now.Sub(r.windowStart) > time.Minute {
+				delete(s.rates, k)
+			}
+		}
+	}
+	r := s.rates[key]
+	if r == nil || now.Sub(r.windowStart) >= time.Minute {
+		r = &rate{windowStart: now}
+		s.rates[key] = r
+	}
+	if r.n+n > s.d.Limits.EventsPerMin {
+		return errs.TooMany(time.Minute - now.Sub(r.windowStart))
+	}
+	r.n += n
+	return nil
+}
+
+// ServerEvent records something the server itself did on a viewer's behalf (a like, a
+// follow, a comment, a publish), into the same log.
+func (s *Service) ServerEvent(ctx context.Context, kind, accountID, videoID, creatorID string, durationMS int64, extra any) {
+	row := &db.EventRow{At: s.d.Now(), ClientAt: s.d.Now(), Kind: kind, AccountID: accountID, VideoID: videoID,
+		CreatorID: creatorID, DurationMS: durationMS}
+	if extra != nil {
+		b, _ := json.Marshal(extra)
+		row.Extra = string(b)
+	}
+	if _, err := s.d.Events.Append(ctx, []*db.EventRow{row}); err != nil {
+		s.d.Log.Warn("record server event", "kind", kind, "err", err)
+		return
+	}
+	s.poke()
+}
+
+// Published tells the recommender a video can be recommended.
+func (s *Service) Published(ctx context.Context, videoID, creatorID string, durationMS int64, hashtags []string, region string) {
+	s.ServerEvent(ctx, "video_published", "", videoID, creatorID, durationMS, publishExtra{Hashtags: hashtags, Region: region})
+}
+
+// Removed tells the recommender a video must no longer be recommended.
+func (s *Service) Removed(ctx context.Context, videoID string) {
+	s.ServerEvent(ctx, "video_removed", "", videoID, "", 0, nil)
+}
+
+// Ranking describes the main ranking parameters and their weights, for the public ranking
+// page (EU Digital Services Act, Art. 27).
+func (s *Service) Ranking() map[string]any {
+	c := s.rec.Config()
+	return map[string]any{
+		"summary": "For You picks candidates from accounts you follow, videos liked by people with similar taste, " +
+			"videos similar to what you watched to the end, hashtags you watch, regional trends and new uploads, " +
+			"then ranks them by predicted watch time, like, share and follow, and spreads creators and hashtags. " +
+			"With personalisation off it uses only your region and language.",
+		"parameters": c,
+		"trending":   "(2·likes + 3·comments + 4·shares + 1) / (views + 10), halved for every day of age, per region",
+	}
+}

@@ -1,0 +1,242 @@
+package feed
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"hash/fnv"
+	"strconv"
+	"strings"
+
+	"kurz/internal/errs"
+	"kurz/internal/policy"
+	"kurz/internal/recsys"
+)
+
+// Item is one video of a feed with why it is there.
+type Item struct {
+	VideoID string
+	Source  string // following, co_engagement, embedding, trending, hashtag, exploration, newest
+	Reason  string // a short sentence for "why am I seeing this"
+	Signals []recsys.Signal
+}
+
+// Page is a page of a feed.
+type Page struct {
+	Items        []Item
+	Next         string
+	Personalised bool
+}
+
+// Viewer is who the feed is for.
+type Viewer struct {
+	policy.Viewer
+	Personalised bool // the account's switch; false for anonymous viewers
+	Region       string
+	Language     string
+}
+
+// maxServed bounds the cursor: it remembers this many served videos so pages never repeat.
+const maxServed = 300
+
+func hashID(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()
+}
+
+// servedCursor keeps the videos already served, as 8-byte hashes.
+func decodeServed(c string) (map[uint64]bool, []uint64, error) {
+	out := map[uint64]bool{}
+	if c == "" {
+		return out, nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b)%8 != 0 || len(b) > 8*maxServed {
+		return nil, nil, errs.Invalid("cursor", "invalid_cursor", "the cursor is not one this server gave out")
+	}
+	var order []uint64
+	for i := 0; i < len(b); i += 8 {
+		h := binary.BigEndian.Uint64(b[i:])
+		out[h] = true
+		order = append(order, h)
+	}
+	return out, order, nil
+}
+
+func encodeServed(order []uint64) string {
+	if len(order) > maxServed {
+		order = order[len(order)-maxServed:]
+	}
+	b := make([]byte, 8*len(order))
+	for i, h := range order {
+		binary.BigEndian.PutUint64(b[8*i:], h)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// reasons in words for each candidate source.
+var reasonText = map[recsys.Source]string{
+	recsys.SourceFollowing:    "From an account you follow",
+	recsys.SourceCoEngagement: "People who liked what you liked also liked this",
+	recsys.SourceEmbedding:    "Similar to videos you watched to the end",
+	recsys.SourceTrending:     "Popular in your region right now",
+	recsys.SourceHashtag:      "From a hashtag you watch",
+	recsys.SourceExploration:  "A new video we are showing to a first audience",
+}
+
+// ForYou is the personalised feed; with the switch off (or for anonymous viewers) it uses
+// nothing about the viewer but region and language.
+func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int) (*Page, error) {
+	served, order, err := decodeServed(cursor)
+	if err != nil {
+		return nil, err
+	}
+	personal := v.Personalised && !v.Anonymous()
+	hidden := map[string]bool{}
+	if !v.Anonymous() {
+		if hidden, err = s.d.Feeds.Hidden(ctx, v.AccountID); err != nil {
+			return nil, errs.Internal(err)
+		}
+	}
+	req := recsys.Request{User: v.AccountID, Region: v.Region, Language: v.Language, Limit: limit*2 + 10,
+		NoPersonalisation: !personal,
+		Exclude: func(videoID, creatorID string) bool {
+			return served[hashID(videoID)] || hidden[creatorID] || creatorID == v.AccountID
+		}}
+	if !personal {
+		req.User = ""
+	}
+	page := &Page{Personalised: personal}
+	for _, r := range s.rec.Recommend(req) {
+		if len(page.Items) == limit {
+			break
+		}
+		if !s.visible(ctx, v.Viewer, r.Video) {
+			continue
+		}
+		text := reasonText[r.Source]
+		if !personal && r.Source != recsys.SourceExploration {
+			text = "Popular in your region (personalisation is off)"
+		}
+		page.Items = append(page.Items, Item{VideoID: r.Video, Source: string(r.Source), Reason: text, Signals: r.Signals})
+		served[hashID(r.Video)] = true
+		order = append(order, hashID(r.Video))
+	}
+	// A young instance (or a viewer who has seen everything recommended) still gets a full
+	// page: trending, then the newest public videos.
+	if len(page.Items) < limit {
+		ids, err := s.d.Feeds.Trending(ctx, v.Region, s.d.Now(), 0, 500)
+		if err != nil {
+			return nil, errs.Internal(err)
+		}
+		var creators, videos, tags, watched map[string]bool
+		if personal {
+			if creators, videos, tags, watched, err = s.d.Feeds.Dismissed(ctx, v.AccountID); err != nil {
+				return nil, errs.Internal(err)
+			}
+		}
+		for _, vid := range ids {
+			if len(page.Items) == limit {
+				break
+			}
+			if served[hashID(vid)] || !s.visible(ctx, v.Viewer, vid) {
+				continue
+			}
+			row, err := s.d.Videos.ByID(ctx, vid)
+			if err != nil || hidden[row.AccountID] || row.AccountID == v.AccountID || creators[row.AccountID] || videos[vid] || watched[vid] {
+				continue
+			}
+			if anyTag(row.Hashtags, tags) {
+				continue
+			}
+			page.Items = append(page.Items, Item{VideoID: vid, Source: "trending", Reason: "Popular in your region right now"})
+			served[hashID(vid)] = true
+			order = append(order, hashID(vid))
+		}
+	}
+	if len(page.Items) > 0 {
+		page.Next = encodeServed(order)
+	}
+	return page, nil
+}
+
+func (s *Service) visible(ctx context.Context, v policy.Viewer, videoID string) bool {
+	row, err := s.d.Videos.ByID(ctx, videoID)
+	if err != nil {
+		return false
+	}
+	return s.check(ctx, v, row) == nil
+}
+
+// Following is the newest videos of the accounts the viewer follows, in time order.
+func (s *Service) Following(ctx context.Context, v Viewer, after string, limit int) (*Page, error) {
+	if v.Anonymous() {
+		return nil, errs.Unauthenticated("login_required", "log in to see the accounts you follow")
+	}
+	ids, err := s.d.Feeds.Following(ctx, v.AccountID, after, limit)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	page := &Page{Personalised: false}
+	for _, id := range ids {
+		page.Items = append(page.Items, Item{VideoID: id, Source: "following", Reason: "From an account you follow"})
+	}
+	if len(ids) == limit {
+		page.Next = base64.RawURLEncoding.EncodeToString([]byte(ids[len(ids)-1]))
+	}
+	return page, nil
+}
+
+// Trending is the regional trending feed; it uses nothing about the viewer but the region.
+func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit int) (*Page, error) {
+	offset := 0
+	if cursor != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(cursor, "o"))
+		if err != nil || n < 0 || n > 5000 || !strings.HasPrefix(cursor, "o") {
+			return nil, errs.Invalid("cursor", "invalid_cursor", "the cursor is not one this server gave out")
+		}
+		offset = n
+	}
+	hidden := map[string]bool{}
+	if !v.Anonymous() {
+		var err error
+		if hidden, err = s.d.Feeds.Hidden(ctx, v.AccountID); err != nil {
+			return nil, errs.Internal(err)
+		}
+	}
+	ids, err := s.d.Feeds.Trending(ctx, v.Region, s.d.Now(), offset, limit)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	page := &Page{}
+	for _, id := range ids {
+		row, err := s.d.Videos.ByID(ctx, id)
+		if err != nil || hidden[row.AccountID] || s.check(ctx, v.Viewer, row) != nil {
+			continue
+		}
+		page.Items = append(page.Items, Item{VideoID: id, Source: "trending", Reason: "Popular in your region right now"})
+	}
+	if len(ids) == limit {
+		page.Next = "o" + strconv.Itoa(offset+limit)
+	}
+	return page, nil
+}
+
+// Reset forgets the viewer's learned profile ("refresh For You").
+func (s *Service) Reset(ctx context.Context, v policy.Viewer) error {
+	if v.Anonymous() {
+		return errs.Unauthenticated("login_required", "log in to do this")
+	}
+	s.ServerEvent(ctx, "profile_reset", v.AccountID, "", "", 0, nil)
+	return nil
+}
+
+func anyTag(have []string, dismissed map[string]bool) bool {
+	for _, t := range have {
+		if dismissed[t] {
+			return true
+		}
+	}
+	return false
+}

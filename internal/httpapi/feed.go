@@ -1,0 +1,167 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"kurz/internal/errs"
+	"kurz/internal/feed"
+)
+
+var feedOperations = []operation{
+	{method: "get", path: "/api/v1/feed/{name}", summary: "A feed: for_you (personalised unless switched off), following (newest from accounts you follow) or trending (regional); each item says why it is there", tag: "feed", response: "FeedItem", paginated: true, status: "200", errors: []string{"401", "404"}},
+	{method: "post", path: "/api/v1/feed/refresh", summary: "Refresh For You: forget what was learned about you", tag: "feed", auth: true, status: "204"},
+	{method: "post", path: "/api/v1/events", summary: "Send watch events in batches (impression, play_start, progress, complete, loop, skip, replay, not_interested); each has a unique key and is logged once", tag: "feed", request: "EventBatch", response: "EventResult", status: "200", errors: []string{"413", "429"}},
+	{method: "get", path: "/api/v1/ranking", summary: "The main ranking parameters of For You and their weights (public)", tag: "feed", response: "Object", status: "200"},
+}
+
+func feedSchemas() map[string]any {
+	return map[string]any{
+		"FeedItem": map[string]any{"allOf": []any{ref("Video"), obj([]string{"reason"}, map[string]any{
+			"reason": obj([]string{"source", "text"}, map[string]any{"source": str("following, co_engagement, embedding, trending, hashtag or exploration"),
+				"text": str("why you are seeing this, in words"), "signals": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}})})}},
+		"EventBatch": obj([]string{"events"}, map[string]any{"events": map[string]any{"type": "array", "items": obj([]string{"kind", "key", "at"}, map[string]any{
+			"kind": str(""), "key": str("idempotency key, 8–64 of A-Z a-z 0-9 _ -"), "at": timeSchema, "video_id": str(""),
+			"target": str("not_interested: video, creator or hashtag"), "hashtag": str(""), "feed": str("where it was watched"),
+			"watch_ms": map[string]any{"type": "integer"}, "position_ms": map[string]any{"type": "integer"}, "loops": map[string]any{"type": "integer"}})}}),
+		"EventResult": obj([]string{"accepted"}, map[string]any{"accepted": map[string]any{"type": "integer"}, "duplicates": map[string]any{"type": "integer"}}),
+	}
+}
+
+func (s *Server) routesFeed() {
+	s.handle("GET /api/v1/feed/{name}", anyone, s.getFeed)
+	s.handle("POST /api/v1/feed/refresh", loggedIn, s.refreshFeed)
+	s.handle("POST /api/v1/events", anyone, s.postEvents)
+	s.handle("GET /api/v1/ranking", anyone, s.ranking)
+}
+
+func (s *Server) feedViewer(r *http.Request, c *call) feed.Viewer {
+	v := feed.Viewer{Viewer: c.viewer(), Region: s.d.Config.Region}
+	if c.p != nil {
+		v.Personalised = c.p.Account.Personalised
+		v.Region = c.p.Account.Region
+	}
+	if al := r.Header.Get("Accept-Language"); al != "" {
+		tag, _, _ := strings.Cut(al, ",")
+		tag, _, _ = strings.Cut(tag, ";")
+		v.Language, _, _ = strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+	}
+	return v
+}
+
+type reasonJSON struct {
+	Source  string       `json:"source"`
+	Text    string       `json:"text"`
+	Signals []signalJSON `json:"signals,omitempty"`
+}
+
+type signalJSON struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+}
+
+type feedItemJSON struct {
+	videoJSON
+	Reason reasonJSON `json:"reason"`
+}
+
+type feedPageJSON struct {
+	Items        []feedItemJSON `json:"items"`
+	NextCursor   string         `json:"next_cursor,omitempty"`
+	Personalised bool           `json:"personalised"`
+	Notice       string         `json:"notice,omitempty"`
+}
+
+func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, c *call) error {
+	limit, err := s.limit(r)
+	if err != nil {
+		return err
+	}
+	v := s.feedViewer(r, c)
+	cursor := r.URL.Query().Get("cursor")
+	var page *feed.Page
+	switch r.PathValue("name") {
+	case "for_you":
+		page, err = s.d.Feed.ForYou(r.Context(), v, cursor, limit)
+	case "following":
+		after := ""
+		if cursor != "" {
+			if after, _, err = s.page(r); err != nil {
+				return err
+			}
+		}
+		page, err = s.d.Feed.Following(r.Context(), v, after, limit)
+	case "trending":
+		page, err = s.d.Feed.Trending(r.Context(), v, cursor, limit)
+	default:
+		return errs.NotFound("feed (try for_you, following or trending)")
+	}
+	if err != nil {
+		return err
+	}
+	out := feedPageJSON{Items: []feedItemJSON{}, NextCursor: page.Next, Personalised: page.Personalised}
+	if r.PathValue("name") == "for_you" && !page.Personalised {
+		out.Notice = "Personalisation is off: this feed uses only your region and language, not your activity."
+	}
+	for _, it := range page.Items {
+		vid, err := s.d.Videos.Get(r.Context(), c.viewer(), it.VideoID)
+		if err != nil {
+			continue // hidden since it was chosen
+		}
+		item := feedItemJSON{videoJSON: s.videoOut(r.Context(), c, vid), Reason: reasonJSON{Source: it.Source, Text: it.Reason}}
+		for _, sg := range it.Signals {
+			item.Reason.Signals = append(item.Reason.Signals, signalJSON{Name: sg.Name, Value: sg.Value})
+		}
+		out.Items = append(out.Items, item)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) refreshFeed(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.d.Feed.Reset(r.Context(), c.viewer()); err != nil {
+		return err
+	}
+	return noContent(w)
+}
+
+func (s *Server) postEvents(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in struct {
+		Events []struct {
+			Kind       string    `json:"kind"`
+			Key        string    `json:"key"`
+			At         time.Time `json:"at"`
+			VideoID    string    `json:"video_id"`
+			Target     string    `json:"target"`
+			Hashtag    string    `json:"hashtag"`
+			Feed       string    `json:"feed"`
+			WatchMS    int64     `json:"watch_ms"`
+			PositionMS int64     `json:"position_ms"`
+			Loops      int64     `json:"loops"`
+		} `json:"events"`
+	}
+	if err := decode(w, r, int64(s.d.Config.MaxJSONBody)*4, &in); err != nil {
+		return err
+	}
+	batch := make([]feed.ClientEvent, len(in.Events))
+	for i, e := range in.Events {
+		batch[i] = feed.ClientEvent{Kind: e.Kind, Key: e.Key, At: e.At, VideoID: e.VideoID, Target: e.Target, Hashtag: e.Hashtag,
+			Feed: e.Feed, WatchMS: e.WatchMS, PositionMS: e.PositionMS, Loops: e.Loops}
+	}
+	session := "ip:" + c.client.IP
+	if c.p != nil {
+		session = "s:" + c.p.Session.ID
+	}
+	n, err := s.d.Feed.Record(r.Context(), c.viewer(), session, batch)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"accepted": n, "duplicates": len(batch) - n})
+	return nil
+}
+
+func (s *Server) ranking(w http.ResponseWriter, r *http.Request, c *call) error {
+	writeJSON(w, http.StatusOK, s.d.Feed.Ranking())
+	return nil
+}

@@ -51,6 +51,9 @@ type Config struct {
 	// EmbeddingNegatives is the number of sampled videos each positive is ranked above.
 	// Default 4.
 	EmbeddingNegatives int
+	// EmbeddingReplay is how many of the viewer's recent positives are replayed with each
+	// new positive, adding SGD steps without a second pass over the log. Default 8.
+	EmbeddingReplay int
 	// MinOccurrences is Monolith's frequency filter: an ID gets an embedding (and a learned
 	// bias) only after this many events, so one-off IDs do not bloat the tables. Default 3.
 	MinOccurrences int
@@ -85,8 +88,13 @@ type Config struct {
 	// Task weights combine the ranker's predictions: expected watch ratio (capped at 2, so
 	// its prediction is in [0,1]), like, share and follow probabilities. Defaults 1, 1, 2, 2.
 	WatchWeight, LikeWeight, ShareWeight, FollowWeight float64
-	// RankerLearningRate is the AdaGrad step of the online ranker. Default 0.05.
+	// RankerLearningRate is the AdaGrad step of the online ranker's feature weights.
+	// Default 0.05.
 	RankerLearningRate float64
+	// RankerIDLearningRate is the AdaGrad step of its per-video and per-creator biases (the
+	// Monolith ID tables). It is smaller because each ID sees few examples and a large step
+	// lets a handful of views swing a video's score. Default 0.01.
+	RankerIDLearningRate float64
 	// RankerNegatives is how many unwatched videos are sampled as negatives per closed view,
 	// so the ranker learns what a viewer did not pick, not only how a shown video did.
 	// Default 3.
@@ -123,6 +131,7 @@ func DefaultConfig() Config {
 		EmbeddingLearningRate:  0.05,
 		EmbeddingL2:            0.002,
 		EmbeddingNegatives:     4,
+		EmbeddingReplay:        8,
 		MinOccurrences:         3,
 		ExpireAfter:            30 * 24 * time.Hour,
 		ExpiryEvery:            100000,
@@ -137,6 +146,7 @@ func DefaultConfig() Config {
 		ShareWeight:            2,
 		FollowWeight:           2,
 		RankerLearningRate:     0.05,
+		RankerIDLearningRate:   0.01,
 		RankerNegatives:        3,
 		RankerNegativeWeight:   1,
 		QualityPrior:           10,
@@ -167,6 +177,7 @@ func (c Config) Validate() error {
 		{"EmbeddingLearningRate", c.EmbeddingLearningRate >= 0},
 		{"EmbeddingL2", c.EmbeddingL2 >= 0},
 		{"EmbeddingNegatives", c.EmbeddingNegatives >= 0},
+		{"EmbeddingReplay", c.EmbeddingReplay >= 0},
 		{"MinOccurrences", c.MinOccurrences >= 1},
 		{"ExpireAfter", c.ExpireAfter > 0},
 		{"ExpiryEvery", c.ExpiryEvery > 0},
@@ -177,7 +188,7 @@ func (c Config) Validate() error {
 		{"BoostAudience", c.BoostAudience >= 0},
 		{"ExplorationShare", c.ExplorationShare >= 0 && c.ExplorationShare <= 1},
 		{"task weights", c.WatchWeight >= 0 && c.LikeWeight >= 0 && c.ShareWeight >= 0 && c.FollowWeight >= 0},
-		{"RankerLearningRate", c.RankerLearningRate >= 0},
+		{"RankerLearningRate", c.RankerLearningRate >= 0 && c.RankerIDLearningRate >= 0},
 		{"RankerNegatives", c.RankerNegatives >= 0},
 		{"RankerNegativeWeight", c.RankerNegativeWeight >= 0},
 		{"QualityPrior", c.QualityPrior > 0},

@@ -19,7 +19,6 @@ const (
 const (
 	featBias = iota
 	featTrend
-	featPopularity
 	featEngagementRate
 	featWatchTime
 	featCoEngagement
@@ -39,7 +38,6 @@ const (
 var featureNames = [numFeatures]string{
 	featBias:            "baseline",
 	featTrend:           "trending",
-	featPopularity:      "popular",
 	featEngagementRate:  "engagement_rate",
 	featWatchTime:       "watch_time",
 	featCoEngagement:    "similar_to_liked",
@@ -56,6 +54,7 @@ var featureNames = [numFeatures]string{
 
 type ranker struct {
 	lr          float64
+	idLR        float64 // step of the per-video and per-creator biases
 	w           [numTasks][numFeatures]float64
 	g2          [numTasks][numFeatures]float64
 	videoBias   *table
@@ -65,6 +64,7 @@ type ranker struct {
 func newRanker(cfg Config) ranker {
 	return ranker{
 		lr:          cfg.RankerLearningRate,
+		idLR:        cfg.RankerIDLearningRate,
 		videoBias:   newTable(numTasks, cfg.MinOccurrences, true),
 		creatorBias: newTable(numTasks, cfg.MinOccurrences, true),
 	}
@@ -110,10 +110,10 @@ func (k *ranker) train(x []float32, v, c int32, y [numTasks]float64, mask [numTa
 			k.w[t][f] -= k.lr * gf / math.Sqrt(k.g2[t][f]+adagradEps)
 		}
 		if vs >= 0 {
-			adagradStep(k.videoBias.row(vs), k.videoBias.accRow(vs), t, g, k.lr)
+			adagradStep(k.videoBias.row(vs), k.videoBias.accRow(vs), t, g, k.idLR)
 		}
 		if cs >= 0 {
-			adagradStep(k.creatorBias.row(cs), k.creatorBias.accRow(cs), t, g, k.lr)
+			adagradStep(k.creatorBias.row(cs), k.creatorBias.accRow(cs), t, g, k.idLR)
 		}
 	}
 }
@@ -161,16 +161,12 @@ func (fc *featureContext) features(v int32, out []float32) []float32 {
 	var x [numFeatures]float64
 	x[featBias] = 1
 	x[featTrend] = max(trendAt(vid.trend, fc.now, r.halfLifeMS()), trendFloor) / 8
-	x[featPopularity] = math.Log1p(float64(vid.positives)) / 4
 	a := r.cfg.QualityPrior
 	rate := (float64(vid.positives) + a*fc.prior) / (float64(vid.impressions) + a)
 	x[featEngagementRate] = math.Log(rate/(1-rate)) / 2
 	x[featWatchTime] = (float64(vid.watchSum) + a*fc.watchPrior) / (float64(vid.watchN) + a)
 	if s := r.videoEmb.slot(v); s >= 0 && fc.uvec != nil {
-		d := 0.0
-		for k, q := range r.videoEmb.row(s) {
-			d += float64(fc.uvec[k] * q)
-		}
+		d := float64(dot(fc.uvec, r.videoEmb.row(s)))
 		x[featEmbedding] = max(min(d, 8), -8) / 2
 	}
 	if fc.usr != nil {

@@ -297,21 +297,37 @@ func (r *Recommender) trendingCandidates(region int32, add func(int32, sourceMas
 // videos and needs no index to keep in step with online updates).
 func (r *Recommender) embeddingCandidates(uvec []float32, n int, ex *exclusion) []int32 {
 	t := r.videoEmb
+	dim := t.dim
+	uvec = uvec[:dim]
 	h := newTopK(n)
 	for s, v := range t.ids {
 		if v < 0 {
 			continue
 		}
-		row := t.vals[s*t.dim : (s+1)*t.dim]
-		d := float32(0)
-		for k, q := range row {
-			d += uvec[k] * q
-		}
-		if h.admits(float64(d), v) && !ex.excluded(v) {
-			h.push(float64(d), v)
+		d := float64(dot(uvec, t.vals[s*dim:(s+1)*dim]))
+		if h.admits(d, v) && !ex.excluded(v) {
+			h.push(d, v)
 		}
 	}
 	return h.sorted()
+}
+
+// dot is the inner product of two vectors of equal length, with four accumulators so the
+// loop is not one long dependency chain.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	k := 0
+	for ; k+4 <= len(a); k += 4 {
+		s0 += a[k] * b[k]
+		s1 += a[k+1] * b[k+1]
+		s2 += a[k+2] * b[k+2]
+		s3 += a[k+3] * b[k+3]
+	}
+	for ; k < len(a); k++ {
+		s0 += a[k] * b[k]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // topOfMap returns the n highest-valued keys not excluded, ties to the lower key.

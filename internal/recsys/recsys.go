@@ -517,6 +517,17 @@ func (r *Recommender) closeView(u int32, seq uint64) {
 	case vw.positive:
 		w := 0.5 + 0.5*max(ratio, 0) + b2f(vw.liked) + b2f(vw.shared) + b2f(vw.followed)
 		r.trainEmbedding(u, v, min(w, 3), true, rg)
+		// Replay a few earlier positives of this viewer: one pass over a stream is
+		// little training for a factorisation, and recent history is what the vector
+		// should explain.
+		if n := len(usr.recentPos.vals); n > 1 {
+			for k := 0; k < r.cfg.EmbeddingReplay; k++ {
+				j := usr.recentPos.vals[rg.intn(n)]
+				if j != v {
+					r.trainEmbedding(u, j, 1, true, rg)
+				}
+			}
+		}
 	case negative:
 		r.trainEmbedding(u, v, 0.5, false, rg)
 	}

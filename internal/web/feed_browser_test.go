@@ -188,6 +188,11 @@ func TestBrowserFeedPlayer(t *testing.T) {
 
 	// Leaving the feed sends what was watched.
 	b.click(`.nav-link[href="/search"]`)
+	defer func() {
+		if t.Failed() {
+			t.Logf("events received: %v", stub.eventKinds())
+		}
+	}()
 	b.waitGo(t, "watch events", func() bool {
 		k := stub.eventKinds()
 		return slices.Contains(k, "impression:"+stubVideoID(1)) && slices.Contains(k, "skip:"+stubVideoID(1)) &&

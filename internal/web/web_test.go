@@ -249,7 +249,7 @@ func clientFiles(t *testing.T) []string {
 func TestMountedBehindTheAPI(t *testing.T) {
 	app := testkit.NewApp(t, sqlite, nil)
 	c := app.Client()
-	r := c.Do("GET", "/api/v1/feed/for_you", nil)
+	r := c.Do("GET", "/api/v1/no/such/endpoint", nil)
 	if r.Status != 404 || r.ErrorCode() != "no_such_endpoint" {
 		t.Errorf("unknown API path: %d %s", r.Status, r.Body)
 	}

@@ -304,6 +304,7 @@ class Slide {
     v.addEventListener('play', () => this.renderPlayState());
     v.addEventListener('pause', () => this.renderPlayState());
     v.addEventListener('timeupdate', () => this.track());
+    v.addEventListener('seeking', () => this.onSeeking());
     v.addEventListener('progress', () => this.measure());
     v.addEventListener('error', () => {
       this.stage.classList.remove('is-waiting');
@@ -483,6 +484,18 @@ class Slide {
     this.lastTime = t;
   }
 
+  // onSeeking catches the loop: the browser loops by seeking back to the start, and
+  // timeupdate, sent only a few times a second, may never report the wrap.
+  onSeeking() {
+    if (!this.activeNow) return;
+    const v = this.video, d = v.duration;
+    if (!this.completed && Number.isFinite(d) && this.lastTime > d - 1 && v.currentTime < 1) {
+      this.completed = true;
+      this.record('complete');
+    }
+    this.lastTime = v.currentTime;
+  }
+
   // measure feeds the throughput meter with the bytes the browser has buffered.
   measure() {
     const v = this.video, r = this.rendition;
@@ -577,7 +590,9 @@ class Slide {
   }
 
   openShare() {
-    const link = `${location.origin}/v/${this.item.id}`;
+    // The server's own address for the video (its public URL), else this page's origin.
+    const given = safeURL(this.item.share_url, 'link');
+    const link = given && /^https?:/.test(given) ? given : `${location.origin}/v/${this.item.id}`;
     const copy = async () => {
       try {
         await navigator.clipboard.writeText(link);

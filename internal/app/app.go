@@ -29,6 +29,7 @@ import (
 	"kurz/internal/media/ffmpeg"
 	"kurz/internal/privacy"
 	"kurz/internal/recsys"
+	"kurz/internal/search"
 	"kurz/internal/social"
 	"kurz/internal/video"
 )
@@ -177,7 +178,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 
 	a := &App{Config: cfg, Log: log, DB: d, Blobs: blobs, IDs: ids, Auth: authSvc, Videos: videos, Bus: jobs,
 		Registry: reg, Version: version, media: media, Privacy: privacySvc, Keys: priv.keys, Social: socialSvc, Feed: feedSvc}
-	a.API = httpapi.New(httpapi.Deps{Config: cfg, Auth: authSvc, Videos: videos, Privacy: privacySvc, Social: socialSvc, Feed: feedSvc, Blobs: blobs, Ready: d.Ping, Registry: reg, Log: log,
+	searchSvc := search.New(search.Deps{Index: d.Search(), Videos: videos, Relations: socialSvc, Now: now, Limits: search.DefaultLimits()})
+	a.API = httpapi.New(httpapi.Deps{Config: cfg, Auth: authSvc, Videos: videos, Privacy: privacySvc, Social: socialSvc, Feed: feedSvc, Search: searchSvc, Blobs: blobs, Ready: d.Ping, Registry: reg, Log: log,
 		Version: version, Web: webHandler()})
 	return a, nil
 }

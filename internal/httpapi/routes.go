@@ -68,6 +68,7 @@ func (s *Server) routesAPI() {
 	s.routesVideos()
 	s.routesPrivacy()
 	s.routesSocial()
+	s.routesSearch()
 	s.routesFeed()
 }
 

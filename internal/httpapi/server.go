@@ -19,6 +19,7 @@ import (
 	"kurz/internal/config"
 	"kurz/internal/feed"
 	"kurz/internal/privacy"
+	"kurz/internal/search"
 	"kurz/internal/social"
 	"kurz/internal/video"
 )
@@ -30,6 +31,7 @@ type Deps struct {
 	Videos   *video.Service
 	Privacy  *privacy.Service
 	Social   *social.Service
+	Search   *search.Service
 	Feed     *feed.Service
 	Blobs    blob.Store
 	Ready    func(ctx context.Context) error // the database answers

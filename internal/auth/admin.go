@@ -70,6 +70,10 @@ func (s *Service) target(ctx context.Context, id string) (*Account, error) {
 
 // Suspend suspends an account and ends its sessions at once; reinstate undoes it.
 func (s *Service) Suspend(ctx context.Context, v policy.Viewer, accountID string, suspend bool) (*Account, error) {
+	// The role is checked before the lookup, so a refusal never tells whether the account exists.
+	if err := policy.AccountDecision(v, policy.SuspendAccount, policy.Account{}); err != nil {
+		return nil, err
+	}
 	t, err := s.target(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -90,6 +94,9 @@ func (s *Service) Suspend(ctx context.Context, v policy.Viewer, accountID string
 
 // SetRole changes an account's role.
 func (s *Service) SetRole(ctx context.Context, v policy.Viewer, accountID, role string) (*Account, error) {
+	if err := policy.AccountDecision(v, policy.ChangeRole, policy.Account{}); err != nil {
+		return nil, err
+	}
 	t, err := s.target(ctx, accountID)
 	if err != nil {
 		return nil, err

@@ -260,6 +260,12 @@ func (s *Server) serveAvatar(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.d.Log, errs.NotFound("file"))
 		return
 	}
+	// A suspended account's picture is hidden like its profile.
+	owner, _, _ := strings.Cut(r.PathValue("path"), "/")
+	if a, err := s.d.Auth.AccountByID(r.Context(), owner); err != nil || a.State != policy.StateActive {
+		writeError(w, r, s.d.Log, errs.NotFound("file"))
+		return
+	}
 	o, err := s.d.Blobs.Open(r.Context(), key)
 	if err != nil {
 		writeError(w, r, s.d.Log, errs.NotFound("file"))

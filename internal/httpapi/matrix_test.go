@@ -2276,76 +2276,12 @@ func (f mxFinding) says(parts ...string) bool {
 // mxKnownLeaks are the leaks and wrong answers the matrix finds today, each with the cells
 // it explains. Fixing one makes the test fail until its entry is removed here.
 var mxKnownLeaks = []mxLeak{
-	{id: "media-unsigned-existence",
-		reason: "an unsigned media URL of a followers-only, private or removed video, or of a suspended account's video, answers 403 invalid_media_url; a missing video answers 404 not_found",
-		match: func(f mxFinding) bool {
-			return f.on("GET /media/videos/{id}/{file}") && f.tag == "status" && f.says("got 403", "want 404")
-		}},
-	{id: "staff-media-unsigned",
-		reason: "a moderator's GET of a removed video, or of a suspended account's public video, hands out unsigned media URLs that the media route refuses",
-		match: func(f mxFinding) bool {
-			return f.on("GET /api/v1/videos/{id}") && f.tag == "media" && f.says("answers 403")
-		}},
-	{id: "replies-existence",
-		reason: "the replies of a comment on a video the viewer cannot see answer \"video not found\"; those of a missing comment \"comment not found\"",
-		match: func(f mxFinding) bool {
-			return f.on("GET /api/v1/comments/{id}/replies") && (f.tag == "existence" || f.tag == "thread") && f.says("video not found")
-		}},
-	{id: "replies-of-hidden-comments",
-		reason: "the replies of a comment hidden from the viewer (by a suspended account, across a block, held by the keyword filter) are listed (200) instead of answering like a missing comment",
-		match: func(f mxFinding) bool {
-			return f.on("GET /api/v1/comments/{id}/replies") && f.tag == "thread" && f.says("hidden comment", "answer 200")
-		}},
 	{id: "counts-suspended",
 		reason: "followers, following, likes, comment and reply counts still count what suspended accounts did",
 		match:  func(f mxFinding) bool { return f.tag == "count" && f.says("things of suspended accounts") }},
 	{id: "counts-per-viewer",
 		reason: "follower, comment and reply counts include what is hidden from this viewer alone (accounts across a block, held comments)",
 		match:  func(f mxFinding) bool { return f.tag == "count" && f.says("hidden from this viewer") }},
-	{id: "admin-target-existence",
-		reason: "administration routes with an account id answer a non-administrator 403 for an existing account and 404 for a missing one: the role is checked after loading the target",
-		match: func(f mxFinding) bool {
-			return strings.Contains(f.route, "/api/v1/admin/accounts/{id}") && f.tag == "existence" && f.says("answers 403", "404")
-		}},
-	{id: "staff-interactions",
-		reason: "moderators and administrators like, share, comment on and like comments of videos only their moderation privilege shows them (followers-only, private, removed, suspended accounts')",
-		match: func(f mxFinding) bool {
-			return (f.viewer == string(mxModerator) || f.viewer == string(mxAdmin)) && f.tag == "status" && f.says("want 404") &&
-				f.on("POST /api/v1/videos/{id}/like", "DELETE /api/v1/videos/{id}/like", "POST /api/v1/videos/{id}/share",
-					"POST /api/v1/videos/{id}/comments", "POST /api/v1/comments/{id}/like", "DELETE /api/v1/comments/{id}/like")
-		}},
-	{id: "suspended-avatar",
-		reason: "a suspended account's avatar is still served, with a one-year immutable cache lifetime",
-		match: func(f mxFinding) bool {
-			return f.on("GET /media/avatars/{path...}") && f.account == "suspended" && f.says("got 200")
-		}},
-	{id: "notification-placeholders",
-		reason: "notifications keep pointing at videos and comments the recipient can no longer see (made followers-only or private, removed, behind a block)",
-		match: func(f mxFinding) bool {
-			return f.on("GET /api/v1/notifications") && f.tag == "notification" && f.says("which this viewer cannot see")
-		}},
-	{id: "relations-skip-visibility",
-		reason: "unfollow, block and unblock answer 204 about accounts hidden from the viewer (suspended ones; for unfollow also the account that blocked the viewer) where a missing account answers 404",
-		match: func(f mxFinding) bool {
-			return f.on("DELETE /api/v1/accounts/{username}/follow", "POST /api/v1/accounts/{username}/block", "DELETE /api/v1/accounts/{username}/block") &&
-				f.tag == "status" && f.says("got 204", "want 404")
-		}},
-	{id: "suspended-follow-request",
-		reason: "a follow request from a suspended account can be approved or declined (204; a missing account: 404), and approving makes it a follower",
-		match: func(f mxFinding) bool {
-			return f.on("POST /api/v1/me/follow-requests/{username}", "DELETE /api/v1/me/follow-requests/{username}") && f.video == "mx_ghost" && f.says("got 204")
-		}},
-	{id: "removed-video-edits",
-		reason: "the creator of a removed video edits it: PATCH answers 404 yet applies the edit, PUT comment-policy answers 204",
-		match: func(f mxFinding) bool {
-			return f.viewer == string(mxOwner) && f.video == "removed" &&
-				(f.on("PATCH /api/v1/videos/{id}") && f.tag == "side-effect" || f.on("PUT /api/v1/videos/{id}/comment-policy") && f.says("got 204"))
-		}},
-	{id: "events-wrong-status",
-		reason: "the processing-events stream answers 404 to followers who can see a followers-only video, where other creator-only routes answer 403 not_owner",
-		match: func(f mxFinding) bool {
-			return f.on("GET /api/v1/videos/{id}/events") && f.tag == "status" && f.says("got 404", "want 403 not_owner")
-		}},
 }
 
 // The hashtags of the world: every caption has #mxtag and #mx<kind>, and nobody used the last.

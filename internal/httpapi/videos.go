@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"kurz/internal/errs"
-	"kurz/internal/policy"
 	"kurz/internal/video"
 )
 
@@ -390,12 +389,11 @@ func (s *Server) deleteVideo(w http.ResponseWriter, r *http.Request, c *call) er
 func (s *Server) videoEvents(w http.ResponseWriter, r *http.Request, c *call) error {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	vid, err := s.d.Videos.Get(ctx, c.viewer(), id)
-	if err != nil {
+	if err := s.d.Videos.CheckEdit(ctx, c.viewer(), id); err != nil {
 		return err
 	}
-	if err := policy.VideoDecision(c.viewer(), policy.EditVideo, policy.Video{OwnerID: vid.OwnerID, Visibility: vid.Visibility,
-		Ready: vid.State == video.StateReady, OwnerState: policy.StateActive}, policy.Relation{}); err != nil {
+	vid, err := s.d.Videos.Get(ctx, c.viewer(), id)
+	if err != nil {
 		return err
 	}
 	rc := http.NewResponseController(w)

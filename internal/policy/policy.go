@@ -43,6 +43,15 @@ func (v Viewer) Anonymous() bool { return v.AccountID == "" }
 
 func (v Viewer) staff() bool { return v.Role == RoleModerator || v.Role == RoleAdmin }
 
+// Member is the viewer without staff powers: what moderation lets staff see, they may
+// not like, share or comment on.
+func (v Viewer) Member() Viewer {
+	if v.staff() {
+		v.Role = RoleUser
+	}
+	return v
+}
+
 // Account is the target account of a decision.
 type Account struct {
 	ID      string
@@ -173,6 +182,9 @@ func VideoDecision(v Viewer, a Action, vid Video, rel Relation) error {
 	case EditVideo, DeleteVideo:
 		if v.Anonymous() {
 			return needLogin()
+		}
+		if a == EditVideo && vid.Removed && !v.staff() {
+			return errs.NotFound("video") // taken down: the creator may delete it, not change it
 		}
 		if owner || (a == DeleteVideo && v.staff()) {
 			return nil

@@ -84,7 +84,8 @@ func CommentDecision(v Viewer, t CommentTarget, rel Relation) error {
 	if v.Anonymous() {
 		return needLogin()
 	}
-	if err := VideoDecision(v, ViewVideo, t.Video, rel); err != nil {
+	// Staff may view anything to moderate it, but they comment as members do.
+	if err := VideoDecision(v.Member(), ViewVideo, t.Video, rel); err != nil {
 		return err
 	}
 	if v.AccountID == t.Video.OwnerID {
@@ -107,7 +108,7 @@ func InteractDecision(v Viewer, vid Video, rel Relation) error {
 	if v.Anonymous() {
 		return needLogin()
 	}
-	return VideoDecision(v, ViewVideo, vid, rel)
+	return VideoDecision(v.Member(), ViewVideo, vid, rel)
 }
 
 // CommentModeration answers deleting and pinning a comment: its author may delete it, the

@@ -92,6 +92,11 @@ func (s *Service) RequestDeletion(ctx context.Context, v policy.Viewer, password
 
 // EraseNow is an administrator erasing an account at once, without a grace period.
 func (s *Service) EraseNow(ctx context.Context, v policy.Viewer, accountID string) error {
+	// Decide on the role before looking the account up, so a refusal never says whether
+	// the account exists.
+	if err := policy.PrivacyDecision(v, policy.EraseAccountNow, policy.Account{}); err != nil {
+		return err
+	}
 	_, t, err := s.target(ctx, accountID)
 	if err != nil {
 		return err

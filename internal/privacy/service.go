@@ -105,6 +105,11 @@ func (s *Service) UpdateMyPersonalData(ctx context.Context, v policy.Viewer, in 
 // ReadPersonalData is a moderator or administrator reading an account's personal data for a
 // declared purpose. The read is logged where the account's owner sees it.
 func (s *Service) ReadPersonalData(ctx context.Context, v policy.Viewer, accountID, purpose string, fields []string) (*Disclosure, error) {
+	if v.AccountID != accountID { // decide on the role first: a refusal must not reveal the account exists
+		if err := policy.PrivacyDecision(v, policy.ReadPersonalData, policy.Account{}); err != nil {
+			return nil, err
+		}
+	}
 	_, t, err := s.target(ctx, accountID)
 	if err != nil {
 		return nil, err

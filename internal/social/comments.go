@@ -131,21 +131,23 @@ func matchesFilter(body string, filters []string) bool {
 // accounts the viewer cannot see (blocks, suspensions) are left out, and filtered comments
 // show only to their author and the creator.
 func (s *Service) Comments(ctx context.Context, v policy.Viewer, videoID, parentID, after string, limit int) ([]*Comment, error) {
+	if parentID != "" {
+		// A thread is reachable only through a parent comment the viewer can see; anything
+		// else answers exactly like a missing comment.
+		p, vid, err := s.comment(ctx, v, parentID)
+		if err != nil {
+			return nil, err
+		}
+		if vid.ID != videoID || p.ParentID != "" {
+			return nil, errs.NotFound("comment")
+		}
+	}
 	row, t, rel, err := s.video(ctx, v, videoID)
 	if err != nil {
 		return nil, err
 	}
 	if err := policy.VideoDecision(v, policy.ViewVideo, t, rel); err != nil {
 		return nil, err
-	}
-	if parentID != "" {
-		p, err := s.d.Store.Comment(ctx, parentID)
-		if errors.Is(err, db.ErrNotFound) || (err == nil && (p.VideoID != videoID || p.ParentID != "")) {
-			return nil, errs.NotFound("comment")
-		}
-		if err != nil {
-			return nil, errs.Internal(err)
-		}
 	}
 	pinned, err := s.d.Store.Pinned(ctx, videoID)
 	if err != nil {
@@ -214,7 +216,7 @@ func (s *Service) comment(ctx context.Context, v policy.Viewer, commentID string
 	}
 	row, t, rel, err := s.video(ctx, v, c.VideoID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, errs.NotFound("comment")
 	}
 	if err := policy.VideoDecision(v, policy.ViewVideo, t, rel); err != nil {
 		return nil, nil, errs.NotFound("comment")
@@ -249,7 +251,7 @@ func (s *Service) LikeComment(ctx context.Context, v policy.Viewer, commentID st
 	if v.Anonymous() {
 		return errs.Unauthenticated("login_required", "log in to do this")
 	}
-	c, _, err := s.comment(ctx, v, commentID)
+	c, _, err := s.comment(ctx, v.Member(), commentID) // staff like comments as members do
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,10 @@ func (s *Service) Notifications(ctx context.Context, v policy.Viewer, after stri
 	index := map[string]*Group{}
 	next := ""
 	for _, n := range rows {
+		if !s.notificationVisible(ctx, v, n) {
+			next = n.ID
+			continue
+		}
 		key := ""
 		switch n.Kind {
 		case "like":
@@ -83,7 +87,42 @@ func (s *Service) UnreadCount(ctx context.Context, v policy.Viewer) (int, error)
 	if err != nil {
 		return 0, errs.Internal(err)
 	}
-	return n, nil
+	if n == 0 {
+		return 0, nil
+	}
+	// The count must agree with the list, which leaves out what the viewer can no longer
+	// see; count the newest unread ones the same way (beyond this many, clients show "99+").
+	rows, err := s.d.Store.Notifications(ctx, v.AccountID, "", unreadScan)
+	if err != nil {
+		return 0, errs.Internal(err)
+	}
+	visible := 0
+	for _, r := range rows {
+		if r.ReadAt.IsZero() && s.notificationVisible(ctx, v, r) {
+			visible++
+		}
+	}
+	return visible, nil
+}
+
+const unreadScan = 500
+
+// notificationVisible reports whether what a notification points at is still visible to
+// its recipient: a video made private or removed, or a comment behind a block, takes its
+// notifications with it.
+func (s *Service) notificationVisible(ctx context.Context, v policy.Viewer, n *db.NotificationRow) bool {
+	if n.CommentID != "" {
+		if _, _, err := s.comment(ctx, v, n.CommentID); err != nil {
+			return false
+		}
+	}
+	if n.VideoID != "" {
+		_, t, rel, err := s.video(ctx, v, n.VideoID)
+		if err != nil || policy.VideoDecision(v, policy.ViewVideo, t, rel) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // MarkRead marks all the viewer's notifications read.

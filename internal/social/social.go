@@ -203,12 +203,9 @@ func (s *Service) Unfollow(ctx context.Context, v policy.Viewer, username string
 	if v.Anonymous() {
 		return errs.Unauthenticated("login_required", "log in to do this")
 	}
-	a, err := s.d.Accounts.ByUsername(ctx, username)
-	if errors.Is(err, db.ErrNotFound) {
-		return errs.NotFound("account")
-	}
+	a, _, err := s.account(ctx, v, username)
 	if err != nil {
-		return errs.Internal(err)
+		return err
 	}
 	was, err := s.d.Store.Unfollow(ctx, v.AccountID, a.ID)
 	if err != nil {
@@ -229,7 +226,7 @@ func (s *Service) Decide(ctx context.Context, v policy.Viewer, username string, 
 		return errs.Unauthenticated("login_required", "log in to do this")
 	}
 	requester, err := s.d.Accounts.ByUsername(ctx, username)
-	if errors.Is(err, db.ErrNotFound) {
+	if errors.Is(err, db.ErrNotFound) || (err == nil && requester.State != string(policy.StateActive)) {
 		return errs.NotFound("follow request")
 	}
 	if err != nil {
@@ -277,6 +274,11 @@ func (s *Service) Block(ctx context.Context, v policy.Viewer, username string, b
 	}
 	if err != nil {
 		return errs.Internal(err)
+	}
+	// Suspended accounts are hidden from members: answer as if missing. (An account that
+	// blocked the viewer may still be blocked back, so its own block does not hide it here.)
+	if policy.AccountDecision(v.Member(), policy.ViewProfile, targetOf(a)) != nil {
+		return errs.NotFound("account")
 	}
 	if a.ID == v.AccountID {
 		return errs.Invalid("username", "cannot_target_yourself", "you cannot block your own account")

@@ -25,8 +25,8 @@ import (
 // MediaURL is the URL the viewer should fetch file (e.g. "480p.mp4", "poster.jpg") from.
 func (s *Service) MediaURL(v policy.Viewer, vid *Video, file string) string {
 	path := "/media/videos/" + vid.ID + "/" + file
-	if vid.Visibility == "public" && vid.State == StateReady {
-		return path
+	if vid.Visibility == "public" && vid.State == StateReady && !vid.Removed && vid.OwnerActive {
+		return path // the same rule OpenMedia applies to unsigned requests
 	}
 	exp := s.d.Now().Add(s.d.Limits.SignedURLTTL).Unix()
 	q := url.Values{}
@@ -87,8 +87,9 @@ func (s *Service) OpenMedia(ctx context.Context, v policy.Viewer, videoID, file 
 	}
 	public := row.Visibility == "public" && row.State == StateReady && !row.Removed && owner.State == string(policy.StateActive)
 	if !signed && !public {
-		// An unsigned URL for non-public media is a guess: refuse it without saying more.
-		return nil, errs.Forbidden("invalid_media_url", "this media needs a signed link; open the video in kurz")
+		// An unsigned URL for media that is not public answers exactly like a missing file,
+		// so it cannot be used to learn that a hidden video exists.
+		return nil, errs.NotFound("file")
 	}
 	rel, err := s.relation(ctx, v, row.AccountID)
 	if err != nil {

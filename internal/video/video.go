@@ -47,6 +47,7 @@ type Video struct {
 	Width, Height int
 	PosterKey     string
 	Removed       bool
+	OwnerActive   bool // the creator's account is neither suspended nor being deleted
 	CreatedAt     time.Time
 	Renditions    []Rendition
 }
@@ -219,6 +220,7 @@ func (s *Service) load(ctx context.Context, v policy.Viewer, a policy.Action, id
 		return nil, nil, err
 	}
 	vid := fromRow(row)
+	vid.OwnerActive = owner.State == string(policy.StateActive)
 	rends, err := s.d.Videos.Renditions(ctx, id)
 	if err != nil {
 		return nil, nil, errs.Internal(err)
@@ -250,6 +252,13 @@ func fromRow(r *db.VideoRow) *Video {
 		Visibility: r.Visibility, AllowComments: r.AllowComments, AllowDownload: r.AllowDownload, State: r.State,
 		FailureCode: r.FailureCode, FailureReason: r.FailureReason, Duration: time.Duration(r.DurationMS) * time.Millisecond,
 		Width: r.Width, Height: r.Height, PosterKey: r.PosterKey, Removed: r.Removed, CreatedAt: r.CreatedAt}
+}
+
+// CheckEdit answers whether the viewer may manage the video (its creator), without
+// changing anything: the processing-state stream uses it.
+func (s *Service) CheckEdit(ctx context.Context, v policy.Viewer, id string) error {
+	_, _, err := s.load(ctx, v, policy.EditVideo, id)
+	return err
 }
 
 // Edit changes a video's caption, visibility or permissions.
@@ -370,6 +379,7 @@ func (s *Service) ListByAccount(ctx context.Context, v policy.Viewer, accountID,
 	out := make([]*Video, 0, len(rows))
 	for _, r := range rows {
 		vid := fromRow(r)
+		vid.OwnerActive = owner.State == string(policy.StateActive)
 		rends, err := s.d.Videos.Renditions(ctx, r.ID)
 		if err != nil {
 			return nil, errs.Internal(err)

@@ -102,7 +102,7 @@ func (s *feedStub) eventKinds() []string {
 	defer s.mu.Unlock()
 	var out []string
 	for _, e := range s.events {
-		out = append(out, fmt.Sprintf("%v:%v", e["type"], e["video_id"]))
+		out = append(out, fmt.Sprintf("%v:%v", e["kind"], e["video_id"]))
 	}
 	return out
 }
@@ -210,7 +210,7 @@ func TestBrowserFeedPlayer(t *testing.T) {
 	b.click(`.nav-link[href="/"]`)
 	b.wait("the feed again", `document.querySelector('.slide video')?.paused === false`)
 	b.click(`.nav-link[href="/search"]`)
-	b.wait("events kept while offline", `JSON.parse(localStorage.getItem('kurz.events.v1') || '[]').some(e => e.type === 'impression')`)
+	b.wait("events kept while offline", `JSON.parse(localStorage.getItem('kurz.events.v1') || '[]').some(e => e.kind === 'impression')`)
 	if n := len(stub.eventKinds()); n != before {
 		t.Fatalf("events arrived through a cut network: %d, want %d", n, before)
 	}

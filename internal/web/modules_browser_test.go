@@ -113,7 +113,7 @@ const moduleChecks = `(async () => {
   mode = 'online';
   await reloaded.flush({ keepalive: true });
   check('back online everything is sent, in order', sent.map((e) => e.video_id).join() === 'v0,v1,v2', sent.map((e) => e.video_id));
-  check('each event has its own id', new Set(sent.map((e) => e.id)).size === 3 && sent.every((e) => /^[0-9a-f]{32}$/.test(e.id)));
+  check('each event has its own key', new Set(sent.map((e) => e.key)).size === 3 && sent.every((e) => /^[0-9a-f]{32}$/.test(e.key)));
   check('the storage is emptied', store.getItem('kurz.events.v1') === null);
   mode = 'offline';
   for (let i = 0; i < 6; i++) reloaded.record('progress', { video_id: 'p' + i });

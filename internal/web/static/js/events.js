@@ -47,14 +47,18 @@ export class WatchEvents {
   // record queues one event: type, video_id, feed and the positions in milliseconds.
   record(type, fields) {
     if (this.unsupported || !EVENT_TYPES.has(type) || !fields || !fields.video_id) return;
+    // The shape of POST /api/v1/events: key makes a resent event count once; loops lets the
+    // server accept watch time beyond one play-through.
+    const duration = Math.max(0, Math.round(fields.duration_ms || 0));
+    const watched = Math.max(0, Math.round(fields.watched_ms || 0));
     const e = {
-      id: eventID(),
-      type,
+      key: eventID(),
+      kind: type,
       video_id: String(fields.video_id),
       feed: fields.feed || '',
-      position_ms: Math.max(0, Math.round(fields.position_ms || 0)),
-      watched_ms: Math.max(0, Math.round(fields.watched_ms || 0)),
-      duration_ms: Math.max(0, Math.round(fields.duration_ms || 0)),
+      position_ms: Math.min(Math.max(0, Math.round(fields.position_ms || 0)), duration || Infinity),
+      watch_ms: watched,
+      loops: duration > 0 ? Math.max(1, Math.ceil(watched / duration)) : 1,
       at: new Date().toISOString(),
     };
     this.queue.push(e);
@@ -109,7 +113,7 @@ export class WatchEvents {
   restore() {
     try {
       const v = JSON.parse(this.storage.getItem(this.key) || '[]');
-      return Array.isArray(v) ? v.filter((e) => e && EVENT_TYPES.has(e.type) && typeof e.video_id === 'string').slice(-this.maxQueue) : [];
+      return Array.isArray(v) ? v.filter((e) => e && EVENT_TYPES.has(e.kind) && typeof e.key === 'string' && typeof e.video_id === 'string').slice(-this.maxQueue) : [];
     } catch {
       return [];
     }

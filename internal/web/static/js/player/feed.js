@@ -573,7 +573,8 @@ class Slide {
   async notInterested() {
     if (this.needLogin('tune your feed')) return;
     try {
-      await this.ctx.api.post(`/videos/${encodeURIComponent(this.item.id)}/not_interested`, {});
+      const key = Array.from(crypto.getRandomValues(new Uint8Array(16)), (x) => x.toString(16).padStart(2, '0')).join('');
+      await this.ctx.api.post('/events', { events: [{ key, kind: 'not_interested', target: 'video', video_id: String(this.item.id), feed: 'for_you', at: new Date().toISOString() }] });
       this.ctx.toast.show('Got it: you will see fewer videos like this.');
       this.feed.go(1);
     } catch (e) {

@@ -168,7 +168,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 		Videos: d.Videos(), Accounts: d.Accounts(), Relations: socialSvc, Catalogue: feedSvc, Blobs: blobs, Bus: jobs, Media: media, NewID: ids.New, Now: now,
 		Limits: video.Limits{MaxUploadBytes: int64(cfg.MaxUploadBytes), MaxDuration: cfg.MaxVideoDuration,
 			MaxPixels: cfg.MaxVideoPixels, MaxCaption: cfg.MaxCaption, UploadTTL: cfg.UploadTTL,
-			FastPathMaxBitrate: int64(cfg.FastPathMaxBitrate), SignedURLTTL: cfg.SignedURLTTL},
+			FastPathMaxBitrate: int64(cfg.FastPathMaxBitrate), SignedURLTTL: cfg.SignedURLTTL, MaxRendition: cfg.MaxRendition},
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), WorkDir: filepath.Join(cfg.DataDir, "tmp"),
 		Secret: secret, Workers: cfg.TranscodeWorkers, Log: log,
 	})

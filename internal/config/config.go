@@ -84,6 +84,7 @@ type Config struct {
 	FastPathMaxBitrate int           `name:"fast-path-max-bitrate" default:"12000000" help:"highest source bitrate (bits/s) served as is by the upload fast path"`
 	FFmpeg             string        `name:"ffmpeg" default:"auto" help:"auto (system ffmpeg if on PATH, else embedded WebAssembly), native or wasm"`
 	FFmpegCacheDir     string        `name:"ffmpeg-cache-dir" default:"" help:"where the compiled embedded ffmpeg is cached (default <data-dir>/cache/wazero)"`
+	MaxRendition       int           `name:"max-rendition" default:"1080" help:"largest rendition made, by its short edge (480, 720 or 1080); small servers may stop at 720"`
 	TranscodeWorkers   int           `name:"transcode-workers" default:"1" help:"videos processed at once by this process"`
 	SignedURLTTL       time.Duration `name:"signed-url-ttl" default:"15m" help:"lifetime of the signed media URLs of followers-only and private videos"`
 	PageSize           int           `name:"page-size" default:"20" help:"default page size of lists"`
@@ -349,6 +350,11 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		bad("log-format", "must be text or json")
+	}
+	switch c.MaxRendition {
+	case 480, 720, 1080:
+	default:
+		bad("max-rendition", "must be 480, 720 or 1080")
 	}
 	switch c.FFmpeg {
 	case "auto", "native", "wasm":

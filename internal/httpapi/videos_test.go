@@ -537,7 +537,9 @@ func TestTranscodePath(t *testing.T) {
 // sound still gets its renditions.
 func TestEveryPhoneClipBecomesPlayable(t *testing.T) {
 	e := testkit.Engine{Name: "sqlite", Open: testkit.OpenSQLite}
-	a := testkit.NewAppNoWorkers(t, e, nil)
+	// One rung is enough here (TestTranscodePath checks the ladder); it halves the time the
+	// embedded ffmpeg needs.
+	a := testkit.NewAppNoWorkers(t, e, func(c *config.Config) { c.MaxRendition = 480 })
 	c := a.Client()
 	c.SignUp("mona")
 	cases := []struct {

@@ -238,7 +238,7 @@ func (s *Service) ladder(ctx context.Context, videoID, dir, src string, first bo
 	if err := s.d.Videos.SetPoster(ctx, videoID, key, s.d.Now()); err != nil {
 		return err
 	}
-	for _, r := range ffmpeg.Ladder(pr.Width, pr.Height, pr.Rotation) {
+	for _, r := range s.rungs(pr) {
 		out := filepath.Join(dir, r.Name+".mp4")
 		if err := s.d.Media.Transcode(ctx, src, out, r, pr.FrameRate); err != nil {
 			if errors.Is(err, ffmpeg.ErrUndecodable) {
@@ -272,4 +272,20 @@ func (s *Service) giveUp(ctx context.Context, j bus.Job, err error) {
 	if err := s.d.Videos.SetState(ctx, p.VideoID, StateFailed, code, msg, s.d.Now()); err != nil {
 		s.d.Log.Error("mark video failed", "video", p.VideoID, "err", err)
 	}
+}
+
+// rungs is the rendition ladder for a source, cut at the configured largest rendition (the
+// smallest rung is always kept, so every video gets one).
+func (s *Service) rungs(pr *ffmpeg.ProbeResult) []ffmpeg.Rendition {
+	all := ffmpeg.Ladder(pr.Width, pr.Height, pr.Rotation)
+	if s.d.Limits.MaxRendition <= 0 {
+		return all
+	}
+	var out []ffmpeg.Rendition
+	for i, r := range all {
+		if i == 0 || min(r.Width, r.Height) <= s.d.Limits.MaxRendition {
+			out = append(out, r)
+		}
+	}
+	return out
 }

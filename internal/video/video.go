@@ -78,6 +78,7 @@ type Limits struct {
 	UploadTTL          time.Duration
 	FastPathMaxBitrate int64
 	SignedURLTTL       time.Duration
+	MaxRendition       int // largest rendition by short edge; 0 means no limit
 }
 
 // Media runs ffmpeg; *ffmpeg.Runner implements it.

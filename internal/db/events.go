@@ -99,3 +99,36 @@ func (s *Events) EraseAccount(ctx context.Context, accountID string) error {
 	_, err := s.db.writer().exec(ctx, `DELETE FROM events WHERE account_id = ? OR creator_id = ?`, accountID, accountID)
 	return err
 }
+
+// WatchEvent is one entry of an account's watch history, for its data export.
+type WatchEvent struct {
+	Kind       string    `json:"kind"`
+	VideoID    string    `json:"video_id,omitempty"`
+	Target     string    `json:"target,omitempty"`
+	Hashtag    string    `json:"hashtag,omitempty"`
+	Feed       string    `json:"feed,omitempty"`
+	WatchMS    int64     `json:"watch_ms,omitempty"`
+	PositionMS int64     `json:"position_ms,omitempty"`
+	At         time.Time `json:"at"`
+}
+
+// History returns every event an account caused, oldest first.
+func (s *Events) History(ctx context.Context, accountID string) ([]WatchEvent, error) {
+	rows, err := s.db.reader().query(ctx, `SELECT kind, COALESCE(video_id, ''), target, hashtag, feed, watch_ms, position_ms, client_at
+		FROM events WHERE account_id = ? ORDER BY seq`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []WatchEvent{}
+	for rows.Next() {
+		var e WatchEvent
+		var at int64
+		if err := rows.Scan(&e.Kind, &e.VideoID, &e.Target, &e.Hashtag, &e.Feed, &e.WatchMS, &e.PositionMS, &at); err != nil {
+			return nil, err
+		}
+		e.At = fromMS(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -357,3 +357,103 @@ func (s *Social) EraseAccount(ctx context.Context, accountID string) error {
 		return nil
 	})
 }
+
+// Activity is everything an account did in the social graph, for its data export.
+type Activity struct {
+	Following []ActivityFollow  `json:"following"`
+	Followers []ActivityFollow  `json:"followers"`
+	Likes     []ActivityLike    `json:"likes"`
+	Comments  []ActivityComment `json:"comments"`
+	Blocked   []string          `json:"blocked_usernames"`
+	Muted     []string          `json:"muted_usernames"`
+	Filters   []string          `json:"comment_filter_keywords"`
+}
+
+// ActivityFollow is one follow, either way.
+type ActivityFollow struct {
+	Username string    `json:"username"`
+	State    string    `json:"state"`
+	Since    time.Time `json:"since"`
+}
+
+// ActivityLike is one like.
+type ActivityLike struct {
+	VideoID string    `json:"video_id"`
+	At      time.Time `json:"at"`
+}
+
+// ActivityComment is one comment or reply.
+type ActivityComment struct {
+	ID       string    `json:"id"`
+	VideoID  string    `json:"video_id"`
+	ParentID string    `json:"parent_id,omitempty"`
+	Body     string    `json:"body"`
+	At       time.Time `json:"at"`
+}
+
+// Activity reads an account's social activity.
+func (s *Social) Activity(ctx context.Context, accountID string) (*Activity, error) {
+	r := s.db.reader()
+	out := &Activity{Following: []ActivityFollow{}, Followers: []ActivityFollow{}, Likes: []ActivityLike{}, Comments: []ActivityComment{}}
+	follows := func(q string, dst *[]ActivityFollow) error {
+		rows, err := r.query(ctx, q, accountID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var f ActivityFollow
+			var at int64
+			if err := rows.Scan(&f.Username, &f.State, &at); err != nil {
+				return err
+			}
+			f.Since = fromMS(at)
+			*dst = append(*dst, f)
+		}
+		return rows.Err()
+	}
+	if err := follows(`SELECT a.username, f.state, f.created_at FROM follows f JOIN accounts a ON a.id = f.followee_id WHERE f.follower_id = ? ORDER BY f.created_at`, &out.Following); err != nil {
+		return nil, err
+	}
+	if err := follows(`SELECT a.username, f.state, f.created_at FROM follows f JOIN accounts a ON a.id = f.follower_id WHERE f.followee_id = ? ORDER BY f.created_at`, &out.Followers); err != nil {
+		return nil, err
+	}
+	rows, err := r.query(ctx, `SELECT video_id, created_at FROM likes WHERE account_id = ? ORDER BY created_at`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var l ActivityLike
+		var at int64
+		if err := rows.Scan(&l.VideoID, &at); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		l.At = fromMS(at)
+		out.Likes = append(out.Likes, l)
+	}
+	rows.Close()
+	rows, err = r.query(ctx, `SELECT `+commentCols+` FROM comments WHERE account_id = ? ORDER BY id`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		c, err := scanComment(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out.Comments = append(out.Comments, ActivityComment{ID: c.ID, VideoID: c.VideoID, ParentID: c.ParentID, Body: c.Body, At: c.CreatedAt})
+	}
+	rows.Close()
+	if out.Blocked, err = strings1(ctx, r, `SELECT a.username FROM blocks b JOIN accounts a ON a.id = b.blocked_id WHERE b.blocker_id = ? ORDER BY a.username`, accountID); err != nil {
+		return nil, err
+	}
+	if out.Muted, err = strings1(ctx, r, `SELECT a.username FROM mutes m JOIN accounts a ON a.id = m.muted_id WHERE m.muter_id = ? ORDER BY a.username`, accountID); err != nil {
+		return nil, err
+	}
+	if out.Filters, err = s.Filters(ctx, accountID); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

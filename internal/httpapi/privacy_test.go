@@ -767,6 +767,11 @@ func TestDataExport(t *testing.T) {
 			}
 			videoID := up.JSON()["id"].(string)
 			a.Bus.Drain(ctx, video.JobProcess)
+			// Social activity and watch history belong in the export too.
+			user.Do("POST", "/api/v1/videos/"+videoID+"/like", nil)
+			user.Do("POST", "/api/v1/videos/"+videoID+"/comments", map[string]any{"body": "export-me comment"})
+			user.Do("POST", "/api/v1/events", map[string]any{"events": []map[string]any{{"kind": "play_start", "key": "export-key-0001",
+				"video_id": videoID, "at": time.Now().UTC().Format(time.RFC3339)}}})
 			mod.Do("POST", "/api/v1/admin/accounts/"+userID+"/personal-data", map[string]any{"purpose": "abuse_report", "fields": []string{"email"}})
 
 			start := user.Do("POST", "/api/v1/me/exports", nil)
@@ -829,9 +834,17 @@ func TestDataExport(t *testing.T) {
 				rc.Close()
 			}
 			for _, want := range []string{"README.md", "schema.json", "account.json", "personal_data.json", "sessions.json", "access_log.json",
-				"avatar/400.jpg", "videos/videos.json", "videos/" + videoID + ".mp4"} {
+				"avatar/400.jpg", "videos/videos.json", "videos/" + videoID + ".mp4", "social/activity.json", "history/watch_history.json"} {
 				if len(files[want]) == 0 {
 					t.Errorf("archive lacks %s (has %v)", want, slices.Sorted(maps.Keys(files)))
+				}
+			}
+			if !bytes.Contains(files["social/activity.json"], []byte("export-me comment")) || !bytes.Contains(files["social/activity.json"], []byte(videoID)) {
+				t.Errorf("activity.json lacks the comment or the like: %s", files["social/activity.json"])
+			}
+			for _, kind := range []string{`"play_start"`, `"like"`, `"comment"`} {
+				if !bytes.Contains(files["history/watch_history.json"], []byte(kind)) {
+					t.Errorf("watch history lacks %s: %s", kind, files["history/watch_history.json"])
 				}
 			}
 			var schema map[string]any

@@ -143,7 +143,7 @@ func (r *Recommender) Recommend(req Request) []Recommendation {
 	sortCandidates(main)
 
 	var explore []*candidate
-	if want := int(math.Floor(r.cfg.ExplorationShare * float64(limit))); want > 0 {
+	if want := int(math.Floor(r.explorationShare() * float64(limit))); want > 0 {
 		for _, v := range r.explorationCandidates(want, func(v int32) bool {
 			_, taken := cands[v]
 			return taken || ex.excluded(v)

@@ -50,6 +50,11 @@ type Recommender struct {
 type totals struct {
 	impressions, positives float64
 	watchSum, watchN       float64
+	// owed is the exploration backlog: impressions still owed to pool videos.
+	owed float64
+	// recentImpressions is a forward-decayed impression count (log2, half-life
+	// ExplorationHorizon): the supply exploration can draw on.
+	recentImpressions float64
 }
 
 type user struct {
@@ -123,6 +128,7 @@ func (r *Recommender) init() {
 	r.userEmb = newTable(cfg.EmbeddingDim, cfg.MinOccurrences, false)
 	r.videoEmb = newTable(cfg.EmbeddingDim, cfg.MinOccurrences, false)
 	r.rank = newRanker(cfg)
+	r.totals.recentImpressions = noTrend
 }
 
 // Config returns the configuration the recommender runs with.
@@ -136,6 +142,19 @@ func (r *Recommender) Seq() uint64 {
 }
 
 func (r *Recommender) halfLifeMS() float64 { return float64(r.cfg.TrendHalfLife.Milliseconds()) }
+
+func (r *Recommender) horizonMS() float64 { return float64(r.cfg.ExplorationHorizon.Milliseconds()) }
+
+// explorationShare is the share of a list exploration gets now: the backlog of owed
+// impressions over the recent supply (impressions in about one horizon), within the bounds.
+func (r *Recommender) explorationShare() float64 {
+	supply := math.Exp2(trendAt(r.totals.recentImpressions, r.now, r.horizonMS()))
+	need := r.cfg.ExplorationShare
+	if supply > 0 {
+		need = r.totals.owed / supply
+	}
+	return min(max(need, r.cfg.ExplorationMinShare), r.cfg.ExplorationShare)
+}
 
 // Apply updates the model with one event. The resulting state depends only on the events
 // applied and the config.
@@ -307,6 +326,7 @@ func (r *Recommender) video(id string) int32 {
 		r.videos = append(r.videos, video{creator: -1, publishedMS: r.now, trend: noTrend})
 		r.co.grow(len(r.videos))
 		r.pool = append(r.pool, v)
+		r.totals.owed += float64(r.cfg.TestAudience)
 	}
 	return v
 }
@@ -357,11 +377,24 @@ func (r *Recommender) remove(v int32) {
 	r.co.forget(v)
 }
 
+// owedTo is how many impressions the pool still owes video vid in its current stage.
+func (r *Recommender) owedTo(vid *video) float64 {
+	target := 0
+	switch vid.stage {
+	case stageTest:
+		target = r.cfg.TestAudience
+	case stageBoost:
+		target = r.cfg.TestAudience + r.cfg.BoostAudience
+	}
+	return max(float64(target)-float64(vid.impressions), 0)
+}
+
 func (r *Recommender) leavePool(v int32) {
 	vid := &r.videos[v]
 	if vid.stage == stageDone {
 		return
 	}
+	r.totals.owed = max(r.totals.owed-r.owedTo(vid), 0)
 	vid.stage = stageDone
 	r.poolDead++
 	if r.poolDead > 64 && r.poolDead > len(r.pool)/2 {
@@ -382,8 +415,12 @@ func (r *Recommender) openView(u, v int32, seq uint64) {
 	usr.view = view{video: v, negs: usr.view.negs[:0], feats: usr.view.feats[:0]}
 	usr.views++
 	usr.watched.push(v)
+	if vid.stage != stageDone && r.owedTo(vid) >= 1 {
+		r.totals.owed = max(r.totals.owed-1, 0)
+	}
 	vid.impressions++
 	r.totals.impressions++
+	r.totals.recentImpressions = log2AddExp2(r.totals.recentImpressions, float64(r.now)/r.horizonMS())
 	r.userEmb.touch(u, r.now, r.initVector(1, u))
 	r.videoEmb.touch(v, r.now, r.initVector(2, v))
 	r.rank.videoBias.touch(v, r.now, nil)
@@ -414,6 +451,7 @@ func (r *Recommender) progressExploration(v int32) {
 	case vid.stage == stageTest && vid.impressions >= float32(r.cfg.TestAudience):
 		if r.cfg.BoostAudience > 0 && r.engagementRate(vid) >= r.cfg.GraduationRate {
 			vid.stage = stageBoost
+			r.totals.owed += r.owedTo(vid)
 		} else {
 			r.leavePool(v)
 		}

@@ -445,3 +445,45 @@ func TestFollowedCreatorsAreACandidateSource(t *testing.T) {
 		t.Fatal("no video of a followed creator came from the following source")
 	}
 }
+
+func TestExplorationShareFollowsTheBacklog(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.TestAudience = 5
+	cfg.BoostAudience = 0
+	r := newTestRecommender(t, cfg)
+	w := newWorld(5, 200, 40, 8)
+	applyAll(t, r, w.publishAll())
+	countExplore := func() int {
+		n := 0
+		for _, rec := range r.Recommend(Request{User: "observer", Limit: 20}) {
+			if rec.Source == SourceExploration {
+				n++
+			}
+		}
+		return n
+	}
+	// Every video still owes its whole test audience: exploration takes the bound (10 of 20;
+	// one fewer when the creator rule drops a back-to-back pair).
+	if got := countExplore(); got < 9 || got > 10 {
+		t.Fatalf("with a full backlog %d exploration slots, want the bound of 10", got)
+	}
+	// Once every video has had its test audience, only the minimum share is left.
+	for v := range w.videos {
+		for u := 0; u < cfg.TestAudience; u++ {
+			applyAll(t, r, w.view(u%len(w.users), v))
+		}
+	}
+	applyAll(t, r, w.sessions(2000))
+	if got, want := countExplore(), 0; got != want {
+		t.Fatalf("with no backlog %d exploration slots, want %d (the pool is empty)", got, want)
+	}
+	// A new upload makes a small backlog: the minimum share (one slot in 20) serves it.
+	applyAll(t, r, []Event{func() Event {
+		ev := w.next(VideoPublished)
+		ev.Video, ev.Creator = "late-upload", "c1"
+		return ev
+	}()})
+	if got, want := countExplore(), 1; got != want {
+		t.Fatalf("with one new video %d exploration slots, want %d", got, want)
+	}
+}

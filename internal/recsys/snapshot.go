@@ -158,7 +158,7 @@ func (r *Recommender) encode(e *encoder) {
 	}
 	e.i32s(r.pool)
 	e.u64(uint64(r.poolDead))
-	for _, f := range []float64{r.totals.impressions, r.totals.positives, r.totals.watchSum, r.totals.watchN} {
+	for _, f := range []float64{r.totals.impressions, r.totals.positives, r.totals.watchSum, r.totals.watchN, r.totals.owed, r.totals.recentImpressions} {
 		e.f64(f)
 	}
 }
@@ -251,7 +251,7 @@ func (r *Recommender) decode(d *decoder) {
 	}
 	r.pool = d.i32s()
 	r.poolDead = d.length()
-	for _, f := range []*float64{&r.totals.impressions, &r.totals.positives, &r.totals.watchSum, &r.totals.watchN} {
+	for _, f := range []*float64{&r.totals.impressions, &r.totals.positives, &r.totals.watchSum, &r.totals.watchN, &r.totals.owed, &r.totals.recentImpressions} {
 		*f = d.f64()
 	}
 	d.checkRefs(r)

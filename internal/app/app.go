@@ -165,7 +165,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 	}
 	socialSvc.SetEventLog(feedSvc)
 	videos := video.New(video.Deps{
-		Videos: d.Videos(), Accounts: d.Accounts(), Relations: socialSvc, Catalogue: feedSvc, Blobs: blobs, Bus: jobs, Media: media, NewID: ids.New, Now: now,
+		Videos: d.Videos(), Accounts: d.Accounts(), Relations: socialSvc, Catalogue: feedSvc, Mentions: socialSvc, Blobs: blobs, Bus: jobs, Media: media, NewID: ids.New, Now: now,
 		Limits: video.Limits{MaxUploadBytes: int64(cfg.MaxUploadBytes), MaxDuration: cfg.MaxVideoDuration,
 			MaxPixels: cfg.MaxVideoPixels, MaxCaption: cfg.MaxCaption, UploadTTL: cfg.UploadTTL,
 			FastPathMaxBitrate: int64(cfg.FastPathMaxBitrate), SignedURLTTL: cfg.SignedURLTTL, MaxRendition: cfg.MaxRendition},

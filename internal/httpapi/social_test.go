@@ -273,6 +273,11 @@ func TestSocial(t *testing.T) {
 				if !strings.Contains(kinds, "mention") {
 					t.Errorf("ned was not told of the mention: %s", kinds)
 				}
+				// A caption mention notifies once the video can be watched.
+				capVid := publish(t, a, u["lou"], map[string]string{"caption": "with @ola"})
+				if got := fmt.Sprint(u["ola"].Do("GET", "/api/v1/notifications", nil).JSON()["items"]); !strings.Contains(got, capVid) {
+					t.Errorf("caption mention did not notify: %s", got)
+				}
 				// Pinning is the creator's.
 				if r := u["max"].Do("PUT", "/api/v1/videos/"+vid+"/pin", map[string]any{"comment_id": top}); r.Status != 403 {
 					t.Errorf("non-creator pins: %d", r.Status)

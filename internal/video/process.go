@@ -14,6 +14,7 @@ import (
 	"kurz/internal/errs"
 	"kurz/internal/media/ffmpeg"
 	"kurz/internal/media/mp4"
+	"kurz/internal/policy"
 )
 
 type processPayload struct {
@@ -197,6 +198,9 @@ func (s *Service) publish(ctx context.Context, videoID, name, path string, w, h 
 	}
 	if before.State != StateReady {
 		s.announce(ctx, videoID)
+		if s.d.Mentions != nil && len(before.Mentions) > 0 {
+			s.d.Mentions.NotifyCaptionMentions(ctx, policy.Viewer{AccountID: before.AccountID}, videoID, before.Mentions)
+		}
 	}
 	return nil
 }

@@ -121,8 +121,14 @@ type Catalogue interface {
 	Removed(ctx context.Context, videoID string)
 }
 
+// Mentioner notifies the accounts a caption mentions, once the video can be watched.
+type Mentioner interface {
+	NotifyCaptionMentions(ctx context.Context, author policy.Viewer, videoID string, usernames []string)
+}
+
 // Deps are what the service needs, handed over by main.
 type Deps struct {
+	Mentions   Mentioner // may be nil
 	Catalogue  Catalogue // may be nil
 	Videos     videoStore
 	Accounts   accountStore

@@ -82,9 +82,9 @@ type Config struct {
 	GraduationRate float64
 	BoostAudience  int
 	// Exploration takes the share of each list that the backlog of owed test-audience
-	// impressions needs to be served within ExplorationHorizon at the recent impression
-	// rate, never less than ExplorationMinShare and never more than ExplorationShare (the
-	// bound). A young instance or a burst of uploads gets up to the bound; a steady state
+	// impressions needs to be served within about ExplorationHorizon at the recent
+	// impression rate, never less than ExplorationMinShare and never more than
+	// ExplorationShare (the bound). Graduated videos in their wider round share these slots. A young instance or a burst of uploads gets up to the bound; a steady state
 	// where uploads are tested as fast as they arrive gets little more than the minimum.
 	// Defaults 0.5, 0.05 and 24h. The bound of 0.5 is what it takes, on the offline data
 	// sets, for the lists to cover the catalogue as widely as a random ranking does.

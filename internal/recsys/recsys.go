@@ -377,16 +377,14 @@ func (r *Recommender) remove(v int32) {
 	r.co.forget(v)
 }
 
-// owedTo is how many impressions the pool still owes video vid in its current stage.
+// owedTo is how many test-audience impressions the pool still owes video vid. Only the test
+// audience is a guarantee that sizes exploration; a graduated video's wider round shares the
+// slots that guarantee opens.
 func (r *Recommender) owedTo(vid *video) float64 {
-	target := 0
-	switch vid.stage {
-	case stageTest:
-		target = r.cfg.TestAudience
-	case stageBoost:
-		target = r.cfg.TestAudience + r.cfg.BoostAudience
+	if vid.stage != stageTest {
+		return 0
 	}
-	return max(float64(target)-float64(vid.impressions), 0)
+	return max(float64(r.cfg.TestAudience)-float64(vid.impressions), 0)
 }
 
 func (r *Recommender) leavePool(v int32) {
@@ -448,16 +446,30 @@ func (r *Recommender) openView(u, v int32, seq uint64) {
 func (r *Recommender) progressExploration(v int32) {
 	vid := &r.videos[v]
 	switch {
+	case vid.stage != stageDone && vid.impressions >= float32(max(10, r.cfg.TestAudience/4)) &&
+		wilsonUpper(float64(vid.positives), float64(vid.impressions)) < r.cfg.GraduationRate:
+		// A clear flop stops taking exploration slots before its whole test audience: even
+		// the optimistic end of its 95% interval is below the bar.
+		r.leavePool(v)
 	case vid.stage == stageTest && vid.impressions >= float32(r.cfg.TestAudience):
 		if r.cfg.BoostAudience > 0 && r.engagementRate(vid) >= r.cfg.GraduationRate {
 			vid.stage = stageBoost
-			r.totals.owed += r.owedTo(vid)
 		} else {
 			r.leavePool(v)
 		}
 	case vid.stage == stageBoost && vid.impressions >= float32(r.cfg.TestAudience+r.cfg.BoostAudience):
 		r.leavePool(v)
 	}
+}
+
+// wilsonUpper is the upper end of the 95% Wilson score interval of a rate of k in n.
+func wilsonUpper(k, n float64) float64 {
+	if n <= 0 {
+		return 1
+	}
+	const z = 1.96
+	p := min(k/n, 1)
+	return (p + z*z/(2*n) + z*math.Sqrt(p*(1-p)/n+z*z/(4*n*n))) / (1 + z*z/n)
 }
 
 // engagementRate is the video's positive engagements per impression, smoothed towards the

@@ -43,20 +43,21 @@ func RunOffline(ctx context.Context, args []string, stdout io.Writer) error {
 		names = modelNames
 	}
 	hasWatch := hasWatchTimes(test)
+	chosen := map[string]int{} // variant per model; index 0 (the default) until validation picks
 
 	if opt.valid != "" {
 		vtrain, valid, err := validationData(opt, train)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "validation: %d training rows, %d held-out rows\n", len(vtrain), len(valid))
-		if _, err := runModels(ctx, opt, names, vtrain, valid, hasWatch, stdout); err != nil {
+		fmt.Fprintf(stdout, "validation: %d training rows, %d held-out rows (* = setting kept for the test)\n", len(vtrain), len(valid))
+		if _, err := runModels(ctx, opt, names, chosen, true, vtrain, valid, hasWatch, stdout); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout)
 	}
 	fmt.Fprintf(stdout, "test: %d training rows, %d held-out rows\n", len(train), len(test))
-	lists, err := runModels(ctx, opt, names, train, test, hasWatch, stdout)
+	lists, err := runModels(ctx, opt, names, chosen, false, train, test, hasWatch, stdout)
 	if err != nil {
 		return err
 	}
@@ -168,7 +169,53 @@ type userLists struct {
 	items [][]string
 }
 
-func runModels(ctx context.Context, opt options, names []string, train, held []Interaction, hasWatch bool, stdout io.Writer) (userLists, error) {
+// variant is one hyper-parameter setting of a model.
+type variant struct {
+	label string
+	build func() (model, error)
+}
+
+// variantsOf lists the settings tried for a model on the validation data, the default
+// (used without validation data) first. Baselines get the same chance as kurz: their
+// neighbourhood size, epochs and regularisation are picked on validation too; kurz runs
+// with its one config.
+func variantsOf(name string, opt options) []variant {
+	switch name {
+	case "random":
+		return []variant{{"random", func() (model, error) { return &randomModel{seed: opt.seed}, nil }}}
+	case "popular":
+		return []variant{{"popular", func() (model, error) { return &popularModel{}, nil }}}
+	case "itemknn":
+		var vs []variant
+		for _, k := range []int{100, 20, 50, 200, 0} {
+			label := fmt.Sprintf("itemknn k=%d", k)
+			if k == 0 {
+				label = "itemknn k=all"
+			}
+			vs = append(vs, variant{label, func() (model, error) { return &itemKNNModel{neighbours: k}, nil }})
+		}
+		return vs
+	case "bpr":
+		var vs []variant
+		for _, ep := range []int{50, 20, 100} {
+			for _, reg := range []float64{0.001, 0.0001, 0.01} {
+				label := fmt.Sprintf("bpr ep=%d reg=%g", ep, reg)
+				vs = append(vs, variant{label, func() (model, error) {
+					return &bprModel{dim: 64, epochs: ep, lr: 0.05, reg: reg, seed: opt.seed}, nil
+				}})
+			}
+		}
+		return vs
+	case "kurz":
+		return []variant{{"kurz", func() (model, error) { return newKurzModel(opt.sets) }}}
+	}
+	return nil
+}
+
+// runModels evaluates the variants of each named model. With tune set it tries every
+// variant and records the best by NDCG@k in chosen; otherwise it runs the chosen (or
+// default) variant only.
+func runModels(ctx context.Context, opt options, names []string, chosen map[string]int, tune bool, train, held []Interaction, hasWatch bool, stdout io.Writer) (userLists, error) {
 	ts := newTrainSet(train, held)
 	users, truths := heldOut(ts, held)
 	fmt.Fprintf(stdout, "%d users with a held-out positive, catalogue of %d items, k=%d\n", len(users), len(ts.items), opt.k)
@@ -182,61 +229,67 @@ func runModels(ctx context.Context, opt options, names []string, train, held []I
 	fmt.Fprintln(tw, header)
 	var keep userLists
 	for _, name := range names {
-		m, err := newModel(name, opt)
-		if err != nil {
-			return keep, err
-		}
-		start := time.Now()
-		if err := m.fit(ctx, ts); err != nil {
-			return keep, fmt.Errorf("fit %s: %w", name, err)
-		}
-		fitted := time.Now()
-		s, lists, err := evaluate(ctx, m, ts, users, truths, opt.k, hasWatch)
-		if err != nil {
-			return keep, fmt.Errorf("%s: %w", name, err)
-		}
-		perUser := 0.0
-		if len(users) > 0 {
-			perUser = float64(time.Since(fitted).Microseconds()) / 1000 / float64(len(users))
-		}
-		row := fmt.Sprintf("%s\t%.4f\t%.4f\t%.4f\t%.4f", name, s.Recall10, s.RecallK, s.NDCG10, s.NDCGK)
-		if hasWatch {
-			row += fmt.Sprintf("\t%.4f\t%.4f", s.WatchNDCG10, s.WatchNDCGK)
-		}
-		row += fmt.Sprintf("\t%.4f\t%.5f\t%.1f\t%.2f\t", s.Coverage, s.NegativeShare, fitted.Sub(start).Seconds(), perUser)
-		fmt.Fprintln(tw, row)
-		if name == opt.model || name == "kurz" {
-			keep = userLists{}
-			for n, u := range users {
-				keep.users = append(keep.users, ts.users[u])
-				names := make([]string, len(lists[n]))
-				for p, i := range lists[n] {
-					names[p] = ts.items[i]
-				}
-				keep.items = append(keep.items, names)
+		vs := variantsOf(name, opt)
+		try := []int{chosen[name]}
+		if tune {
+			try = try[:0]
+			for i := range vs {
+				try = append(try, i)
 			}
+		}
+		best, bestNDCG := -1, -1.0
+		var rows []string
+		for _, i := range try {
+			m, err := vs[i].build()
+			if err != nil {
+				return keep, err
+			}
+			start := time.Now()
+			if err := m.fit(ctx, ts); err != nil {
+				return keep, fmt.Errorf("fit %s: %w", vs[i].label, err)
+			}
+			fitted := time.Now()
+			s, lists, err := evaluate(ctx, m, ts, users, truths, opt.k, hasWatch)
+			if err != nil {
+				return keep, fmt.Errorf("%s: %w", vs[i].label, err)
+			}
+			perUser := 0.0
+			if len(users) > 0 {
+				perUser = float64(time.Since(fitted).Microseconds()) / 1000 / float64(len(users))
+			}
+			row := fmt.Sprintf("%s\t%.4f\t%.4f\t%.4f\t%.4f", vs[i].label, s.Recall10, s.RecallK, s.NDCG10, s.NDCGK)
+			if hasWatch {
+				row += fmt.Sprintf("\t%.4f\t%.4f", s.WatchNDCG10, s.WatchNDCGK)
+			}
+			row += fmt.Sprintf("\t%.4f\t%.5f\t%.1f\t%.2f\t", s.Coverage, s.NegativeShare, fitted.Sub(start).Seconds(), perUser)
+			rows = append(rows, row)
+			if s.NDCGK > bestNDCG {
+				best, bestNDCG = len(rows)-1, s.NDCGK
+				chosen[name] = i
+			}
+			if name == opt.model || name == "kurz" {
+				keep = userLists{}
+				for n, u := range users {
+					keep.users = append(keep.users, ts.users[u])
+					items := make([]string, len(lists[n]))
+					for p, it := range lists[n] {
+						items[p] = ts.items[it]
+					}
+					keep.items = append(keep.items, items)
+				}
+			}
+		}
+		for r, row := range rows {
+			if len(rows) > 1 && r == best {
+				row = "*" + row
+			}
+			fmt.Fprintln(tw, row)
 		}
 	}
 	if err := tw.Flush(); err != nil {
 		return keep, fmt.Errorf("print table: %w", err)
 	}
 	return keep, nil
-}
-
-func newModel(name string, opt options) (model, error) {
-	switch name {
-	case "random":
-		return &randomModel{seed: opt.seed}, nil
-	case "popular":
-		return &popularModel{}, nil
-	case "itemknn":
-		return &itemKNNModel{neighbours: 100}, nil
-	case "bpr":
-		return &bprModel{dim: 64, epochs: 50, lr: 0.05, reg: 0.001, seed: opt.seed}, nil
-	case "kurz":
-		return newKurzModel(opt.sets)
-	}
-	return nil, fmt.Errorf("unknown model %q", name)
 }
 
 func writeLists(path string, lists userLists) error {

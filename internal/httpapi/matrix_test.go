@@ -1870,9 +1870,10 @@ func mxRoutes() []mxRoute {
 				return c.c.Do("GET", p, nil)
 			}},
 		{route: "GET /v/{id}", targets: "video", want: func(c *mxCell) mxWant {
-			// The share page is the app shell: it must not differ for hidden videos.
+			// The share page is the app shell; a video anyone may watch adds its Open Graph
+			// tags, but a hidden one must look exactly like a missing one.
 			w := mxOK(200)
-			w.sameAsMissing = true
+			w.sameAsMissing = !(c.v.kind == "public" && !c.o.acc.suspended)
 			return w
 		}, do: get(func(c *mxCell, missing bool) string { return "/v/" + c.videoID(missing) })},
 		{route: "GET /@{username}", targets: "account", want: func(c *mxCell) mxWant {

@@ -74,6 +74,7 @@ func New(d Deps) *Server {
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
 	s.mux.HandleFunc("GET /media/avatars/{path...}", s.serveAvatar)
+	s.routesShare()
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.d.Log, errNoRoute)
 	})

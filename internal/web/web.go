@@ -300,3 +300,22 @@ func Broken(err error) http.Handler {
 		http.Error(w, "the web client in this build is damaged: "+err.Error(), http.StatusInternalServerError)
 	})
 }
+
+// ServeShellWithHead serves the app shell with extra tags in its head: the server-rendered
+// Open Graph and oEmbed tags of a shared video page. head must already be escaped HTML.
+func (s *Site) ServeShellWithHead(w http.ResponseWriter, r *http.Request, head []byte) {
+	if s.noUI || len(head) == 0 {
+		s.ServeHTTP(w, r)
+		return
+	}
+	body := bytes.Replace(s.shell.body, []byte("</head>"), append(append([]byte{}, head...), []byte("</head>")...), 1)
+	w.Header().Set("Content-Security-Policy", CSP)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Content-Type", s.shell.contentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}

@@ -603,11 +603,24 @@ class Slide {
         this.ctx.toast.show(`Copy this link: ${link}`, { timeout: 9000 });
       }
     };
+    // Only public videos have an embeddable player; the id is a ULID, so it needs no escaping.
+    const publicVideo = this.item.visibility === 'public' && /^[0-9a-z]{26}$/.test(String(this.item.id));
+    const embed = `<iframe src="${new URL(link).origin}/embed/${this.item.id}" width="325" height="578" frameborder="0" allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>`;
+    const copyEmbed = async () => {
+      try {
+        await navigator.clipboard.writeText(embed);
+        this.ctx.toast.show('Embed code copied.');
+      } catch {
+        this.ctx.toast.show(`Copy this code: ${embed}`, { timeout: 9000 });
+      }
+    };
     const content = h('div', { class: 'share' },
       h('button', { type: 'button', class: 'share-option', onclick: copy }, h('span', { class: 'share-icon' }, icon('link')), 'Copy link'),
-      h('button', { type: 'button', class: 'share-option', disabled: true, 'aria-describedby': 'embed-note' },
-        h('span', { class: 'share-icon' }, icon('code')), 'Copy embed code'),
-      h('p', { class: 'sheet-note', id: 'embed-note' }, 'Embedding arrives with the embeddable player.'),
+      publicVideo
+        ? h('button', { type: 'button', class: 'share-option', onclick: copyEmbed }, h('span', { class: 'share-icon' }, icon('code')), 'Copy embed code')
+        : h('button', { type: 'button', class: 'share-option', disabled: true, 'aria-describedby': 'embed-note' },
+          h('span', { class: 'share-icon' }, icon('code')), 'Copy embed code'),
+      publicVideo ? null : h('p', { class: 'sheet-note', id: 'embed-note' }, 'Only public videos can be embedded.'),
       h('input', { class: 'input share-link', value: link, readonly: true, 'aria-label': 'Link to this video' }));
     sheet({ title: 'Share', content });
   }

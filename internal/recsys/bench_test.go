@@ -21,13 +21,16 @@ func BenchmarkAtScale(b *testing.B) {
 	evs := append(w.publishAll(), w.sessions(1_000_000-len(w.videos))...)
 	r := newTestRecommender(b, DefaultConfig())
 	start := time.Now()
+	c0, _ := cpuTime()
 	applyAll(b, r, evs)
 	load := time.Since(start)
+	c1, _ := cpuTime()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	b.Logf("loaded %d events in %v (%.1f µs/event): heap %d MiB, RSS %s",
-		len(evs), load.Round(time.Millisecond), float64(load.Microseconds())/float64(len(evs)), ms.HeapAlloc>>20, rss())
+	b.Logf("loaded %d events in %v (%.1f µs/event wall, %.1f µs/event CPU): heap %d MiB, RSS %s",
+		len(evs), load.Round(time.Millisecond), float64(load.Microseconds())/float64(len(evs)),
+		float64((c1-c0).Microseconds())/float64(len(evs)), ms.HeapAlloc>>20, rss())
 
 	var snap bytes.Buffer
 	t0 := time.Now()
@@ -50,11 +53,13 @@ func BenchmarkAtScale(b *testing.B) {
 	b.Run("Recommend", func(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)
 		b.ReportAllocs()
+		c0, _ := cpuTime()
 		for i := 0; i < b.N; i++ {
 			t0 := time.Now()
 			r.Recommend(reqs[i%len(reqs)])
 			lat = append(lat, time.Since(t0))
 		}
+		reportCPU(b, c0)
 		reportPercentiles(b, lat)
 	})
 
@@ -109,13 +114,22 @@ func BenchmarkAtScale(b *testing.B) {
 		more := w.sessions(b.N)
 		b.ReportAllocs()
 		b.ResetTimer()
+		c0, _ := cpuTime()
 		for i := 0; i < b.N; i++ {
 			if err := r.Apply(more[i]); err != nil {
 				b.Fatal(err)
 			}
 		}
+		reportCPU(b, c0)
 	})
 
+}
+
+// reportCPU reports the process CPU time per operation since c0 (all goroutines).
+func reportCPU(b *testing.B, c0 time.Duration) {
+	if c1, ok := cpuTime(); ok && b.N > 0 {
+		b.ReportMetric(float64((c1-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	}
 }
 
 func reportPercentiles(b *testing.B, lat []time.Duration) {

@@ -487,3 +487,51 @@ func TestExplorationShareFollowsTheBacklog(t *testing.T) {
 		t.Fatalf("with one new video %d exploration slots, want %d", got, want)
 	}
 }
+
+func TestRecommendWhileApplying(t *testing.T) {
+	// Run under -race: one goroutine applies the log while two serve requests.
+	w, evs := smallWorld(t)
+	r := newTestRecommender(t, DefaultConfig())
+	applyAll(t, r, evs[:len(evs)/2])
+	done := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() {
+		defer close(done)
+		for _, ev := range evs[len(evs)/2:] {
+			if err := r.Apply(ev); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	served := make(chan int, 2)
+	for g := 0; g < 2; g++ {
+		go func(g int) {
+			n := 0
+			for k := 0; ; k++ {
+				select {
+				case <-done:
+					served <- n
+					return
+				default:
+				}
+				u := w.users[(k*2+g)%len(w.users)]
+				if len(r.Recommend(Request{User: u.id, Limit: 20})) > 0 {
+					n++
+				}
+			}
+		}(g)
+	}
+	total := <-served + <-served
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	if total == 0 {
+		t.Fatal("no request was served while applying")
+	}
+	if r.Seq() != evs[len(evs)-1].Seq {
+		t.Fatalf("Seq %d after the log, want %d", r.Seq(), evs[len(evs)-1].Seq)
+	}
+}

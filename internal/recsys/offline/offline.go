@@ -19,6 +19,9 @@ import (
 // modelNames lists what --model accepts, in table order.
 var modelNames = []string{"random", "popular", "itemknn", "bpr", "kurz"}
 
+// errHelp stops RunOffline after printing the usage, without an error.
+var errHelp = errors.New("help requested")
+
 // options are the parsed command-line flags.
 type options struct {
 	train, test, valid, split, out, model string
@@ -31,6 +34,9 @@ type options struct {
 // a table of metrics to stdout.
 func RunOffline(ctx context.Context, args []string, stdout io.Writer) error {
 	opt, err := parseArgs(args, stdout)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -73,19 +79,22 @@ func parseArgs(args []string, stdout io.Writer) (options, error) {
 	var opt options
 	fs := flag.NewFlagSet("recsys offline", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	fs.StringVar(&opt.train, "train", "", "training interactions: `user item label [time_ms watch_ms duration_ms]` lines, or a KuaiRand TSV with header")
+	fs.StringVar(&opt.train, "train", "", "training interactions `FILE`: lines of 'user item label [time_ms watch_ms duration_ms]', or a KuaiRand TSV with header")
 	fs.StringVar(&opt.test, "test", "", "held-out interactions in the same format (omit with --split)")
 	fs.StringVar(&opt.valid, "valid", "", "validation interactions FILE, or temporal:F to hold out the latest (1-F) of the training rows; metrics are printed for it first")
 	fs.StringVar(&opt.split, "split", "", "temporal:F splits --train at the F quantile of time into train and test (for one-file data sets)")
 	fs.IntVar(&opt.k, "k", 20, "length of each recommendation list (Recall/NDCG are reported at 10 and k)")
-	fs.StringVar(&opt.out, "out", "", "write each test user's list as `user item1 item2 ...` (the kurz model's with --model all)")
+	fs.StringVar(&opt.out, "out", "", "write each test user's list to `FILE` as 'user item1 item2 ...' (the kurz model's with --model all)")
 	fs.StringVar(&opt.model, "model", "kurz", "model to evaluate: "+strings.Join(modelNames, ", ")+", or all")
 	fs.Uint64Var(&opt.seed, "seed", 1, "seed of the random baseline and of BPR")
-	fs.Func("set", "override a recommender config field, e.g. --set CoEngagementWeight=0.5 (repeatable)", func(s string) error {
+	fs.Func("set", "override a recommender config field, e.g. --set TrendHalfLife=3h (repeatable)", func(s string) error {
 		opt.sets = append(opt.sets, s)
 		return nil
 	})
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return opt, errHelp
+		}
 		return opt, fmt.Errorf("recsys offline: %w", err)
 	}
 	if fs.NArg() > 0 {

@@ -23,6 +23,7 @@ import (
 	"kurz/internal/app"
 	"kurz/internal/config"
 	"kurz/internal/policy"
+	"kurz/internal/recsys/offline"
 )
 
 func main() {
@@ -46,6 +47,7 @@ Usage:
   kurz user create    create an account, e.g. the first administrator
   kurz audit verify   check the access transparency log and print its latest checkpoint
   kurz keys rotate    re-wrap every personal-data key under a new master key
+  kurz recsys offline evaluate the recommender (and baselines) on interaction files
   kurz version        print the version
 
 Run "kurz serve --help" to see every setting.
@@ -71,6 +73,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return errors.New(`unknown audit command; try "kurz audit verify"`)
 		}
 		return auditVerify(ctx, args[2:], stdout, stderr)
+	case "recsys":
+		if len(args) < 2 || args[1] != "offline" {
+			return errors.New(`unknown recsys command; try "kurz recsys offline --help"`)
+		}
+		return offline.RunOffline(ctx, args[2:], stdout)
 	case "keys":
 		if len(args) < 2 || args[1] != "rotate" {
 			return errors.New(`unknown keys command; try "kurz keys rotate"`)

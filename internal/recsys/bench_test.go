@@ -64,24 +64,27 @@ func BenchmarkAtScale(b *testing.B) {
 	})
 
 	b.Run("RecommendWhileApplying", func(b *testing.B) {
-		// Two request goroutines (the 2 cores) while one goroutine applies new events, the
-		// way the server runs.
+		// Two request goroutines (the 2 cores) while one goroutine applies new events in
+		// batches, the way the server runs.
 		tail := w.sessions(200_000)
 		stop := make(chan struct{})
 		var applier sync.WaitGroup
 		applier.Add(1)
 		go func() {
+			// Batches of 256, as the server applies its log.
 			defer applier.Done()
-			for _, ev := range tail {
+			for len(tail) > 0 {
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				if err := r.Apply(ev); err != nil {
+				n := min(256, len(tail))
+				if _, err := r.ApplyBatch(tail[:n]); err != nil {
 					b.Error(err)
 					return
 				}
+				tail = tail[n:]
 			}
 		}()
 		var mu sync.Mutex

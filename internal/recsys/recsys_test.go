@@ -108,6 +108,23 @@ func TestSnapshotRejectsCorruptionAndOtherConfig(t *testing.T) {
 	}
 }
 
+func TestApplyBatchSkipsRefusedEvents(t *testing.T) {
+	_, evs := smallWorld(t)
+	one := newTestRecommender(t, DefaultConfig())
+	applyAll(t, one, evs[:3000])
+	batch := newTestRecommender(t, DefaultConfig())
+	mixed := append([]Event{}, evs[:1500]...)
+	mixed = append(mixed, evs[10], Event{Seq: evs[1499].Seq + 1}) // a replayed and an invalid event
+	mixed = append(mixed, evs[1500:3000]...)
+	n, err := batch.ApplyBatch(mixed)
+	if n != 3000 || !errors.Is(err, ErrOutOfOrder) {
+		t.Fatalf("ApplyBatch applied %d, err %v; want 3000 and ErrOutOfOrder", n, err)
+	}
+	if !bytes.Equal(snapshotBytes(t, one), snapshotBytes(t, batch)) {
+		t.Fatal("a batch reached another state than the same events one by one")
+	}
+}
+
 func TestApplyRejectsBadEvents(t *testing.T) {
 	r := newTestRecommender(t, DefaultConfig())
 	for _, ev := range []Event{
@@ -496,12 +513,16 @@ func TestRecommendWhileApplying(t *testing.T) {
 	done := make(chan struct{})
 	errs := make(chan error, 1)
 	go func() {
+		// Batches, as the server applies its log: one write lock per batch.
 		defer close(done)
-		for _, ev := range evs[len(evs)/2:] {
-			if err := r.Apply(ev); err != nil {
+		tail := evs[len(evs)/2:]
+		for len(tail) > 0 {
+			n := min(500, len(tail))
+			if _, err := r.ApplyBatch(tail[:n]); err != nil {
 				errs <- err
 				return
 			}
+			tail = tail[n:]
 		}
 	}()
 	served := make(chan int, 2)

@@ -97,7 +97,9 @@ type Event struct {
 	// WatchMS is how much of the video has been watched in this view; PositionMS is the
 	// playhead. DurationMS is the video's length (video_published, or any viewer event).
 	WatchMS, PositionMS, DurationMS int64
-	// Hashtags, Region and Language describe a published video.
+	// Hashtags describe a published video. Region and Language are the video's on
+	// video_published and, optionally, the viewer's on viewer events (used for regional
+	// trending and language match).
 	Hashtags []string
 	Region   string
 	Language string

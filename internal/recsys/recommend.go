@@ -32,7 +32,8 @@ type Request struct {
 	// Exclude).
 	NoPersonalisation bool
 	// Exclude, if set, is asked about every candidate; returning true drops it. The caller
-	// filters blocked and muted creators and videos the viewer may not see with it.
+	// filters blocked and muted creators and videos the viewer may not see with it. It runs
+	// under the model's read lock: it must be quick and must not call the Recommender.
 	Exclude func(videoID, creatorID string) bool
 }
 
@@ -81,7 +82,9 @@ type candidate struct {
 
 // Recommend returns the viewer's next videos, best first. It never returns a removed video,
 // a video the viewer watched recently or marked not interested, a video by a creator or with
-// a hashtag they marked not interested, or anything Exclude rejects.
+// a hashtag they marked not interested, or anything Exclude rejects. Exploration videos fill
+// the last slots (a viewer who stops early sees the best matches first), so a caller that
+// asks for more than it shows should keep them in proportion rather than cut the tail.
 func (r *Recommender) Recommend(req Request) []Recommendation {
 	r.mu.RLock()
 	defer r.mu.RUnlock()

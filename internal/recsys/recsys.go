@@ -15,8 +15,9 @@ import (
 // applied one, e.g. when a replay overlaps the snapshot it started from.
 var ErrOutOfOrder = errors.New("recsys: event sequence number not above the last applied")
 
-// Recommender is the in-process model. Apply must be called from one goroutine (it takes the
-// write lock); Recommend may be called from many at once.
+// Recommender is the in-process model. Apply and ApplyBatch must be called from one
+// goroutine (they take the write lock); Recommend, WriteSnapshot and Seq may be called from
+// many at once.
 type Recommender struct {
 	mu  sync.RWMutex
 	cfg Config

@@ -144,14 +144,21 @@ func (s *Service) catchUp(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// One batch takes the recommender's write lock once, so serving is not starved while a
+	// long log replays.
+	batch := make([]recsys.Event, 0, len(rows))
 	for _, r := range rows {
-		ev, ok := toRecsys(r)
-		if ok {
-			if err := s.rec.Apply(ev); err != nil && !errors.Is(err, recsys.ErrOutOfOrder) {
-				s.d.Log.Warn("recommender refused an event", "seq", r.Seq, "err", err)
-			}
+		if ev, ok := toRecsys(r); ok {
+			batch = append(batch, ev)
 		}
-		s.seq = r.Seq
+	}
+	if len(batch) > 0 {
+		if _, err := s.rec.ApplyBatch(batch); err != nil && !errors.Is(err, recsys.ErrOutOfOrder) {
+			s.d.Log.Warn("recommender refused events", "from", rows[0].Seq, "to", rows[len(rows)-1].Seq, "err", err)
+		}
+	}
+	if len(rows) > 0 {
+		s.seq = rows[len(rows)-1].Seq
 	}
 	return len(rows), nil
 }

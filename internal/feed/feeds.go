@@ -99,7 +99,9 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 			return nil, errs.Internal(err)
 		}
 	}
-	req := recsys.Request{User: v.AccountID, Region: v.Region, Language: v.Language, Limit: limit*2 + 10,
+	// Ask for exactly one page: the recommender places exploration in the last slots, so a
+	// longer list cut short would drop it. Items policy hides are refilled from trending.
+	req := recsys.Request{User: v.AccountID, Region: v.Region, Language: v.Language, Limit: limit,
 		NoPersonalisation: !personal,
 		Exclude: func(videoID, creatorID string) bool {
 			return served[hashID(videoID)] || hidden[creatorID] || creatorID == v.AccountID

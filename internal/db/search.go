@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -29,30 +30,45 @@ type Audience struct {
 	Own         []string // visibilities of the viewer's own videos
 }
 
-// where is the audience as a condition on videos v owned by accounts ow.
-func (a Audience) where() (string, []any) {
+// where is the audience as a condition on videos v owned by accounts ow. The viewer's blocks
+// and follows are uncorrelated subqueries, which both engines compute once per query rather
+// than once per video: a hashtag's videos are checked by the thousand.
+func (a Audience) where(d Dialect) (string, []any) {
 	var b strings.Builder
 	args := []any{false}
 	b.WriteString(`v.removed = ?`)
-	args = andIn(&b, args, "v.state", a.States)
+	args = andIn(&b, args, videoState(d), a.States)
 	args = andIn(&b, args, "ow.state", a.OwnerStates)
 	if a.ViewerID == "" {
 		args = andIn(&b, args, "v.visibility", a.Stranger)
 		return b.String(), args
 	}
-	b.WriteString(` AND NOT EXISTS (SELECT 1 FROM blocks bk WHERE bk.blocker_id = v.account_id AND bk.blocked_id = ?)
-		AND NOT EXISTS (SELECT 1 FROM blocks bk WHERE bk.blocker_id = ? AND bk.blocked_id = v.account_id)
+	b.WriteString(` AND v.account_id NOT IN (SELECT bk.blocked_id FROM blocks bk WHERE bk.blocker_id = ?
+			UNION ALL SELECT bk.blocker_id FROM blocks bk WHERE bk.blocked_id = ?)
 		AND ((v.account_id <> ? AND (`)
 	args = append(args, a.ViewerID, a.ViewerID, a.ViewerID)
 	args = in(&b, args, "v.visibility", a.Stranger)
 	b.WriteString(` OR (`)
 	args = in(&b, args, "v.visibility", a.Follower)
-	b.WriteString(` AND EXISTS (SELECT 1 FROM follows fl WHERE fl.follower_id = ? AND fl.followee_id = v.account_id AND fl.state = 'accepted'))))
+	b.WriteString(` AND v.account_id IN (SELECT fl.followee_id FROM follows fl WHERE fl.follower_id = ? AND fl.state = 'accepted'))))
 		OR (v.account_id = ? AND `)
 	args = append(args, a.ViewerID, a.ViewerID)
 	args = in(&b, args, "v.visibility", a.Own)
 	b.WriteString(`))`)
 	return b.String(), args
+}
+
+// videoState is how the audience names a video's state. Nearly every video is ready, but
+// without ANALYZE statistics (which nothing runs on an embedded database) SQLite takes
+// "state IN ('ready')" on the videos_ready index for a selective start and walks every ready
+// video of the instance instead of the few a hashtag or a search names; its unary + is the
+// documented way to keep a term off an index. PostgreSQL keeps statistics and plans well
+// with the plain column.
+func videoState(d Dialect) string {
+	if d == SQLite {
+		return "+v.state"
+	}
+	return "v.state"
 }
 
 // in writes "col IN (?, …)", or a false condition for an empty list.
@@ -240,6 +256,87 @@ type HashtagRow struct {
 
 const taggedFrom = ` FROM video_hashtags vh JOIN videos v ON v.id = vh.video_id JOIN accounts ow ON ow.id = v.account_id`
 
+// flagged reports whether video_hashtags.public can answer for the audience: it marks
+// exactly the uses strangers may see, but for the owner's state, which counts corrects (see
+// migration 0007). When policy someday describes strangers differently, counts fall back to
+// checking every use.
+func (a Audience) flagged() bool {
+	return slices.Equal(a.States, []string{"ready"}) && slices.Equal(a.OwnerStates, []string{"active"}) &&
+		slices.Equal(a.Stranger, []string{"public"}) && slices.Contains(a.Follower, "public")
+}
+
+// counts is a query of (tag, n) rows whose sums per tag are how many uses of each hashtag
+// matching tagCond (on vh) the audience may see. For a flagged audience it adds up
+//
+//	public uses                                      (index-only, however popular the tag)
+//	− public uses by accounts that are not active, blocked either way, or the viewer's
+//	+ the viewer's own uses they may see
+//	+ uses of followers-only videos by accounts the viewer follows
+//
+// The corrections start from the viewer's few accounts and reach their videos by index, and
+// they are disjoint (the subtracted accounts are a UNION), so the sum is exact. Otherwise it
+// checks every use against the audience.
+func (a Audience) counts(d Dialect, tagCond string, tagArgs []any) (string, []any) {
+	if !a.flagged() {
+		cond, args := a.where(d)
+		return `SELECT vh.tag AS tag, COUNT(*) AS n` + taggedFrom + ` WHERE ` + tagCond + ` AND ` + cond + ` GROUP BY vh.tag`,
+			append(slices.Clone(tagArgs), args...)
+	}
+	var args []any
+	add := func(more ...any) { args = append(args, more...) }
+	q := `SELECT vh.tag AS tag, COUNT(*) AS n FROM video_hashtags vh WHERE ` + tagCond + ` AND vh.public = ? GROUP BY vh.tag`
+	add(tagArgs...)
+	add(true)
+	others := `SELECT id FROM accounts WHERE state <> 'active'`
+	if a.ViewerID != "" {
+		others += ` UNION SELECT bk.blocked_id FROM blocks bk WHERE bk.blocker_id = ?
+			UNION SELECT bk.blocker_id FROM blocks bk WHERE bk.blocked_id = ? UNION SELECT ?`
+	}
+	// CROSS JOIN keeps SQLite's join order: from the few accounts to their videos to their
+	// uses, never from every use of a popular hashtag back to its video.
+	q += ` UNION ALL SELECT vh.tag AS tag, -COUNT(*) AS n FROM (` + others + `) sa CROSS JOIN videos v CROSS JOIN video_hashtags vh
+		WHERE v.account_id = sa.id AND vh.video_id = v.id AND ` + tagCond + ` AND vh.public = ? GROUP BY vh.tag`
+	if a.ViewerID != "" {
+		add(a.ViewerID, a.ViewerID, a.ViewerID)
+	}
+	add(tagArgs...)
+	add(true)
+	if a.ViewerID == "" {
+		return q, args
+	}
+	var b strings.Builder
+	b.WriteString(q + ` UNION ALL SELECT vh.tag AS tag, COUNT(*) AS n FROM accounts ow CROSS JOIN videos v CROSS JOIN video_hashtags vh
+		WHERE ow.id = ? AND v.account_id = ow.id AND vh.video_id = v.id AND ` + tagCond + ` AND v.removed = ?`)
+	add(a.ViewerID)
+	add(tagArgs...)
+	add(false)
+	args = andIn(&b, args, videoState(d), a.States)
+	args = andIn(&b, args, "ow.state", a.OwnerStates)
+	args = andIn(&b, args, "v.visibility", a.Own)
+	b.WriteString(` GROUP BY vh.tag`)
+	var extra []string
+	for _, vis := range a.Follower {
+		if !slices.Contains(a.Stranger, vis) {
+			extra = append(extra, vis)
+		}
+	}
+	if len(extra) > 0 {
+		b.WriteString(` UNION ALL SELECT vh.tag AS tag, COUNT(*) AS n
+			FROM follows fl CROSS JOIN accounts ow CROSS JOIN videos v CROSS JOIN video_hashtags vh
+			WHERE fl.follower_id = ? AND fl.state = 'accepted' AND ow.id = fl.followee_id AND ow.id <> ?
+			AND ow.id NOT IN (SELECT bk.blocked_id FROM blocks bk WHERE bk.blocker_id = ? UNION ALL SELECT bk.blocker_id FROM blocks bk WHERE bk.blocked_id = ?)
+			AND v.account_id = ow.id AND vh.video_id = v.id AND ` + tagCond + ` AND v.removed = ?`)
+		add(a.ViewerID, a.ViewerID, a.ViewerID, a.ViewerID)
+		add(tagArgs...)
+		add(false)
+		args = andIn(&b, args, videoState(d), a.States)
+		args = andIn(&b, args, "ow.state", a.OwnerStates)
+		args = andIn(&b, args, "v.visibility", extra)
+		b.WriteString(` GROUP BY vh.tag`)
+	}
+	return b.String(), args
+}
+
 // Hashtags finds hashtags starting with prefix that have videos the audience may see, the
 // most such videos first. A hashtag whose every video is hidden from the audience does not
 // appear at all: its name would reveal a hidden caption.
@@ -248,17 +345,16 @@ func (s *Search) Hashtags(ctx context.Context, au Audience, prefix string, offse
 	if prefix == "" {
 		return nil, nil
 	}
-	cond, args := au.where()
-	var match string
+	var tagCond string
+	var tagArgs []any
 	if s.db.Dialect == Postgres {
-		match = `vh.tag LIKE ? ESCAPE '\'`
-		args = append([]any{likePrefix(prefix)}, args...)
+		tagCond, tagArgs = `vh.tag LIKE ? ESCAPE '\'`, []any{likePrefix(prefix)}
 	} else {
-		match = `vh.tag >= ? AND vh.tag < ?`
-		args = append([]any{prefix, prefix + maxRune}, args...)
+		tagCond, tagArgs = `vh.tag >= ? AND vh.tag < ?`, []any{prefix, prefix + maxRune}
 	}
-	rows, err := s.db.reader().query(ctx, `SELECT vh.tag, COUNT(*) AS n`+taggedFrom+` WHERE `+match+` AND `+cond+`
-		GROUP BY vh.tag ORDER BY n DESC, vh.tag LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	counts, args := au.counts(s.db.Dialect, tagCond, tagArgs)
+	rows, err := s.db.reader().query(ctx, `SELECT tag, CAST(SUM(n) AS BIGINT) AS total FROM (`+counts+`) c
+		GROUP BY tag HAVING SUM(n) > 0 ORDER BY total DESC, tag LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
 		return nil, err
 	}
@@ -279,9 +375,9 @@ func (s *Search) HashtagCount(ctx context.Context, au Audience, tag string) (int
 	if !storable(tag) {
 		return 0, nil
 	}
-	cond, args := au.where()
+	counts, args := au.counts(s.db.Dialect, `vh.tag = ?`, []any{tag})
 	var n int
-	err := s.db.reader().row(ctx, `SELECT COUNT(*)`+taggedFrom+` WHERE vh.tag = ? AND `+cond, append([]any{tag}, args...)...).Scan(&n)
+	err := s.db.reader().row(ctx, `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM (`+counts+`) c`, args...).Scan(&n)
 	return n, err
 }
 
@@ -290,30 +386,46 @@ type VideoQuery struct {
 	Audience      Audience
 	Terms         []string  // every one must appear; the last may be the start of a word
 	Before        time.Time // only videos created at or before (a stable snapshot)
+	Pool          int       // how many of the newest matches are ranked
 	Offset, Limit int
 }
 
-// Videos finds videos whose caption has every term, best match first (BM25 on SQLite,
-// ts_rank on PostgreSQL), newest first among equals. It returns their IDs.
+// Videos finds videos whose caption has every term and returns their IDs, best match first
+// (BM25 on SQLite, ts_rank on PostgreSQL), newest first among equals.
+//
+// Only the Pool newest matches are ranked. Ranking every match of a common word costs time
+// in proportion to the whole catalogue (seconds at a few hundred thousand videos), while the
+// newest matches come straight off the index in order; on a short-video platform a search is
+// about what is recent anyway. The audience is applied to the pool, so a viewer may get fewer
+// than Pool results, never more than they may see.
 func (s *Search) Videos(ctx context.Context, q VideoQuery) ([]string, error) {
 	terms := cleanTerms(q.Terms)
-	if len(terms) == 0 {
+	if len(terms) == 0 || q.Pool <= 0 {
 		return nil, nil
 	}
 	last := func(i int) bool { return i == len(terms)-1 }
-	cond, args := q.Audience.where()
+	cond, condArgs := q.Audience.where(s.db.Dialect)
 	var query string
+	var args []any
 	if s.db.Dialect == Postgres {
-		query = `SELECT v.id FROM videos v JOIN accounts ow ON ow.id = v.account_id, to_tsquery('simple', ?) tq
-			WHERE to_tsvector('simple', v.caption) @@ tq AND v.created_at <= ? AND ` + cond + `
-			ORDER BY ts_rank(to_tsvector('simple', v.caption), tq) DESC, v.id DESC LIMIT ? OFFSET ?`
-		args = append([]any{tsQuery(terms, last), ms(q.Before)}, args...)
+		// The rank is computed outside the pool's query: PostgreSQL evaluates a select list
+		// before sorting, which would rank every match.
+		tq := tsQuery(terms, last)
+		query = `SELECT v.id FROM (SELECT id FROM videos WHERE to_tsvector('simple', caption) @@ to_tsquery('simple', ?)
+				AND created_at <= ? ORDER BY id DESC LIMIT ?) pool
+			JOIN videos v ON v.id = pool.id JOIN accounts ow ON ow.id = v.account_id
+			WHERE ` + cond + `
+			ORDER BY ts_rank(to_tsvector('simple', v.caption), to_tsquery('simple', ?)) DESC, v.id DESC LIMIT ? OFFSET ?`
+		args = append(append([]any{tq, ms(q.Before), q.Pool}, condArgs...), tq)
 	} else {
-		query = `SELECT v.id FROM videos_fts JOIN videos_fts_docs d ON d.doc = videos_fts.rowid
-			JOIN videos v ON v.id = d.video_id JOIN accounts ow ON ow.id = v.account_id
-			WHERE videos_fts MATCH ? AND v.created_at <= ? AND ` + cond + `
-			ORDER BY bm25(videos_fts), v.id DESC LIMIT ? OFFSET ?`
-		args = append([]any{ftsMatch(terms, last), ms(q.Before)}, args...)
+		// bm25() in the select list is computed only for the rows the pool returns.
+		query = `SELECT v.id FROM (SELECT d.video_id AS id, bm25(videos_fts) AS score
+				FROM videos_fts JOIN videos_fts_docs d ON d.doc = videos_fts.rowid JOIN videos pv ON pv.id = d.video_id
+				WHERE videos_fts MATCH ? AND pv.created_at <= ? ORDER BY videos_fts.rowid DESC LIMIT ?) pool
+			JOIN videos v ON v.id = pool.id JOIN accounts ow ON ow.id = v.account_id
+			WHERE ` + cond + `
+			ORDER BY pool.score, v.id DESC LIMIT ? OFFSET ?`
+		args = append([]any{ftsMatch(terms, last), ms(q.Before), q.Pool}, condArgs...)
 	}
 	return strings1(ctx, s.db.reader(), query, append(args, q.Limit, q.Offset)...)
 }
@@ -350,7 +462,7 @@ func (s *Search) TaggedTop(ctx context.Context, au Audience, tag string, at time
 	if !storable(tag) || after != nil && !storable(after.VideoID) {
 		return nil, nil
 	}
-	cond, condArgs := au.where()
+	cond, condArgs := au.where(s.db.Dialect)
 	now := ms(at)
 	args := append([]any{now, now, tag, now}, condArgs...)
 	query := `SELECT id, score FROM (SELECT v.id AS id, ` + topScore + ` AS score` + taggedFrom + `
@@ -383,7 +495,7 @@ func (s *Search) TaggedNewest(ctx context.Context, au Audience, tag, afterID str
 	if !storable(tag) || !storable(afterID) {
 		return nil, nil
 	}
-	cond, condArgs := au.where()
+	cond, condArgs := au.where(s.db.Dialect)
 	args := append([]any{tag}, condArgs...)
 	query := `SELECT v.id` + taggedFrom + ` WHERE vh.tag = ? AND ` + cond
 	if afterID != "" {

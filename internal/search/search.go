@@ -36,7 +36,7 @@ const (
 type Limits struct {
 	MaxQuery int // characters in a query
 	MaxTerms int // words of a query that are searched; the rest are ignored
-	MaxDepth int // results reachable by paging through one search
+	MaxDepth int // results reachable by paging through one search, and the newest caption matches ranked
 }
 
 // DefaultLimits are sensible limits for an instance.
@@ -170,7 +170,7 @@ func (s *Service) Search(ctx context.Context, v policy.Viewer, q Query) (*Result
 			}
 		case TypeVideos:
 			ids, err := s.d.Index.Videos(ctx, db.VideoQuery{Audience: au, Terms: Terms(text, s.d.Limits.MaxTerms), Before: at,
-				Offset: offset, Limit: limit + 1})
+				Pool: s.d.Limits.MaxDepth, Offset: offset, Limit: limit + 1})
 			if err != nil {
 				return nil, errs.Internal(fmt.Errorf("search videos: %w", err))
 			}

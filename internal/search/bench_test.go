@@ -207,12 +207,12 @@ func benchCases(b *testing.B, w world) {
 			if err != nil || n == 0 {
 				b.Fatalf("%d results, %v: the benchmark would time an empty answer", n, err)
 			}
-			b.ReportMetric(float64(n), "results")
 			for b.Loop() {
 				if _, err := tc.run(); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(n), "results")
 		})
 	}
 }

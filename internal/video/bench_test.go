@@ -3,11 +3,14 @@ package video_test
 // The media pipeline benchmarks behind docs/BENCHMARKS.md ("Media pipeline"). They run the
 // real service on SQLite and the local file store: upload, the processing job from the
 // durable queue, storage. Heavy set-up happens inside the benchmarks only, so the normal
-// test suite never pays for it. Typical runs (clips are made once, under os.TempDir()):
+// test suite never pays for it. The runs recorded there (clips are made once, with the
+// embedded ffmpeg, under os.TempDir(); the system ffmpeg is measured when it is on PATH):
 //
-//	go test -run '^$' -bench 'FirstPlayable/.*/upright' -benchtime 3x -timeout 0 ./internal/video
+//	go test -run '^$' -bench 'FirstPlayable/.*/upright' -benchtime 5x -timeout 0 ./internal/video
 //	go test -run '^$' -bench 'FirstPlayable/.*/rotated' -benchtime 1x -timeout 0 ./internal/video
-//	go test -run '^$' -bench 'FaststartClip|JobPeakMemory' -benchtime 1x -timeout 0 ./internal/video
+//	go test -run '^$' -bench 'TranscodeSteps' -benchtime 1x -timeout 0 ./internal/video
+//	go test -run '^$' -bench 'FaststartClip' -benchtime 20x ./internal/video
+//	go test -run '^$' -bench 'JobPeakMemory' -benchtime 1x -timeout 0 ./internal/video
 
 import (
 	"bufio"
@@ -483,4 +486,65 @@ func procStatus(tb testing.TB, name string) int64 {
 	}
 	tb.Fatalf("no %s in /proc/self/status", name)
 	return 0
+}
+
+// BenchmarkTranscodeSteps splits the transcode path's time to first playable into its ffmpeg
+// runs on the rotated 15 s clip: ffprobe, the poster, then the 480p rendition the video
+// becomes ready with. decode-only reads the whole clip and throws the frames away, to show how
+// much of a rendition is decoding the 1080p source; 480p-superfast is the first rendition with
+// a faster x264 preset than the default. The runner is started before timing.
+func BenchmarkTranscodeSteps(b *testing.B) {
+	for _, engine := range benchEngines {
+		b.Run(engine, func(b *testing.B) {
+			requireEngine(b, engine)
+			ctx := context.Background()
+			src := benchClip{Seconds: 15, Sideways: true}.path(b)
+			r, err := ffmpeg.New(ctx, ffmpeg.Config{Engine: engine, Concurrency: 1, CacheDir: wazeroCacheDir()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { r.Close(ctx) })
+			pr, err := r.Probe(ctx, src)
+			if err != nil {
+				b.Fatal(err)
+			}
+			first := ffmpeg.Ladder(pr.Width, pr.Height, pr.Rotation)[0]
+			faster := first
+			faster.Preset = "superfast"
+			out := b.TempDir()
+			steps := []struct {
+				name string
+				run  func() error
+			}{
+				{"probe", func() error { _, err := r.Probe(ctx, src); return err }},
+				{"poster", func() error {
+					return r.Poster(ctx, src, filepath.Join(out, "poster.jpg"), ffmpeg.PosterTime(pr.Duration), 1280)
+				}},
+				{"decode-only", func() error {
+					_, err := r.Run(ctx, ffmpeg.FFmpeg, []string{"-hide_banner", "-loglevel", "error", "-nostdin",
+						"-i", src, "-map", "0:v:0", "-f", "null", "-"}, ffmpeg.ReadOnly(filepath.Dir(src)))
+					return err
+				}},
+				{first.Name + "-" + first.Preset, func() error {
+					return r.Transcode(ctx, src, filepath.Join(out, "first.mp4"), first, pr.FrameRate)
+				}},
+				{faster.Name + "-" + faster.Preset, func() error {
+					return r.Transcode(ctx, src, filepath.Join(out, "faster.mp4"), faster, pr.FrameRate)
+				}},
+			}
+			for _, step := range steps {
+				b.Run(step.name, func(b *testing.B) {
+					cpu0 := cpuTime()
+					n := 0
+					for b.Loop() {
+						if err := step.run(); err != nil {
+							b.Fatal(err)
+						}
+						n++
+					}
+					b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(n), "cpu-s/op")
+				})
+			}
+		})
+	}
 }

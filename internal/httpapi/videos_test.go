@@ -492,7 +492,14 @@ func TestTranscodePath(t *testing.T) {
 	if r.Status != 201 {
 		t.Fatalf("upload: %d %s", r.Status, r.Body)
 	}
-	v := ready(t, a, c, r.JSON()["id"].(string))
+	id := r.JSON()["id"].(string)
+	v := ready(t, a, c, id)
+	if n := len(v["renditions"].([]any)); n != 1 {
+		t.Fatalf("the first playable state should carry one rendition, has %d", n)
+	}
+	// The larger renditions are the ladder job's.
+	a.Bus.Drain(context.Background(), video.JobLadder)
+	v = c.Do("GET", "/api/v1/videos/"+id, nil).JSON()
 	if v["width"].(float64) != 720 || v["height"].(float64) != 1280 {
 		t.Fatalf("display size %v x %v, want upright 720x1280", v["width"], v["height"])
 	}

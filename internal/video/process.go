@@ -35,8 +35,11 @@ func (s *Service) process(ctx context.Context, j bus.Job) error {
 	if err != nil {
 		return err
 	}
-	if row.State == StateReady || row.State == StateFailed {
+	if row.State == StateFailed {
 		return nil
+	}
+	if row.State == StateReady { // a retry after the video became playable: finish its ladder
+		return s.d.Bus.Enqueue(ctx, JobLadder, p)
 	}
 	if err := s.d.Videos.SetState(ctx, p.VideoID, StateProcessing, "", "", s.d.Now()); err != nil {
 		return err
@@ -224,25 +227,47 @@ func (s *Service) ladder(ctx context.Context, videoID, dir, src string, first bo
 			return err
 		}
 	}
-	poster := filepath.Join(dir, "poster.jpg")
-	at := min(pr.Duration.Seconds()*0.2, 3)
-	if err := s.d.Media.Poster(ctx, src, poster, at, 1280); err != nil {
-		return fmt.Errorf("poster: %w", err)
-	}
-	pf, err := os.Open(poster)
+	row, err := s.d.Videos.ByID(ctx, videoID)
 	if err != nil {
 		return err
 	}
-	key := "videos/" + videoID + "/poster.jpg"
-	_, err = s.d.Blobs.Put(ctx, key, pf)
-	pf.Close()
+	if row.PosterKey == "" {
+		poster := filepath.Join(dir, "poster.jpg")
+		at := min(pr.Duration.Seconds()*0.2, 3)
+		if err := s.d.Media.Poster(ctx, src, poster, at, 1280); err != nil {
+			return fmt.Errorf("poster: %w", err)
+		}
+		pf, err := os.Open(poster)
+		if err != nil {
+			return err
+		}
+		key := "videos/" + videoID + "/poster.jpg"
+		_, err = s.d.Blobs.Put(ctx, key, pf)
+		pf.Close()
+		if err != nil {
+			return err
+		}
+		if err := s.d.Videos.SetPoster(ctx, videoID, key, s.d.Now()); err != nil {
+			return err
+		}
+	}
+	have, err := s.d.Videos.Renditions(ctx, videoID)
 	if err != nil {
 		return err
 	}
-	if err := s.d.Videos.SetPoster(ctx, videoID, key, s.d.Now()); err != nil {
-		return err
+	done := map[string]bool{}
+	for _, r := range have {
+		done[r.Name] = true
 	}
 	for _, r := range s.rungs(pr) {
+		if done[r.Name] {
+			continue // made by an earlier attempt
+		}
+		if first && len(done) > 0 {
+			// The video plays; the larger renditions are the ladder job's, which has its own
+			// time limit and keeps the video when it gives up.
+			return s.d.Bus.Enqueue(ctx, JobLadder, processPayload{VideoID: videoID})
+		}
 		out := filepath.Join(dir, r.Name+".mp4")
 		if err := s.d.Media.Transcode(ctx, src, out, r, pr.FrameRate); err != nil {
 			if errors.Is(err, ffmpeg.ErrUndecodable) {
@@ -253,6 +278,7 @@ func (s *Service) ladder(ctx context.Context, videoID, dir, src string, first bo
 		if err := s.publish(ctx, videoID, r.Name, out, r.Width, r.Height, int64(r.VideoBitrate+r.AudioBitrate)); err != nil {
 			return err
 		}
+		done[r.Name] = true
 		os.Remove(out)
 	}
 	return nil

@@ -34,7 +34,7 @@ func (d *DB) Accounts() *Accounts { return &Accounts{db: d} }
 const accountCols = `id, username, display_name, bio, avatar_key, role, private, personalised, region, state,
 	password_hash, created_at, updated_at, suspended_at`
 
-func scanAccount(sc interface{ Scan(...any) error }) (*AccountRow, error) {
+func scanAccount(sc scanner) (*AccountRow, error) {
 	var a AccountRow
 	var created, updated int64
 	var suspended sql.NullInt64
@@ -188,20 +188,7 @@ func (s *Accounts) List(ctx context.Context, after string, limit int) ([]*Accoun
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.db.reader().query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*AccountRow
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.reader(), scanAccount, q, args...)
 }
 
 // CreateWithInvite inserts an account and redeems its invite in one transaction: either

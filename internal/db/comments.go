@@ -22,7 +22,7 @@ type CommentRow struct {
 
 const commentCols = `id, video_id, account_id, parent_id, body, filtered, like_count, reply_count, created_at`
 
-func scanComment(sc interface{ Scan(...any) error }) (*CommentRow, error) {
+func scanComment(sc scanner) (*CommentRow, error) {
 	var c CommentRow
 	var parent sql.NullString
 	var at int64
@@ -101,20 +101,7 @@ func (s *Social) Comments(ctx context.Context, videoID, parentID, after string, 
 	}
 	q += order + ` LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.db.reader().query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*CommentRow
-	for rows.Next() {
-		c, err := scanComment(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.reader(), scanComment, q, args...)
 }
 
 // LikeComment likes a comment once.

@@ -301,3 +301,24 @@ func nullMS(t time.Time) sql.NullInt64 {
 	}
 	return sql.NullInt64{Int64: ms(t), Valid: true}
 }
+
+// scanner is a row, or the single row of QueryRow.
+type scanner interface{ Scan(...any) error }
+
+// queryAll runs a query and turns every row into a T with scan.
+func queryAll[T any](ctx context.Context, c conn, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := c.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

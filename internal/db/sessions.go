@@ -26,7 +26,7 @@ func (d *DB) Sessions() *Sessions { return &Sessions{db: d} }
 
 const sessionCols = `id, account_id, token_hash, kind, device, created_at, last_seen_at, expires_at`
 
-func scanSession(sc interface{ Scan(...any) error }) (*SessionRow, error) {
+func scanSession(sc scanner) (*SessionRow, error) {
 	var s SessionRow
 	var c, l, e int64
 	if err := sc.Scan(&s.ID, &s.AccountID, &s.TokenHash, &s.Kind, &s.Device, &c, &l, &e); err != nil {
@@ -82,20 +82,7 @@ func (s *Sessions) ListByAccount(ctx context.Context, accountID, after string, l
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.db.reader().query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*SessionRow
-	for rows.Next() {
-		r, err := scanSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.reader(), scanSession, q, args...)
 }
 
 // Delete ends one session of an account. Another account's session is ErrNotFound, so one

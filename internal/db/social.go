@@ -215,20 +215,7 @@ func (s *Social) FollowList(ctx context.Context, accountID string, followers boo
 	}
 	q += ` ORDER BY a.id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.db.reader().query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*AccountRow
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.reader(), scanAccount, q, args...)
 }
 
 // AccountStats are an account's counters.

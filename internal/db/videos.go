@@ -59,7 +59,7 @@ func (d *DB) Videos() *Videos { return &Videos{db: d} }
 const videoCols = `id, account_id, caption, visibility, allow_comments, allow_download, state, failure_code,
 	failure_reason, duration_ms, width, height, poster_key, removed, created_at, updated_at, ready_at`
 
-func scanVideo(sc interface{ Scan(...any) error }) (*VideoRow, error) {
+func scanVideo(sc scanner) (*VideoRow, error) {
 	var v VideoRow
 	var c, u int64
 	var r sql.NullInt64
@@ -335,20 +335,7 @@ func (s *Videos) ListByAccount(ctx context.Context, accountID string, states, vi
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.db.reader().query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*VideoRow
-	for rows.Next() {
-		v, err := scanVideo(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.reader(), scanVideo, q, args...)
 }
 
 func inList(q, col string, vals []string, args []any) (string, []any) {

@@ -1,0 +1,1 @@
+-- Counters count only what active accounts did, and held comments only for who may see them.

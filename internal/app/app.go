@@ -173,8 +173,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 		Secret: secret, Workers: cfg.TranscodeWorkers, Log: log,
 	})
 
+	interests := interestProfiler{feed: feedSvc, accounts: d.Accounts()}
 	privacySvc := priv.service(cfg, log, d, authSvc, blobs, ids, now, jobs, map[string]privacy.Eraser{"videos": videos, "social": socialSvc, "events": d.Events()},
-		map[string]privacy.Exporter{"videos": videoExporter(videos, blobs), "social": socialExporter(d), "history": historyExporter(d)})
+		map[string]privacy.Exporter{"videos": videoExporter(videos, blobs), "social": socialExporter(d), "history": historyExporter(d),
+			"interests": interestsExporter(interests, d)})
+	privacySvc.SetInterests(interests)
 
 	a := &App{Config: cfg, Log: log, DB: d, Blobs: blobs, IDs: ids, Auth: authSvc, Videos: videos, Bus: jobs,
 		Registry: reg, Version: version, media: media, Privacy: privacySvc, Keys: priv.keys, Social: socialSvc, Feed: feedSvc}

@@ -32,3 +32,19 @@ func historyExporter(d *db.DB) privacy.Exporter {
 			"and action (likes, follows, comments, shares) recorded for you, oldest first; the recommender learns only from these")
 	})
 }
+
+// interestsExporter puts the account's interest profile, in words, in its data export.
+func interestsExporter(p privacy.InterestProfiler, d *db.DB) privacy.Exporter {
+	return privacy.ExporterFunc(func(ctx context.Context, accountID string, w *privacy.ExportWriter) error {
+		acc, err := d.Accounts().ByID(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		prof, err := p.InterestProfile(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		prof.Personalised = acc.Personalised
+		return privacy.WriteInterestProfile(w, prof)
+	})
+}

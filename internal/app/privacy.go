@@ -15,6 +15,7 @@ import (
 	"kurz/internal/bus"
 	"kurz/internal/config"
 	"kurz/internal/db"
+	"kurz/internal/feed"
 	"kurz/internal/id"
 	"kurz/internal/policy"
 	"kurz/internal/privacy"
@@ -144,4 +145,46 @@ func videoExporter(videos *video.Service, blobs blob.Store) privacy.Exporter {
 		}
 		return w.JSON("videos.json", out, "your videos: captions, visibility, permissions, processing state")
 	})
+}
+
+// interestProfiler reads an account's interest profile from the For You recommender, after
+// applying every event logged so far, so a profile read right after "Refresh For You" (or
+// a like) already shows its effect. Creators are named by username; an account that no
+// longer exists is left out.
+type interestProfiler struct {
+	feed     *feed.Service
+	accounts *db.Accounts
+}
+
+func (p interestProfiler) InterestProfile(ctx context.Context, accountID string) (*privacy.InterestProfile, error) {
+	if err := p.feed.CatchUp(ctx); err != nil {
+		return nil, fmt.Errorf("catch up with the event log: %w", err)
+	}
+	rp := p.feed.Recommender().Profile(accountID, 0)
+	out := &privacy.InterestProfile{
+		RecentEngaged: rp.RecentPositives, RecentTurnedOff: rp.RecentNegatives, TasteVector: rp.TasteVector,
+		NotInterestedVideos: rp.NotInterestedVideos, NotInterestedHashtags: rp.NotInterestedHashtags,
+		Following: rp.Follows, Watched: rp.Watched, Views: rp.Views, Region: rp.Region, Language: rp.Language,
+	}
+	for _, h := range rp.Hashtags {
+		out.Hashtags = append(out.Hashtags, privacy.Interest{Name: h.Name, Strength: h.Strength, Score: h.Score})
+	}
+	username := func(id string) (string, bool) {
+		a, err := p.accounts.ByID(ctx, id)
+		if err != nil {
+			return "", false
+		}
+		return a.Username, true
+	}
+	for _, c := range rp.Creators {
+		if name, ok := username(c.Name); ok {
+			out.Creators = append(out.Creators, privacy.Interest{Name: name, Strength: c.Strength, Score: c.Score})
+		}
+	}
+	for _, id := range rp.NotInterestedCreators {
+		if name, ok := username(id); ok {
+			out.NotInterestedCreators = append(out.NotInterestedCreators, name)
+		}
+	}
+	return out, nil
 }

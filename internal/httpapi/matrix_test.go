@@ -1700,6 +1700,7 @@ func mxRoutes() []mxRoute {
 
 		// Privacy pages and exports: one's own only, whoever holds the link.
 		{route: "GET /api/v1/me/privacy", want: mxSelf(200), do: get(fixed("/api/v1/me/privacy"))},
+		{route: "GET /api/v1/me/interests", want: mxSelf(200), do: get(fixed("/api/v1/me/interests"))},
 		{route: "POST /api/v1/me/exports", mutates: true, want: mxSelf(202), do: send("POST", fixed("/api/v1/me/exports"), nil)},
 		{route: "GET /api/v1/me/exports/{id}", targets: "account", want: uploadWant(200),
 			applies: func(c *mxCell) bool { return c.o.export != "" },

@@ -18,6 +18,7 @@ var privacyOperations = []operation{
 	{method: "get", path: "/api/v1/transparency/checkpoint", summary: "The access log's newest signed checkpoint and the key that verifies it", tag: "transparency", response: "Checkpoint", status: "200"},
 	{method: "get", path: "/api/v1/transparency/consistency", summary: "Proof that the log of size from is a prefix of the log of size to", tag: "transparency", response: "ConsistencyProof", status: "200"},
 	{method: "post", path: "/api/v1/admin/accounts/{id}/personal-data", summary: "Read an account's personal data for a declared purpose (moderators and administrators); the owner sees the read in their access log", tag: "admin", auth: true, request: "PersonalDataRequest", response: "PersonalData", status: "200", errors: []string{"403", "404"}},
+	{method: "get", path: "/api/v1/me/interests", summary: "What the For You recommender learned about you, in words: hashtags and accounts you engage with and how strongly, your \"not interested\" marks, whether personalisation is on; POST /api/v1/feed/refresh forgets what was learned", tag: "privacy", auth: true, response: "InterestProfile", status: "200"},
 	{method: "get", path: "/api/v1/me/privacy", summary: "What kurz stores about you: each category, why, for how long, whether encrypted, and whether it holds any now", tag: "privacy", auth: true, response: "PrivacyInventory", status: "200"},
 	{method: "post", path: "/api/v1/me/exports", summary: "Start building an archive of all your data; the answer holds the single-use download link, shown once", tag: "privacy", auth: true, response: "Export", status: "202", errors: []string{"409"}},
 	{method: "get", path: "/api/v1/me/exports/{id}", summary: "Progress of one of your exports", tag: "privacy", auth: true, response: "Export", status: "200", errors: []string{"404"}},
@@ -37,6 +38,12 @@ func privacySchemas() map[string]any {
 			purposes = append(purposes, p.Name)
 		}
 	}
+	strs := func(d string) map[string]any { return map[string]any{"type": "array", "items": str(d)} }
+	interests := map[string]any{"type": "array", "description": "strongest first", "items": obj([]string{"name", "strength", "score"}, map[string]any{
+		"name":     str("hashtag or username"),
+		"strength": map[string]any{"type": "string", "enum": []string{"strong", "some", "slight"}},
+		"score":    map[string]any{"type": "number", "description": "decayed engagement count; halves each week without new activity"},
+	})}
 	checkpoint := obj([]string{"note", "origin", "tree_size", "root", "verifier_key"}, map[string]any{
 		"note":         str("the signed checkpoint (C2SP tlog-checkpoint signed note); verify it with verifier_key"),
 		"origin":       str("the log's name"),
@@ -74,9 +81,31 @@ func privacySchemas() map[string]any {
 		}),
 		"PrivacyInventory": obj([]string{"categories"}, map[string]any{"categories": map[string]any{"type": "array", "items": obj(
 			[]string{"name", "data", "why", "retention", "encrypted", "held"}, map[string]any{
-				"name": str("profile, password, contact_and_age, sessions, log_in_origins, access_log, exports"),
+				"name": str("profile, password, contact_and_age, sessions, log_in_origins, interest_profile, access_log, exports"),
 				"data": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}, "why": str(""), "retention": str(""),
 				"encrypted": boolean("kept encrypted under a key that erasure destroys"), "held": boolean("kurz holds some of it for you now")})}}),
+		"InterestProfile": obj([]string{"personalised", "summary", "learned", "choices", "memory"}, map[string]any{
+			"personalised": boolean("whether For You uses this profile (the account's switch)"),
+			"summary":      map[string]any{"type": "array", "items": str("one sentence in plain words")},
+			"learned": obj([]string{"hashtags", "accounts", "recent_engaged_videos", "recent_turned_away_videos", "taste_vector"}, map[string]any{
+				"hashtags": interests, "accounts": interests,
+				"recent_engaged_videos":     integer("recent videos watched through, looped, liked, shared or commented on"),
+				"recent_turned_away_videos": integer("recent videos skipped early or marked not interested"),
+				"taste_vector":              boolean("a learned list of numbers that places you near videos you watch to the end"),
+			}),
+			"choices": obj([]string{"not_interested_videos", "not_interested_accounts", "not_interested_hashtags", "following"}, map[string]any{
+				"not_interested_videos":   strs("video ids"),
+				"not_interested_accounts": strs("usernames"),
+				"not_interested_hashtags": strs("hashtags"),
+				"following":               integer("accounts you follow, as the recommender knows them"),
+			}),
+			"memory": obj([]string{"videos_remembered_as_seen", "videos_opened"}, map[string]any{
+				"videos_remembered_as_seen": integer("kept so seen videos are not recommended again"),
+				"videos_opened":             integer("videos opened since the recommender first saw you"),
+				"region":                    str("region your app reported last"),
+				"language":                  str("language your app reported last"),
+			}),
+		}),
 		"Export": obj([]string{"id", "state", "progress"}, map[string]any{"id": str(""),
 			"state":    map[string]any{"type": "string", "enum": []string{"running", "ready", "failed", "downloaded", "expired"}},
 			"progress": integer("percent"), "bytes": integer("archive size, when ready"), "failure": str(""),
@@ -97,6 +126,7 @@ func (s *Server) routesPrivacy() {
 	s.handle("POST /api/v1/admin/accounts/{id}/personal-data", loggedIn, s.adminReadPersonalData)
 	s.handle("DELETE /api/v1/admin/accounts/{id}", loggedIn, s.adminEraseAccount)
 	s.handle("GET /api/v1/me/privacy", loggedIn, s.getPrivacyInventory)
+	s.handle("GET /api/v1/me/interests", loggedIn, s.getInterests)
 	s.handle("POST /api/v1/me/exports", loggedIn, s.startExport)
 	s.handle("GET /api/v1/me/exports/{id}", loggedIn, s.getExport)
 	s.handle("GET /api/v1/me/exports/{id}/download", loggedIn, s.downloadExport)
@@ -336,6 +366,69 @@ func (s *Server) getPrivacyInventory(w http.ResponseWriter, r *http.Request, c *
 		out[i] = categoryJSON{Name: x.Name, Data: x.Data, Why: x.Why, Retention: x.Retention, Encrypted: x.Encrypted, Held: x.Held}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"categories": out})
+	return nil
+}
+
+type interestJSON struct {
+	Name     string  `json:"name"`
+	Strength string  `json:"strength"`
+	Score    float64 `json:"score"`
+}
+
+type interestProfileJSON struct {
+	Personalised bool     `json:"personalised"`
+	Summary      []string `json:"summary"`
+	Learned      struct {
+		Hashtags         []interestJSON `json:"hashtags"`
+		Accounts         []interestJSON `json:"accounts"`
+		RecentEngaged    int            `json:"recent_engaged_videos"`
+		RecentTurnedAway int            `json:"recent_turned_away_videos"`
+		TasteVector      bool           `json:"taste_vector"`
+	} `json:"learned"`
+	Choices struct {
+		NotInterestedVideos   []string `json:"not_interested_videos"`
+		NotInterestedAccounts []string `json:"not_interested_accounts"`
+		NotInterestedHashtags []string `json:"not_interested_hashtags"`
+		Following             int      `json:"following"`
+	} `json:"choices"`
+	Memory struct {
+		Watched  int    `json:"videos_remembered_as_seen"`
+		Views    int    `json:"videos_opened"`
+		Region   string `json:"region,omitempty"`
+		Language string `json:"language,omitempty"`
+	} `json:"memory"`
+}
+
+func interestsOut(list []privacy.Interest) []interestJSON {
+	out := make([]interestJSON, 0, len(list))
+	for _, x := range list {
+		out = append(out, interestJSON{Name: x.Name, Strength: x.Strength, Score: x.Score})
+	}
+	return out
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (s *Server) getInterests(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, err := s.d.Privacy.MyInterests(r.Context(), c.viewer())
+	if err != nil {
+		return err
+	}
+	var out interestProfileJSON
+	out.Personalised, out.Summary = p.Personalised, p.Summary()
+	out.Learned.Hashtags, out.Learned.Accounts = interestsOut(p.Hashtags), interestsOut(p.Creators)
+	out.Learned.RecentEngaged, out.Learned.RecentTurnedAway, out.Learned.TasteVector = p.RecentEngaged, p.RecentTurnedOff, p.TasteVector
+	out.Choices.NotInterestedVideos = orEmpty(p.NotInterestedVideos)
+	out.Choices.NotInterestedAccounts = orEmpty(p.NotInterestedCreators)
+	out.Choices.NotInterestedHashtags = orEmpty(p.NotInterestedHashtags)
+	out.Choices.Following = p.Following
+	out.Memory.Watched, out.Memory.Views, out.Memory.Region, out.Memory.Language = p.Watched, p.Views, p.Region, p.Language
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -733,6 +733,14 @@ func validate(root map[string]any, schema map[string]any, v any, at string) erro
 		if m, ok := schema["minimum"].(float64); ok && n < m {
 			return fmt.Errorf("%s: %v below %v", at, n, m)
 		}
+	case "number":
+		n, ok := v.(float64)
+		if !ok {
+			return fmt.Errorf("%s: want a number, got %T", at, v)
+		}
+		if m, ok := schema["minimum"].(float64); ok && n < m {
+			return fmt.Errorf("%s: %v below %v", at, n, m)
+		}
 	case "boolean":
 		if _, ok := v.(bool); !ok {
 			return fmt.Errorf("%s: want a boolean, got %T", at, v)
@@ -834,7 +842,8 @@ func TestDataExport(t *testing.T) {
 				rc.Close()
 			}
 			for _, want := range []string{"README.md", "schema.json", "account.json", "personal_data.json", "sessions.json", "access_log.json",
-				"avatar/400.jpg", "videos/videos.json", "videos/" + videoID + ".mp4", "social/activity.json", "history/watch_history.json"} {
+				"avatar/400.jpg", "videos/videos.json", "videos/" + videoID + ".mp4", "social/activity.json", "history/watch_history.json",
+				"interests/interest_profile.json"} {
 				if len(files[want]) == 0 {
 					t.Errorf("archive lacks %s (has %v)", want, slices.Sorted(maps.Keys(files)))
 				}
@@ -852,7 +861,7 @@ func TestDataExport(t *testing.T) {
 				t.Fatal(err)
 			}
 			docs := map[string]any{}
-			for _, name := range []string{"account.json", "personal_data.json", "sessions.json", "access_log.json"} {
+			for _, name := range []string{"account.json", "personal_data.json", "sessions.json", "access_log.json", "interests/interest_profile.json"} {
 				var v any
 				if err := json.Unmarshal(files[name], &v); err != nil {
 					t.Fatalf("%s: %v", name, err)
@@ -867,6 +876,23 @@ func TestDataExport(t *testing.T) {
 			}
 			if err := validate(schema, schema["$defs"].(map[string]any)["account.json"].(map[string]any), map[string]any{"id": "x"}, "bad"); err == nil {
 				t.Fatal("the validator accepts an incomplete account: it checks nothing")
+			}
+			// The interest profile in words: yara liked her #beach video and commented on it.
+			interests := docs["interests/interest_profile.json"].(map[string]any)
+			learned := interests["learned"].(map[string]any)
+			if interests["personalised"] != true || !strings.Contains(fmt.Sprint(learned["hashtags"]), "beach") ||
+				!strings.Contains(fmt.Sprint(interests["summary"]), "#beach") {
+				t.Fatalf("interest profile: %v", interests)
+			}
+			if !strings.Contains(string(files["README.md"]), "Refresh For You") {
+				t.Error("the README does not say how to reset the interest profile")
+			}
+			var bad map[string]any
+			_ = json.Unmarshal(files["interests/interest_profile.json"], &bad)
+			bad["learned"].(map[string]any)["hashtags"] = []any{map[string]any{"name": "x", "strength": "huge", "score": 1.0}}
+			if err := validate(schema, schema["$defs"].(map[string]any)["interests/interest_profile.json"].(map[string]any), bad, "bad"); err == nil ||
+				!strings.Contains(err.Error(), "huge") {
+				t.Fatalf("the schema accepts a strength that is not one of its words: %v", err)
 			}
 			personal := docs["personal_data.json"].(map[string]any)
 			if personal["email"] != "yara@example.org" || personal["birth_date"] != "1993-03-03" || !strings.Contains(fmt.Sprint(personal["log_in_origins"]), "YaraPhone/1.0") {

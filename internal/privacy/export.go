@@ -438,7 +438,7 @@ func (s *Service) buildArchive(ctx context.Context, r *db.ExportRow) ([]byte, er
 	}
 	s.progress(ctx, r.ID, 80)
 
-	if err := w.File("schema.json", strings.NewReader(ExportSchema), "JSON Schema (2020-12) of account.json, personal_data.json, sessions.json and access_log.json"); err != nil {
+	if err := w.File("schema.json", strings.NewReader(ExportSchema), "JSON Schema (2020-12) of account.json, personal_data.json, sessions.json, access_log.json and interests/interest_profile.json"); err != nil {
 		return nil, err
 	}
 	if err := w.File("README.md", strings.NewReader(readme(acc.Username, s.d.Now(), notes)), ""); err != nil {
@@ -486,6 +486,16 @@ func readme(username string, at time.Time, notes []fileNote) string {
 - Your password is stored only as an argon2id hash; it is left out, because it is of no use
   to you and a risk if this archive leaks.
 - Other people's data (their comments on your videos, their profiles) is theirs to export.
+
+## Your interest profile
+
+interests/interest_profile.json is what the For You recommender holds about you. ` + "`summary`" + ` says
+it in sentences. ` + "`learned`" + ` is what it picked up from your watching: the hashtags and
+accounts you engage with, each "strong", "some" or "slight" (the score is a count of recent
+engagements that halves each week without new ones), and whether it has a taste vector for
+you. "Refresh For You" in the app forgets all of ` + "`learned`" + ` at once. ` + "`choices`" + ` are your own
+"not interested" marks and follows, which a refresh keeps; ` + "`memory`" + ` is what keeps videos
+you have seen from coming back. None of it is used for advertising: kurz shows no ads.
 
 ## Checking the access log yourself
 

@@ -65,6 +65,59 @@ const ExportSchema = `{
         }
       }
     },
+    "interest": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["name", "strength", "score"],
+      "properties": {
+        "name": {"type": "string"},
+        "strength": {"type": "string", "enum": ["strong", "some", "slight"]},
+        "score": {"type": "number", "minimum": 0}
+      }
+    },
+    "interests/interest_profile.json": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["personalised", "summary", "learned", "choices", "memory"],
+      "properties": {
+        "personalised": {"type": "boolean"},
+        "summary": {"type": "array", "items": {"type": "string"}},
+        "learned": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": ["hashtags", "accounts", "recent_engaged_videos", "recent_turned_away_videos", "taste_vector"],
+          "properties": {
+            "hashtags": {"type": "array", "items": {"$ref": "#/$defs/interest"}},
+            "accounts": {"type": "array", "items": {"$ref": "#/$defs/interest"}},
+            "recent_engaged_videos": {"type": "integer", "minimum": 0},
+            "recent_turned_away_videos": {"type": "integer", "minimum": 0},
+            "taste_vector": {"type": "boolean"}
+          }
+        },
+        "choices": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": ["not_interested_videos", "not_interested_accounts", "not_interested_hashtags", "following"],
+          "properties": {
+            "not_interested_videos": {"type": "array", "items": {"type": "string"}},
+            "not_interested_accounts": {"type": "array", "items": {"type": "string"}},
+            "not_interested_hashtags": {"type": "array", "items": {"type": "string"}},
+            "following": {"type": "integer", "minimum": 0}
+          }
+        },
+        "memory": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": ["videos_remembered_as_seen", "videos_opened", "region", "language"],
+          "properties": {
+            "videos_remembered_as_seen": {"type": "integer", "minimum": 0},
+            "videos_opened": {"type": "integer", "minimum": 0},
+            "region": {"type": "string"},
+            "language": {"type": "string"}
+          }
+        }
+      }
+    },
     "access_log.json": {
       "type": "object",
       "additionalProperties": false,

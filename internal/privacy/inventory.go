@@ -59,6 +59,10 @@ func (s *Service) WhatWeStore(ctx context.Context, v policy.Viewer) ([]Category,
 	if err != nil {
 		return nil, errs.Internal(err)
 	}
+	interests, err := s.interestProfile(ctx, acc.ID, acc.Personalised)
+	if err != nil {
+		return nil, err
+	}
 	untilDeleted := fmt.Sprintf("until you delete your account, then %s more in case you change your mind", days(s.d.Limits.DeletionGrace))
 	pending, err := s.PendingDeletion(ctx, v.AccountID)
 	if err == nil {
@@ -80,6 +84,13 @@ func (s *Service) WhatWeStore(ctx context.Context, v policy.Viewer) ([]Category,
 		{Name: "log_in_origins", Data: []string{"the network part of your IP address (/24 or /48) at each log-in", "your browser's User-Agent at each log-in"},
 			Why:       "to spot log-ins that were not you",
 			Retention: days(s.d.Limits.SessionIPRetention) + ", then deleted", Encrypted: true, Held: len(mine.Sessions) > 0},
+		{Name: "interest_profile", Data: []string{"the hashtags and accounts you engage with, and how strongly",
+			"how many recent videos you engaged with or turned away from", "a taste vector learned from what you watch to the end",
+			"your \"not interested\" marks, and the videos you have seen so they do not come back"},
+			Why: "to choose the videos of your For You feed, and only while personalisation is on; never for advertising",
+			Retention: "learned interests fade by half each week without new activity and are forgotten at once when you reset them " +
+				"(Refresh For You); \"not interested\" marks stay until you delete your account",
+			Held: interests.Held()},
 		{Name: "access_log", Data: []string{"who read your personal data, in what role, why, which fields and when"},
 			Why:       "so you and auditors can check nobody reads your data unseen",
 			Retention: "forever: the log is append-only; it names you by a keyed pseudonym, never by your id or e-mail", Held: len(logged) > 0},

@@ -54,6 +54,7 @@ type Service struct {
 	mu        sync.Mutex
 	erasers   []namedEraser
 	exporters []namedExporter
+	interests InterestProfiler
 }
 
 // NewService returns the service and registers its background jobs with d.Jobs.

@@ -3,14 +3,10 @@
 package web_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,110 +16,36 @@ import (
 	"kurz/internal/testkit"
 )
 
-// feedStub stands in for the feed, like and event endpoints, which the server does not
-// offer yet, so the player can be tested against the shape the client expects. Every
-// other request goes to the real kurz. The clips are the shared test media, served
-// with range support as the real media endpoint will.
-type feedStub struct {
-	mu     sync.Mutex
-	events []map[string]any
-	likes  []string
-	clip   string
-}
-
-const stubClip = "portrait-h264-aac.mp4" // 720x1280 H.264/AAC, 4 s, faststart
-
-func stubVideoID(i int) string { return fmt.Sprintf("01jvideo%016d", i) }
-
-func (s *feedStub) item(i int) map[string]any {
-	url := func(h int) string { return fmt.Sprintf("/media/stub/%s?v=%d&h=%d", stubClip, i, h) }
-	return map[string]any{
-		"id": stubVideoID(i),
-		// Hostile text in a caption and a creator's name must stay text in the feed too.
-		"caption": fmt.Sprintf("Clip %d at sunrise #morning with @maya <img src=x onerror=\"window.__xss='caption'\"> javascript:window.__xss='url'", i),
-		"author": map[string]any{"id": "01jauthor0000000000000001", "username": "maya",
-			"display_name": `<script>window.__xss='author'</script>Maya`, "avatar": nil},
-		"renditions": []map[string]any{
-			{"url": url(854), "width": 480, "height": 854, "bitrate": 900_000, "bytes": 450_000},
-			{"url": url(1280), "width": 720, "height": 1280, "bitrate": 1_200_000, "bytes": 585_466},
-		},
-		"poster": "", "duration_ms": 4000,
-		"counts": map[string]any{"likes": 41, "comments": 3, "shares": 2, "views": 1200},
-		"viewer": map[string]any{"liked": false, "following": false},
-		"reason": map[string]any{"source": "trending", "text": "Popular on this server today"},
-	}
-}
-
-func (s *feedStub) handler(app http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/feed/for_you", func(w http.ResponseWriter, r *http.Request) {
-		items := []map[string]any{}
-		for i := 1; i <= 5; i++ {
-			items = append(items, s.item(i))
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"items": items})
-	})
-	mux.HandleFunc("POST /api/v1/videos/{id}/like", func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.likes = append(s.likes, r.PathValue("id"))
-		s.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"liked": true, "likes": 42})
-	})
-	mux.HandleFunc("POST /api/v1/events", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Events []map[string]any `json:"events"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || len(in.Events) == 0 {
-			http.Error(w, `{"error":{"code":"invalid_json","message":"bad batch"}}`, http.StatusBadRequest)
-			return
-		}
-		s.mu.Lock()
-		s.events = append(s.events, in.Events...)
-		s.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	})
-	mux.HandleFunc("GET /media/stub/{name}", func(w http.ResponseWriter, r *http.Request) {
-		if r.PathValue("name") != stubClip {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "video/mp4")
-		http.ServeFile(w, r, s.clip)
-	})
-	mux.Handle("/", app)
-	return mux
-}
-
-// eventKinds returns "type:video" for each event received, in order.
-func (s *feedStub) eventKinds() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, e := range s.events {
-		out = append(out, fmt.Sprintf("%v:%v", e["kind"], e["video_id"]))
-	}
-	return out
-}
-
-// TestBrowserFeedPlayer watches the feed on a phone: autoplay muted, a swipe by arrow key
-// that turns sound on and starts the next video from its preload, a double tap that likes
-// with an animation, a tap that pauses, scrubbing to the end, watch events in batches, and
-// events kept through a network drop and a reload.
+// TestBrowserFeedPlayer watches the real For You feed on a phone, made of videos uploaded
+// and processed by this kurz: autoplay muted, a swipe by arrow key that turns sound on and
+// starts the next video from its preload, a double tap that likes with an animation, a
+// tap that pauses, scrubbing to the end, watch events in batches that reach the server's
+// event log, and events kept through a network drop and a reload.
 func TestBrowserFeedPlayer(t *testing.T) {
-	stub := &feedStub{clip: filepath.Join(testkit.MediaDir(t), stubClip)}
-	app := testkit.NewApp(t, sqlite, nil)
-	srv := httptest.NewServer(stub.handler(app.Handler()))
-	t.Cleanup(srv.Close)
-	app.Client().SignUp("viewer")
+	app := testkit.NewAppNoWorkers(t, sqlite, nil)
+	maya := app.Client()
+	maya.SignUp("maya")
+	// Hostile text in a caption and a creator's name must stay text in the feed too.
+	if r := maya.Do("PATCH", "/api/v1/me", map[string]any{"display_name": `<script>window.__xss='author'</script>Maya`}); r.Status != http.StatusOK {
+		t.Fatalf("set the display name: %d %s", r.Status, r.Body)
+	}
+	for i := 1; i <= 5; i++ {
+		postClip(t, app, maya, feedClip, fmt.Sprintf(`Clip %d at sunrise #morning with @maya <img src=x onerror="window.__xss='caption'"> javascript:window.__xss='url'`, i), "public", false)
+	}
+	catchUp(t, app)
+	viewer := app.Client()
+	viewer.SignUp("viewer")
 
-	b := newBrowser(t, srv.URL)
+	b := newBrowser(t, app.Server.URL)
 	b.resize(phone)
 	b.logIn("viewer")
 	// A fresh load, so that nobody has interacted with this page yet.
 	b.open("/")
 	b.wait("the feed", `document.querySelectorAll('.slide').length === 5`)
+	ids := evalAs[[]string](b, `[...document.querySelectorAll('.slide')].map(s => s.dataset.videoId)`)
+	if reasons := evalAs[int](b, `document.querySelectorAll('.slide .why-btn').length`); reasons != 5 {
+		t.Errorf("%d of 5 videos say why they are there", reasons)
+	}
 
 	// The first video plays by itself, muted; the next two are loading, the rest are not.
 	b.wait("the first video to play", `(() => { const v = document.querySelector('.slide video'); return !v.paused && v.currentTime > 0.2; })()`)
@@ -132,6 +54,9 @@ func TestBrowserFeedPlayer(t *testing.T) {
 	}
 	if got := b.sources(); !slices.Equal(got, []bool{true, true, true, false, false}) {
 		t.Fatalf("videos with a source at the first slide: %v, want the first three", got)
+	}
+	if src := evalAs[string](b, `document.querySelector('.slide video').getAttribute('src')`); !strings.HasPrefix(src, "/media/") {
+		t.Errorf("the first video plays %q, want a rendition served by this kurz", src)
 	}
 	b.assertInert("feed")
 	b.shot("feed-phone")
@@ -146,13 +71,8 @@ func TestBrowserFeedPlayer(t *testing.T) {
 	if got := b.sources(); !slices.Equal(got, []bool{true, true, true, true, false}) {
 		t.Errorf("videos with a source at the second slide: %v, want one behind and two ahead", got)
 	}
-	swipe := evalAs[float64](b, `performance.getEntriesByName('kurz:swipe-to-play').at(-1)?.duration ?? -1`)
-	if swipe < 0 {
+	if swipe := evalAs[float64](b, `performance.getEntriesByName('kurz:swipe-to-play').at(-1)?.duration ?? -1`); swipe < 0 {
 		t.Error("the player did not measure the swipe")
-	} else {
-		t.Logf("swipe to playing: %.0f ms", swipe)
-		record := fmt.Sprintf("swipe (ArrowDown) to the next video playing, headless Chromium, local server: %.0f ms\n", swipe)
-		_ = os.WriteFile(filepath.Join(artifactsDir(t), "feed-swipe-timing.txt"), []byte(record), 0o644)
 	}
 
 	// Double tap: a heart bursts where the finger was and the like reaches the server.
@@ -160,14 +80,13 @@ func TestBrowserFeedPlayer(t *testing.T) {
 	b.do("double tap", chromedp.MouseClickXY(x, y), chromedp.MouseClickXY(x, y))
 	b.wait("the heart", `document.querySelector('.slide:nth-child(2) .burst') !== null`)
 	b.wait("the like", `document.querySelector('.slide:nth-child(2) .rail-btn--heart').getAttribute('aria-pressed') === 'true'`)
-	if n := evalAs[string](b, `document.querySelector('.slide:nth-child(2) .rail-btn--heart .rail-count').textContent`); n != "42" {
-		t.Errorf("like count after liking: %q, want 42", n)
+	b.wait("the count from the server", `document.querySelector('.slide:nth-child(2) .rail-btn--heart .rail-count').textContent === '1'`)
+	liked := viewer.Do("GET", "/api/v1/videos/"+ids[1], nil).JSON()
+	if c, _ := liked["counts"].(map[string]any); c == nil || c["likes"] != float64(1) {
+		t.Errorf("the second video via the API after the double tap: %v", liked["counts"])
 	}
-	stub.mu.Lock()
-	likes := slices.Clone(stub.likes)
-	stub.mu.Unlock()
-	if !slices.Equal(likes, []string{stubVideoID(2)}) {
-		t.Errorf("likes received by the server: %v, want one for the second video", likes)
+	if other := viewer.Do("GET", "/api/v1/videos/"+ids[0], nil).JSON(); other["counts"].(map[string]any)["likes"] != float64(0) {
+		t.Errorf("the first video was liked too: %v", other["counts"])
 	}
 	b.shot("feed-liked-phone")
 
@@ -186,40 +105,44 @@ func TestBrowserFeedPlayer(t *testing.T) {
 	b.do("scrub by keyboard", chromedp.KeyEvent(kb.End))
 	b.wait("the keyboard jump", `document.querySelectorAll('.progress')[1].value === '1000'`)
 
-	// Leaving the feed sends what was watched.
+	// Leaving the feed sends what was watched, and the server logs it.
 	b.click(`.nav-link[href="/search"]`)
 	defer func() {
 		if t.Failed() {
-			t.Logf("events received: %v", stub.eventKinds())
+			t.Logf("events in the log: %v", clientEvents(t, app))
 		}
 	}()
-	b.waitGo(t, "watch events", func() bool {
-		k := stub.eventKinds()
-		return slices.Contains(k, "impression:"+stubVideoID(1)) && slices.Contains(k, "skip:"+stubVideoID(1)) &&
-			slices.Contains(k, "impression:"+stubVideoID(2)) && slices.Contains(k, "progress:"+stubVideoID(2)) &&
-			slices.Contains(k, "complete:"+stubVideoID(2))
+	b.waitGo(t, "watch events in the server's log", func() bool {
+		k := clientEvents(t, app)
+		return slices.Contains(k, "impression:"+ids[0]) && slices.Contains(k, "skip:"+ids[0]) &&
+			slices.Contains(k, "impression:"+ids[1]) && slices.Contains(k, "progress:"+ids[1]) &&
+			slices.Contains(k, "complete:"+ids[1])
 	})
-	if k := stub.eventKinds(); slices.Contains(k, "skip:"+stubVideoID(2)) {
+	if k := clientEvents(t, app); slices.Contains(k, "skip:"+ids[1]) {
 		t.Errorf("a completed video was also reported as skipped: %v", k)
+	}
+	if v := viewer.Do("GET", "/api/v1/videos/"+ids[1], nil).JSON(); v["counts"].(map[string]any)["views"].(float64) < 1 {
+		t.Errorf("the watched video's views after the events: %v", v["counts"])
 	}
 
 	// The network to the events endpoint drops: events stay in the page's storage, survive a
 	// reload, and arrive once the network is back.
-	before := len(stub.eventKinds())
-	b.cutNetwork(srv.URL + "/api/v1/events")
+	before := len(clientEvents(t, app))
+	b.cutNetwork(app.Server.URL + "/api/v1/events")
 	b.click(`.nav-link[href="/"]`)
 	b.wait("the feed again", `document.querySelector('.slide video')?.paused === false`)
+	offline := evalAs[string](b, `document.querySelector('.slide').dataset.videoId`)
 	b.click(`.nav-link[href="/search"]`)
 	b.wait("events kept while offline", `JSON.parse(localStorage.getItem('kurz.events.v1') || '[]').some(e => e.kind === 'impression')`)
-	if n := len(stub.eventKinds()); n != before {
+	if n := len(clientEvents(t, app)); n != before {
 		t.Fatalf("events arrived through a cut network: %d, want %d", n, before)
 	}
 	b.cutNetwork("")
 	b.do("reload", chromedp.Reload())
-	b.waitGo(t, "the kept events", func() bool { return len(stub.eventKinds()) > before })
+	b.waitGo(t, "the kept events", func() bool { return len(clientEvents(t, app)) > before })
 	b.wait("the queue to empty", `localStorage.getItem('kurz.events.v1') === null`)
-	if k := stub.eventKinds()[before:]; !slices.Contains(k, "impression:"+stubVideoID(1)) {
-		t.Errorf("events delivered after the reload: %v, want the impression watched offline", k)
+	if k := clientEvents(t, app)[before:]; !slices.Contains(k, "impression:"+offline) {
+		t.Errorf("events delivered after the reload: %v, want the impression watched offline (%s)", k, offline)
 	}
 
 	// On a wide screen: the centred 9:16 player with its actions beside it.

@@ -1,4 +1,4 @@
-// Watch events (impression, progress, complete, skip) feed the recommender and the view
+// Watch events (impression, play_start, progress, complete, skip) feed the recommender and the view
 // counts. They are queued, kept in localStorage so a reload or a dropped connection loses
 // none, and sent in batches to POST /api/v1/events. Delivery is at least once (a batch
 // sent as the page closes may be sent again by the next page), so every event carries a
@@ -6,7 +6,7 @@
 
 import { ApiError } from './api.js';
 
-export const EVENT_TYPES = new Set(['impression', 'progress', 'complete', 'skip']);
+export const EVENT_TYPES = new Set(['impression', 'play_start', 'progress', 'complete', 'skip']);
 
 export class WatchEvents {
   constructor({ api, storage = safeStorage(), key = 'kurz.events.v1', maxBatch = 25, maxQueue = 500, intervalMs = 8000 }) {

@@ -66,6 +66,17 @@ export class VerticalFeed {
     this.onVisibility = () => this.onVisibilityChange();
     this.onSound = () => this.applySound();
     this.onScroll = () => { if (!this.swipeStart) this.swipeStart = performance.now(); };
+    // The tail of a scroll that already changed the video must not time the next swipe.
+    this.onScrollEnd = () => { this.swipeStart = 0; };
+    // Where a swipe will land is known as soon as the gesture picks its snap target, well
+    // before the slide is mostly on screen: start that video then (Chromium's scroll snap
+    // events; elsewhere the intersection observer alone decides).
+    this.onSnapChanging = (e) => {
+      const i = this.slides.findIndex((s) => s.el === e.snapTargetBlock);
+      if (i < 0 || i === this.active) return;
+      if (!this.swipeStart) this.swipeStart = performance.now();
+      this.setActive(i);
+    };
   }
 
   // start loads the first page and reports how many videos there are.
@@ -74,6 +85,8 @@ export class VerticalFeed {
     document.addEventListener('visibilitychange', this.onVisibility);
     this.ctx.playback.addEventListener('change', this.onSound);
     this.el.addEventListener('scroll', this.onScroll, { passive: true });
+    this.el.addEventListener('scrollend', this.onScrollEnd);
+    this.el.addEventListener('scrollsnapchanging', this.onSnapChanging);
     await this.more();
     this.el.setAttribute('aria-busy', 'false');
     return this.slides.length;
@@ -136,6 +149,8 @@ export class VerticalFeed {
     const target = Math.min(Math.max(this.active + delta, 0), this.slides.length - 1);
     if (target === this.active || target < 0) return;
     this.swipeStart = performance.now();
+    // The target is known: it starts playing at once, while it slides in.
+    this.setActive(target);
     this.slides[target].el.scrollIntoView({ behavior: reducedMotion() ? 'auto' : 'smooth', block: 'start' });
   }
 
@@ -191,6 +206,7 @@ class Slide {
     this.lastTime = 0;
     this.quartiles = new Set();
     this.completed = false;
+    this.started = false;
     this.swipeStart = 0;
   }
 
@@ -295,6 +311,12 @@ class Slide {
     v.addEventListener('waiting', () => this.stage.classList.add('is-waiting'));
     v.addEventListener('playing', () => {
       this.stage.classList.remove('is-waiting');
+      // The first frame after the slide became active is a view: the server counts views
+      // from play_start, not from an impression (the slide merely shown).
+      if (this.activeNow && !this.started) {
+        this.started = true;
+        this.record('play_start');
+      }
       if (this.activeNow && this.swipeStart) {
         performance.measure('kurz:swipe-to-play', { start: this.swipeStart, end: performance.now() });
         this.swipeStart = 0;

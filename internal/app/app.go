@@ -157,7 +157,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 	socialSvc := social.New(social.Deps{Store: d.Social(), Accounts: d.Accounts(), Videos: d.Videos(), NewID: ids.New, Now: now,
 		MaxComment: cfg.MaxComment, MaxFilters: 200, PublicURL: cfg.PublicURL(), Log: log})
 	feedSvc, err := feed.New(feed.Deps{Events: d.Events(), Videos: d.Videos(), Accounts: d.Accounts(), Feeds: d.Feeds(),
-		Relations: socialSvc, Recsys: recsys.DefaultConfig(), Now: now, Region: cfg.Region, Log: log,
+		Relations: socialSvc, Recsys: recsys.DefaultConfig(), Now: now, Region: cfg.Region, Log: log, Settings: d.Settings(),
+		Snapshots: feed.SnapshotOptions{Dir: filepath.Join(cfg.DataDir, "recsys"), Every: cfg.RecsysSnapshotEvents,
+			Interval: cfg.RecsysSnapshotInterval},
 		Limits: feed.Limits{MaxBatch: cfg.MaxEventBatch, MaxPast: cfg.EventMaxAge, MaxFuture: 10 * time.Minute,
 			EventsPerMin: cfg.EventsPerMinute, MaxLoops: 50}})
 	if err != nil {
@@ -179,6 +181,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 			"interests": interestsExporter(interests, d)})
 	privacySvc.SetInterests(interests)
 
+	// Last, when the account's events are gone from the log: the recommender forgets it.
+	privacySvc.RegisterEraser("recsys", feedSvc)
+
 	a := &App{Config: cfg, Log: log, DB: d, Blobs: blobs, IDs: ids, Auth: authSvc, Videos: videos, Bus: jobs,
 		Registry: reg, Version: version, media: media, Privacy: privacySvc, Keys: priv.keys, Social: socialSvc, Feed: feedSvc}
 	searchSvc := search.New(search.Deps{Index: d.Search(), Videos: videos, Relations: socialSvc, Now: now, Limits: search.DefaultLimits()})
@@ -193,13 +198,15 @@ func (a *App) Run(ctx context.Context) {
 	done := make(chan struct{})
 	go func() { a.Bus.Run(ctx); close(done) }()
 	go a.Privacy.Run(ctx, a.Config.PrivacySweep)
-	go a.Feed.Run(ctx)
+	feedDone := make(chan struct{})
+	go func() { a.Feed.Run(ctx); close(feedDone) }() // saves the recommender's state on the way out
 	tick := time.NewTicker(10 * time.Minute)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			<-done
+			<-feedDone
 			return
 		case <-tick.C:
 			if n, err := a.Videos.SweepUploads(ctx); err != nil {

@@ -89,6 +89,10 @@ type Config struct {
 	SignedURLTTL       time.Duration `name:"signed-url-ttl" default:"15m" help:"lifetime of the signed media URLs of followers-only and private videos"`
 	PageSize           int           `name:"page-size" default:"20" help:"default page size of lists"`
 	MaxPageSize        int           `name:"max-page-size" default:"100" help:"largest page size a client may ask for"`
+
+	// Recommender
+	RecsysSnapshotEvents   int           `name:"recsys-snapshot-events" default:"200000" help:"save the recommender's state after this many new log events (0: not by count); a restart loads the newest save and replays only the log after it"`
+	RecsysSnapshotInterval time.Duration `name:"recsys-snapshot-interval" default:"10m" help:"save the recommender's state at least this often while events arrive (0: not by time); it is also saved at clean shutdown"`
 }
 
 // Size is a byte count that reads "512MiB", "10MB", "64KiB" or a plain number.
@@ -415,6 +419,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ExportLinkTTL < time.Minute || c.ExportLinkTTL > 7*24*time.Hour {
 		bad("export-link-ttl", "must be between 1m and 168h")
+	}
+	if c.RecsysSnapshotEvents < 0 || c.RecsysSnapshotInterval < 0 {
+		bad("recsys-snapshot-events/recsys-snapshot-interval", "must not be negative (0 turns that trigger off)")
 	}
 	if c.PrivacySweep < time.Second {
 		bad("privacy-sweep-interval", "must be at least 1s")

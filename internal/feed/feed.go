@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"kurz/internal/db"
@@ -69,17 +70,34 @@ type Deps struct {
 	Limits    Limits
 	Region    string
 	Log       *slog.Logger
+	// Settings holds the log's generation (see snapshot.go); nil keeps it in memory.
+	Settings  settingsStore
+	Snapshots SnapshotOptions
 }
 
 // Service is the feed service.
 type Service struct {
-	d     Deps
-	rec   *recsys.Recommender
-	wake  chan struct{}
-	mu    sync.Mutex
-	seq   int64 // last log seq applied
-	rates map[string]*rate
-	ready chan struct{}
+	d    Deps
+	rec  *recsys.Recommender
+	wake chan struct{}
+
+	// mu orders the following of the log: the model, what it covers and its generation.
+	mu           sync.Mutex
+	seq          int64  // last log seq applied
+	gen          string // generation of the log the model learned from
+	genCheckedAt time.Time
+	snapSeq      uint64    // model seq of the newest snapshot
+	snapAt       time.Time // when it was written (or the service started)
+
+	startOnce  sync.Once
+	snapMu     sync.Mutex  // snapshot files: writes against an erasure's removal
+	rebuildMu  sync.Mutex  // one rebuild at a time
+	rebuilding atomic.Bool // a rebuild runs in the background
+	genCheck   atomic.Bool // an erasure here changed the generation: check it at once
+
+	rateMu sync.Mutex
+	rates  map[string]*rate
+	ready  chan struct{}
 }
 
 type rate struct {
@@ -93,27 +111,68 @@ func New(d Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{d: d, rec: rec, wake: make(chan struct{}, 1), rates: map[string]*rate{}, ready: make(chan struct{})}, nil
+	if d.Settings == nil {
+		d.Settings = &memSettings{m: map[string]string{}}
+	}
+	return &Service{d: d, rec: rec, wake: make(chan struct{}, 1), rates: map[string]*rate{}, ready: make(chan struct{}),
+		snapAt: time.Now()}, nil
 }
 
 // Recommender is the model, for tools that inspect it.
 func (s *Service) Recommender() *recsys.Recommender { return s.rec }
 
-// Run replays the log into the recommender, then follows it until ctx ends.
+// Run loads the newest snapshot and replays the log after it into the recommender, then
+// follows the log until ctx ends, saving snapshots on schedule and once more at the end.
 func (s *Service) Run(ctx context.Context) {
+	s.start(ctx)
+	var rebuilds sync.WaitGroup
+	defer func() {
+		rebuilds.Wait()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.snapshotDue(true) {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			if err := s.writeSnapshot(sctx); err != nil {
+				s.d.Log.Warn("recommender snapshot at shutdown", "err", err)
+			}
+		}
+	}()
 	first := true
 	for {
 		n, err := s.catchUp(ctx)
 		if err != nil && ctx.Err() == nil {
 			s.d.Log.Warn("recommender could not read the event log", "err", err)
 		}
-		if first && err == nil {
+		if first && err == nil && n == 0 {
 			first = false
 			close(s.ready)
-			s.d.Log.Info("recommender ready", "seq", s.seq)
+			s.d.Log.Info("recommender ready", "seq", s.Seq())
 		}
 		if n > 0 {
 			continue
+		}
+		if !first {
+			s.mu.Lock()
+			if s.snapshotDue(false) {
+				if err := s.writeSnapshot(ctx); err != nil && ctx.Err() == nil {
+					s.d.Log.Warn("recommender snapshot", "err", err)
+				}
+			}
+			s.mu.Unlock()
+			if s.genCheck.Swap(false) || s.genCheckDue() {
+				if s.rebuilding.CompareAndSwap(false, true) {
+					rebuilds.Add(1)
+					go func() {
+						defer rebuilds.Done()
+						defer s.rebuilding.Store(false)
+						if err := s.rebuild(ctx); err != nil && ctx.Err() == nil {
+							s.d.Log.Warn("recommender rebuild after an erasure", "err", err)
+							s.genCheck.Store(true) // try again on the next round
+						}
+					}()
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -124,11 +183,29 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
+func (s *Service) genCheckDue() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Since(s.genCheckedAt) >= generationPoll
+}
+
+// Seq is the last log sequence number the recommender has followed.
+func (s *Service) Seq() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq
+}
+
 // Ready is closed once the recommender has replayed the log as it was at start.
 func (s *Service) Ready() <-chan struct{} { return s.ready }
 
-// CatchUp applies every event logged so far; tests and tools call it to wait for freshness.
+// CatchUp applies every event logged so far, after rebuilding the model if an erasure has
+// changed the log; tests and tools call it to wait for freshness.
 func (s *Service) CatchUp(ctx context.Context) error {
+	s.start(ctx)
+	if err := s.rebuild(ctx); err != nil {
+		return err
+	}
 	for {
 		n, err := s.catchUp(ctx)
 		if err != nil || n == 0 {
@@ -140,9 +217,17 @@ func (s *Service) CatchUp(ctx context.Context) error {
 func (s *Service) catchUp(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rows, err := s.d.Events.Since(ctx, s.seq, 5000)
+	n, last, err := s.follow(ctx, s.rec, s.seq)
+	s.seq = last
+	return n, err
+}
+
+// follow applies up to one page of the log after seq to rec and returns how many rows it
+// read and the last seq read.
+func (s *Service) follow(ctx context.Context, rec *recsys.Recommender, seq int64) (int, int64, error) {
+	rows, err := s.d.Events.Since(ctx, seq, 5000)
 	if err != nil {
-		return 0, err
+		return 0, seq, err
 	}
 	// One batch takes the recommender's write lock once, so serving is not starved while a
 	// long log replays.
@@ -153,14 +238,14 @@ func (s *Service) catchUp(ctx context.Context) (int, error) {
 		}
 	}
 	if len(batch) > 0 {
-		if _, err := s.rec.ApplyBatch(batch); err != nil && !errors.Is(err, recsys.ErrOutOfOrder) {
+		if _, err := rec.ApplyBatch(batch); err != nil && !errors.Is(err, recsys.ErrOutOfOrder) {
 			s.d.Log.Warn("recommender refused events", "from", rows[0].Seq, "to", rows[len(rows)-1].Seq, "err", err)
 		}
 	}
 	if len(rows) > 0 {
-		s.seq = rows[len(rows)-1].Seq
+		seq = rows[len(rows)-1].Seq
 	}
-	return len(rows), nil
+	return len(rows), seq, nil
 }
 
 // publishExtra is what a video_published event carries beside its columns.
@@ -349,8 +434,8 @@ func (s *Service) check(ctx context.Context, v policy.Viewer, row *db.VideoRow) 
 
 // allow bounds events per session per minute.
 func (s *Service) allow(key string, n int, now time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
 	if len(s.rates) > 50000 {
 		for k, r := range s.rates {
 			if now.Sub(r.windowStart) > time.Minute {

@@ -71,13 +71,34 @@ func (r *Recommender) ReadSnapshot(rd io.Reader) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.takeState(n)
+	return nil
+}
+
+// Adopt replaces the model state with that of n, a recommender built with the same config
+// (for example one rebuilt from the log after an erasure removed events from it). n must
+// not be used afterwards. Readers of r see either the old state or the new one.
+func (r *Recommender) Adopt(n *Recommender) error {
+	if fmt.Sprintf("%+v", n.cfg) != fmt.Sprintf("%+v", r.cfg) {
+		return errors.New("recsys: cannot adopt a model built with another config")
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.takeState(n)
+	return nil
+}
+
+// takeState moves every piece of model state from n into r; r's write lock is held. The
+// exploration cursor is serving state and stays.
+func (r *Recommender) takeState(n *Recommender) {
 	r.seq, r.applied, r.now = n.seq, n.applied, n.now
 	r.userNames, r.videoNames, r.creatorNames = n.userNames, n.videoNames, n.creatorNames
 	r.hashtagNames, r.regionNames, r.langNames = n.hashtagNames, n.regionNames, n.langNames
 	r.users, r.videos, r.creators, r.hashtags = n.users, n.videos, n.creators, n.hashtags
 	r.co, r.userEmb, r.videoEmb, r.rank = n.co, n.userEmb, n.videoEmb, n.rank
 	r.trending, r.pool, r.poolDead, r.totals = n.trending, n.pool, n.poolDead, n.totals
-	return nil
 }
 
 func (r *Recommender) encode(e *encoder) {

@@ -2,8 +2,9 @@
 // the upload (resumable) and the server's processing live until the video is ready.
 
 import { h, icon, clear } from '../dom.js';
-import { field, formAlert, button, spinner } from '../ui.js';
-import { bytes } from '../format.js';
+import { field, formAlert, button, spinner, avatar } from '../ui.js';
+import { bytes, count } from '../format.js';
+import { nameOf, validTag, validUsername } from '../text.js';
 import { TusUpload, watchProcessing } from '../upload.js';
 import { safeStorage } from '../events.js';
 
@@ -22,13 +23,14 @@ export function uploadView(ctx) {
   const page = h('div', { class: 'page page--upload' },
     h('header', { class: 'page-head' }, h('h1', { class: 'page-title', id: 'page-title', tabindex: '-1' }, 'Upload a video')),
     body);
-  let maxBytes = 0, preview = '', stopWatching = null, live = true;
+  let maxBytes = 0, preview = '', stopWatching = null, stopSuggest = null, live = true;
   fetch('/api/v1/uploads', { method: 'OPTIONS', credentials: 'same-origin' })
     .then((r) => { maxBytes = Number(r.headers.get('Tus-Max-Size')) || 0; if (live) pick(); })
     .catch(() => { if (live) pick(); });
   body.append(spinner());
 
   const show = (...children) => {
+    if (stopSuggest) { stopSuggest(); stopSuggest = null; }
     clear(body).append(...children);
   };
 
@@ -67,7 +69,7 @@ export function uploadView(ctx) {
     preview = URL.createObjectURL(file);
     const vid = h('video', { class: 'upload-preview-video', src: preview, muted: true, loop: true, playsInline: true, autoplay: true, 'aria-label': 'Preview' });
     const caption = field({ id: 'caption', label: 'Caption', multiline: true,
-      hint: 'Describe your video. #hashtags help people find it; @mentions tell someone about it.' });
+      hint: 'Describe your video. #hashtags help people find it; @mentions tell someone about it. Type # or @ for suggestions.' });
     const radios = h('fieldset', { class: 'choice' }, h('legend', { class: 'field-label' }, 'Who can watch'),
       VISIBILITY.map(([value, label, help], i) => h('label', { class: 'choice-row' },
         h('input', { type: 'radio', name: 'visibility', value, checked: i === 0 }),
@@ -92,6 +94,7 @@ export function uploadView(ctx) {
       });
     });
     show(h('div', { class: 'upload-grid' }, h('div', { class: 'upload-preview' }, vid), h('div', { class: 'card upload-card' }, form)));
+    stopSuggest = captionSuggestions(ctx, caption.input);
   }
 
   function send(file, meta) {
@@ -165,7 +168,162 @@ export function uploadView(ctx) {
     destroy: () => {
       live = false;
       if (stopWatching) stopWatching();
+      if (stopSuggest) stopSuggest();
       if (preview && !body.querySelector('#upload-progress')) URL.revokeObjectURL(preview);
     },
+  };
+}
+
+// The #hashtag or @mention being typed: the sigil at the start of the text or after a
+// character that cannot be part of a name (as text.js links them), then a name up to the
+// caret.
+const TYPING = /(^|[^\p{L}\p{N}_@#])([#@])([\p{L}\p{N}_.]{1,100})$/u;
+
+// captionSuggestions turns the caption into an editable text box with a list of
+// suggestions (the WAI-ARIA combobox pattern: a listbox popup, its options pointed at by
+// aria-activedescendant while the focus stays in the text): typing #ab lists
+// hashtags that start so, @al lists accounts. Up and Down move through the list, Enter or
+// Tab takes the highlighted one, Escape closes it; a click or tap takes one too. It
+// returns a function that stops it.
+export function captionSuggestions(ctx, input) {
+  const listId = `${input.id}-suggestions`;
+  const list = h('ul', { class: 'suggest', id: listId, role: 'listbox', 'aria-label': 'Suggestions', hidden: true });
+  const status = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
+  input.after(list, status);
+  // A textarea keeps its own role (HTML allows it no other), so it takes the combobox
+  // pattern's attributes that a text box supports; the status line says when the list opens.
+  input.setAttribute('aria-autocomplete', 'list');
+  input.setAttribute('aria-controls', listId);
+
+  let items = [], active = -1, token = null, dismissed = -1, timer = 0, abort = null, seq = 0;
+
+  // current finds the token being typed at the caret, or null.
+  const current = () => {
+    if (input.selectionStart !== input.selectionEnd) return null;
+    const before = input.value.slice(0, input.selectionStart);
+    const m = TYPING.exec(before);
+    if (!m) return null;
+    const name = m[3].replace(/\.+$/, '');
+    if (!name || (m[2] === '#' && name.includes('.'))) return null;
+    return { sigil: m[2], name, start: before.length - m[2].length - m[3].length, end: input.selectionStart };
+  };
+
+  const close = () => {
+    items = [];
+    active = -1;
+    list.hidden = true;
+    clear(list);
+    input.removeAttribute('aria-activedescendant');
+  };
+
+  const highlight = (i) => {
+    active = i;
+    [...list.children].forEach((li, j) => li.setAttribute('aria-selected', String(j === i)));
+    if (i >= 0) {
+      input.setAttribute('aria-activedescendant', `${listId}-${i}`);
+      list.children[i].scrollIntoView({ block: 'nearest' });
+    } else {
+      input.removeAttribute('aria-activedescendant');
+    }
+  };
+
+  const render = (found) => {
+    items = found;
+    clear(list);
+    if (!items.length) { close(); status.textContent = 'No suggestions.'; return; }
+    items.forEach((it, i) => {
+      const li = h('li', { class: 'suggest-option', id: `${listId}-${i}`, role: 'option', 'aria-selected': 'false', dataset: { value: `${it.kind}${it.name}` } },
+        it.kind === '@'
+          ? [avatar(it.account, 'sm'), h('span', { class: 'suggest-text' }, h('strong', null, nameOf(it.account)), h('span', { class: 'muted' }, `@${it.name}`))]
+          : [h('span', { class: 'suggest-mark', 'aria-hidden': 'true' }, '#'), h('span', { class: 'suggest-text' }, h('strong', null, `#${it.name}`),
+            h('span', { class: 'muted' }, `${count(it.videos)} ${it.videos === 1 ? 'video' : 'videos'}`))]);
+      // A press on an option must not take the focus from the caption.
+      li.addEventListener('pointerdown', (e) => e.preventDefault());
+      li.addEventListener('click', () => accept(i));
+      list.append(li);
+    });
+    list.hidden = false;
+    highlight(0);
+    status.textContent = `${items.length} ${items.length === 1 ? 'suggestion' : 'suggestions'}. Up and down to choose, Enter to insert.`;
+  };
+
+  const lookup = () => {
+    clearTimeout(timer);
+    token = current();
+    if (!token || token.start === dismissed) {
+      if (abort) abort.abort();
+      close();
+      return;
+    }
+    if (dismissed >= 0 && token.start !== dismissed) dismissed = -1;
+    const t = token, mine = ++seq;
+    timer = setTimeout(async () => {
+      if (abort) abort.abort();
+      abort = new AbortController();
+      const type = t.sigil === '#' ? 'hashtags' : 'accounts';
+      try {
+        const r = await ctx.api.get(`/search?type=${type}&limit=6&q=${encodeURIComponent(t.name)}`, { signal: abort.signal });
+        if (mine !== seq) return;
+        const found = t.sigil === '#'
+          ? (Array.isArray(r && r.hashtags) ? r.hashtags : []).filter((x) => x && validTag(x.name))
+            .map((x) => ({ kind: '#', name: x.name, videos: Number(x.video_count) || 0 }))
+          : (Array.isArray(r && r.accounts) ? r.accounts : []).filter((x) => x && validUsername(x.username))
+            .map((x) => ({ kind: '@', name: x.username, account: x }));
+        render(found);
+      } catch (e) {
+        if (e && e.name === 'AbortError') return;
+        close(); // suggestions are a help; without them the caption still works
+      }
+    }, 120);
+  };
+
+  const accept = (i) => {
+    const it = items[i], t = token;
+    if (!it || !t) return;
+    const insert = `${it.kind}${it.name} `;
+    const after = input.value.slice(t.end).replace(/^[\p{L}\p{N}_.]*/u, '').replace(/^ /, '');
+    input.value = input.value.slice(0, t.start) + insert + after;
+    const caret = t.start + insert.length;
+    input.setSelectionRange(caret, caret);
+    close();
+    status.textContent = `Inserted ${it.kind}${it.name}.`;
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    input.focus();
+  };
+
+  const onKey = (e) => {
+    if (list.hidden || !items.length) return;
+    switch (e.key) {
+      case 'ArrowDown': highlight((active + 1) % items.length); break;
+      case 'ArrowUp': highlight((active - 1 + items.length) % items.length); break;
+      case 'Enter': case 'Tab':
+        if (e.shiftKey || active < 0) return;
+        accept(active);
+        break;
+      case 'Escape':
+        dismissed = token ? token.start : -1;
+        close();
+        break;
+      default: return;
+    }
+    e.preventDefault();
+    e.stopPropagation();
+  };
+
+  const onBlur = () => { clearTimeout(timer); close(); };
+  const onCaret = (e) => { if (!['ArrowDown', 'ArrowUp', 'Enter', 'Tab', 'Escape'].includes(e.key)) lookup(); };
+  input.addEventListener('input', lookup);
+  input.addEventListener('keydown', onKey);
+  input.addEventListener('keyup', onCaret);
+  input.addEventListener('click', lookup);
+  input.addEventListener('blur', onBlur);
+  return () => {
+    clearTimeout(timer);
+    if (abort) abort.abort();
+    input.removeEventListener('input', lookup);
+    input.removeEventListener('keydown', onKey);
+    input.removeEventListener('keyup', onCaret);
+    input.removeEventListener('click', lookup);
+    input.removeEventListener('blur', onBlur);
   };
 }

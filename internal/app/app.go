@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"kurz/internal/analytics"
 	"kurz/internal/auth"
 	"kurz/internal/blob"
 	"kurz/internal/bus"
@@ -52,6 +53,8 @@ type App struct {
 	media    *lazyMedia
 	Registry *prometheus.Registry
 	Version  string
+	// Analytics folds the event log into creator analytics.
+	Analytics *analytics.Service
 }
 
 // Version returns the module version and VCS revision the binary was built from.
@@ -184,11 +187,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 	// Last, when the account's events are gone from the log: the recommender forgets it.
 	privacySvc.RegisterEraser("recsys", feedSvc)
 
+	analyticsSvc := analytics.New(analytics.Deps{Store: d.Analytics(), Videos: d.Videos(), Now: now, Log: log})
+	privacySvc.RegisterEraser("analytics", analyticsSvc)
+
 	a := &App{Config: cfg, Log: log, DB: d, Blobs: blobs, IDs: ids, Auth: authSvc, Videos: videos, Bus: jobs,
 		Registry: reg, Version: version, media: media, Privacy: privacySvc, Keys: priv.keys, Social: socialSvc, Feed: feedSvc}
+	a.Analytics = analyticsSvc
 	searchSvc := search.New(search.Deps{Index: d.Search(), Videos: videos, Relations: socialSvc, Now: now, Limits: search.DefaultLimits()})
 	a.API = httpapi.New(httpapi.Deps{Config: cfg, Auth: authSvc, Videos: videos, Privacy: privacySvc, Social: socialSvc, Feed: feedSvc, Search: searchSvc, Blobs: blobs, Ready: d.Ping, Registry: reg, Log: log,
-		Version: version, Web: webHandler()})
+		Version: version, Web: webHandler(), Analytics: analyticsSvc})
 	return a, nil
 }
 
@@ -198,6 +205,7 @@ func (a *App) Run(ctx context.Context) {
 	done := make(chan struct{})
 	go func() { a.Bus.Run(ctx); close(done) }()
 	go a.Privacy.Run(ctx, a.Config.PrivacySweep)
+	go a.Analytics.Run(ctx)
 	feedDone := make(chan struct{})
 	go func() { a.Feed.Run(ctx); close(feedDone) }() // saves the recommender's state on the way out
 	tick := time.NewTicker(10 * time.Minute)

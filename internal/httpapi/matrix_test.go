@@ -1821,6 +1821,20 @@ func mxRoutes() []mxRoute {
 					"video_id": c.videoID(missing), "feed": "direct"}}})
 			}},
 
+		// Creator analytics: the creator's alone; to anyone else a video's do not exist.
+		{route: "GET /api/v1/me/analytics", want: mxSelf(200), do: get(fixed("/api/v1/me/analytics?days=7"))},
+		{route: "GET /api/v1/videos/{id}/analytics", targets: "video",
+			want: func(c *mxCell) mxWant {
+				switch {
+				case !c.live():
+					return mxUnauth
+				case c.self():
+					return mxOK(200)
+				}
+				return mxHidden
+			},
+			do: get(videoPath("/analytics"))},
+
 		// Media, avatars and share pages.
 		{route: "GET /media/videos/{id}/{file}", targets: "video",
 			// An unsigned URL is for public media, which any cache may hold, whoever asks.

@@ -22,7 +22,7 @@ type operation struct {
 // allOperations gathers the operations each resource file documents next to its handlers.
 func allOperations() []operation {
 	var out []operation
-	for _, ops := range [][]operation{instanceOperations, accountOperations, adminOperations, videoOperations, privacyOperations, socialOperations, feedOperations, searchOperations} {
+	for _, ops := range [][]operation{instanceOperations, accountOperations, adminOperations, videoOperations, privacyOperations, socialOperations, feedOperations, searchOperations, analyticsOperations} {
 		out = append(out, ops...)
 	}
 	return out
@@ -72,7 +72,7 @@ var timeSchema = map[string]any{"type": "string", "format": "date-time"}
 // schemas merges the base schemas with those each resource file defines.
 func schemas() map[string]any {
 	out := baseSchemas()
-	for _, more := range []map[string]any{videoSchemas(), privacySchemas(), socialSchemas(), feedSchemas(), searchSchemas()} {
+	for _, more := range []map[string]any{videoSchemas(), privacySchemas(), socialSchemas(), feedSchemas(), searchSchemas(), analyticsSchemas()} {
 		for k, v := range more {
 			out[k] = v
 		}

@@ -70,6 +70,7 @@ func (s *Server) routesAPI() {
 	s.routesSocial()
 	s.routesSearch()
 	s.routesFeed()
+	s.routesAnalytics()
 }
 
 func (s *Server) handle(pattern string, a access, h apiHandler) {

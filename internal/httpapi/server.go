@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"kurz/internal/analytics"
 	"kurz/internal/auth"
 	"kurz/internal/blob"
 	"kurz/internal/config"
@@ -41,6 +42,9 @@ type Deps struct {
 	// Web serves everything outside /api, /media and the operational endpoints: the web
 	// client. Nil serves a 404 there.
 	Web http.Handler
+
+	// Analytics reads creator analytics.
+	Analytics *analytics.Service
 }
 
 // Server routes requests.

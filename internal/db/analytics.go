@@ -1,0 +1,376 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// Creator analytics are aggregates folded from the event log: per video and UTC day, per
+// feed, a retention histogram per video and follower changes per account per day. They
+// hold no viewer ids. The tailer reads the log after the cursor, works out what the events
+// add (package analytics) and writes that and the new cursor in one transaction, so an
+// event is folded exactly once even if the process dies half-way.
+
+// analyticsCursor names the tailer's row in analytics_cursor.
+const analyticsCursor = "creator"
+
+// VideoDayRow is what one video gained on one day. Folding adds rows; reading sums them.
+type VideoDayRow struct {
+	VideoID, CreatorID string
+	Day                int64 // days since 1970-01-01, UTC
+	Views              int64 // play_start events
+	Plays              int64 // watch sessions begun
+	WatchMS            int64
+	Completes          int64
+	Likes              int64 // likes less unlikes
+	Shares             int64
+	Comments           int64
+}
+
+// FeedDayRow is the plays one video got from one feed on one day.
+type FeedDayRow struct {
+	VideoID, CreatorID string
+	Day                int64
+	Feed               string
+	Plays              int64
+}
+
+// RetentionRow counts the plays of a video that reached Bucket × 5% of its duration.
+type RetentionRow struct {
+	VideoID, CreatorID string
+	Bucket             int
+	Plays              int64
+}
+
+// FollowerDayRow is an account's follows and unfollows on one day.
+type FollowerDayRow struct {
+	AccountID          string
+	Day                int64
+	Follows, Unfollows int64
+}
+
+// PlayRow is the play a player has in progress, kept between batches.
+type PlayRow struct {
+	Viewer     string // a hash of the player's session
+	AccountID  string // "" for anonymous players; erasure finds the row by it
+	VideoID    string
+	CreatorID  string
+	DurationMS int64
+	FurthestMS int64
+	WatchMS    int64
+	LastAt     time.Time
+}
+
+// AnalyticsDelta is what a batch of events adds to the aggregates.
+type AnalyticsDelta struct {
+	VideoDays    []VideoDayRow
+	FeedDays     []FeedDayRow
+	Retention    []RetentionRow
+	FollowerDays []FollowerDayRow
+	Plays        []PlayRow // plays in progress after the batch, inserted or replaced
+	EndedPlays   []string  // viewers whose play ended
+}
+
+// PlayLoader returns the plays in progress of the given players, by viewer.
+type PlayLoader func(ctx context.Context, viewers []string) (map[string]*PlayRow, error)
+
+// FoldFunc turns a batch of events into the aggregates it adds. It may load plays in
+// progress; it must not keep the loader past its return.
+type FoldFunc func(ctx context.Context, events []*EventRow, plays PlayLoader) (*AnalyticsDelta, error)
+
+// Analytics is the creator analytics store.
+type Analytics struct{ db *DB }
+
+// Analytics returns the creator analytics store.
+func (d *DB) Analytics() *Analytics { return &Analytics{db: d} }
+
+// Cursor is the seq of the last event folded.
+func (s *Analytics) Cursor(ctx context.Context) (int64, error) {
+	var seq int64
+	err := s.db.reader().row(ctx, `SELECT seq FROM analytics_cursor WHERE name = ?`, analyticsCursor).Scan(&seq)
+	return seq, classify(err)
+}
+
+// Pending reports whether the log has events the aggregates do not hold yet. It only reads,
+// so an idle tailer does not take the write lock to find out.
+func (s *Analytics) Pending(ctx context.Context) (bool, error) {
+	var seq int64
+	err := s.db.reader().row(ctx, `SELECT seq FROM events WHERE seq > (SELECT seq FROM analytics_cursor WHERE name = ?)
+		ORDER BY seq LIMIT 1`, analyticsCursor).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Fold folds up to limit events after the cursor with fold, writes what they add, forgets
+// plays that were idle for playTTL before the batch's last event and moves the cursor, all
+// in one transaction. Idleness is measured in log time, so replaying an old log ends the
+// same plays as following it live did. It returns
+// how many events it folded. Two tailers (two replicas) serialise on the cursor row, and
+// the one that comes second folds the events after the first one's batch.
+func (s *Analytics) Fold(ctx context.Context, limit int, playTTL time.Duration, fold FoldFunc) (int, error) {
+	n := 0
+	err := s.db.InTx(ctx, func(tx *Tx) error {
+		n = 0
+		// Lock the cursor row first: everything read after this sees the other tailers'
+		// and erasers' committed work.
+		if _, err := tx.exec(ctx, `UPDATE analytics_cursor SET seq = seq WHERE name = ?`, analyticsCursor); err != nil {
+			return err
+		}
+		var cursor int64
+		if err := tx.row(ctx, `SELECT seq FROM analytics_cursor WHERE name = ?`, analyticsCursor).Scan(&cursor); err != nil {
+			return classify(err)
+		}
+		events, err := queryAll(ctx, tx.conn, scanEvent, `SELECT `+eventCols+` FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, cursor, limit)
+		if err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			return nil
+		}
+		delta, err := fold(ctx, events, func(ctx context.Context, viewers []string) (map[string]*PlayRow, error) {
+			return loadPlays(ctx, tx, viewers)
+		})
+		if err != nil {
+			return err
+		}
+		if err := writeDelta(ctx, tx, delta); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `DELETE FROM analytics_plays WHERE last_at < ?`, ms(events[len(events)-1].At.Add(-playTTL))); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE analytics_cursor SET seq = ? WHERE name = ?`, events[len(events)-1].Seq, analyticsCursor); err != nil {
+			return err
+		}
+		n = len(events)
+		return nil
+	})
+	return n, err
+}
+
+const eventCols = `seq, at, client_at, kind, account_id, session_id, idem_key, video_id, creator_id,
+	hashtag, target, feed, watch_ms, position_ms, duration_ms, extra`
+
+func scanEvent(sc scanner) (*EventRow, error) {
+	var e EventRow
+	var at, cat int64
+	var acc, idem, vid sql.NullString
+	if err := sc.Scan(&e.Seq, &at, &cat, &e.Kind, &acc, &e.SessionID, &idem, &vid, &e.CreatorID, &e.Hashtag, &e.Target,
+		&e.Feed, &e.WatchMS, &e.PositionMS, &e.DurationMS, &e.Extra); err != nil {
+		return nil, err
+	}
+	e.At, e.ClientAt, e.AccountID, e.IdemKey, e.VideoID = fromMS(at), fromMS(cat), acc.String, idem.String, vid.String
+	return &e, nil
+}
+
+func loadPlays(ctx context.Context, tx *Tx, viewers []string) (map[string]*PlayRow, error) {
+	out := map[string]*PlayRow{}
+	const chunk = 200
+	for start := 0; start < len(viewers); start += chunk {
+		part := viewers[start:min(start+chunk, len(viewers))]
+		q, args := inList(`SELECT viewer, account_id, video_id, creator_id, duration_ms, furthest_ms, watch_ms, last_at
+			FROM analytics_plays WHERE 1 = 1`, "viewer", part, nil)
+		rows, err := queryAll(ctx, tx.conn, func(sc scanner) (*PlayRow, error) {
+			var p PlayRow
+			var last int64
+			err := sc.Scan(&p.Viewer, &p.AccountID, &p.VideoID, &p.CreatorID, &p.DurationMS, &p.FurthestMS, &p.WatchMS, &last)
+			p.LastAt = fromMS(last)
+			return &p, err
+		}, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range rows {
+			out[p.Viewer] = p
+		}
+	}
+	return out, nil
+}
+
+func writeDelta(ctx context.Context, tx *Tx, d *AnalyticsDelta) error {
+	for _, r := range d.VideoDays {
+		if _, err := tx.exec(ctx, `INSERT INTO analytics_video_days (video_id, creator_id, day, views, plays, watch_ms, completes, likes, shares, comments)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (video_id, day) DO UPDATE SET
+			views = analytics_video_days.views + excluded.views, plays = analytics_video_days.plays + excluded.plays,
+			watch_ms = analytics_video_days.watch_ms + excluded.watch_ms, completes = analytics_video_days.completes + excluded.completes,
+			likes = analytics_video_days.likes + excluded.likes, shares = analytics_video_days.shares + excluded.shares,
+			comments = analytics_video_days.comments + excluded.comments`,
+			r.VideoID, r.CreatorID, r.Day, r.Views, r.Plays, r.WatchMS, r.Completes, r.Likes, r.Shares, r.Comments); err != nil {
+			return err
+		}
+	}
+	for _, r := range d.FeedDays {
+		if _, err := tx.exec(ctx, `INSERT INTO analytics_feed_days (video_id, creator_id, day, feed, plays) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (video_id, day, feed) DO UPDATE SET plays = analytics_feed_days.plays + excluded.plays`,
+			r.VideoID, r.CreatorID, r.Day, r.Feed, r.Plays); err != nil {
+			return err
+		}
+	}
+	for _, r := range d.Retention {
+		if _, err := tx.exec(ctx, `INSERT INTO analytics_retention (video_id, creator_id, bucket, plays) VALUES (?, ?, ?, ?)
+			ON CONFLICT (video_id, bucket) DO UPDATE SET plays = analytics_retention.plays + excluded.plays`,
+			r.VideoID, r.CreatorID, r.Bucket, r.Plays); err != nil {
+			return err
+		}
+	}
+	for _, r := range d.FollowerDays {
+		if _, err := tx.exec(ctx, `INSERT INTO analytics_follower_days (account_id, day, follows, unfollows) VALUES (?, ?, ?, ?)
+			ON CONFLICT (account_id, day) DO UPDATE SET follows = analytics_follower_days.follows + excluded.follows,
+			unfollows = analytics_follower_days.unfollows + excluded.unfollows`,
+			r.AccountID, r.Day, r.Follows, r.Unfollows); err != nil {
+			return err
+		}
+	}
+	for _, v := range d.EndedPlays {
+		if _, err := tx.exec(ctx, `DELETE FROM analytics_plays WHERE viewer = ?`, v); err != nil {
+			return err
+		}
+	}
+	for _, p := range d.Plays {
+		if _, err := tx.exec(ctx, `INSERT INTO analytics_plays (viewer, account_id, video_id, creator_id, duration_ms, furthest_ms, watch_ms, last_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (viewer) DO UPDATE SET account_id = excluded.account_id,
+			video_id = excluded.video_id, creator_id = excluded.creator_id, duration_ms = excluded.duration_ms,
+			furthest_ms = excluded.furthest_ms, watch_ms = excluded.watch_ms, last_at = excluded.last_at`,
+			p.Viewer, p.AccountID, p.VideoID, p.CreatorID, p.DurationMS, p.FurthestMS, p.WatchMS, ms(p.LastAt)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DayTotals are summed aggregates of one day (or of a whole range, with Day unset).
+type DayTotals struct {
+	Day                                                       int64
+	Views, Plays, WatchMS, Completes, Likes, Shares, Comments int64
+}
+
+const sumCols = `COALESCE(SUM(views), 0), COALESCE(SUM(plays), 0), COALESCE(SUM(watch_ms), 0), COALESCE(SUM(completes), 0),
+	COALESCE(SUM(likes), 0), COALESCE(SUM(shares), 0), COALESCE(SUM(comments), 0)`
+
+func scanDay(sc scanner) (DayTotals, error) {
+	var t DayTotals
+	err := sc.Scan(&t.Day, &t.Views, &t.Plays, &t.WatchMS, &t.Completes, &t.Likes, &t.Shares, &t.Comments)
+	return t, err
+}
+
+// CreatorDays sums a creator's videos per day, for days from..to inclusive, oldest first.
+// Days without activity are absent.
+func (s *Analytics) CreatorDays(ctx context.Context, creatorID string, from, to int64) ([]DayTotals, error) {
+	return queryAll(ctx, s.db.reader(), scanDay, `SELECT day, `+sumCols+` FROM analytics_video_days
+		WHERE creator_id = ? AND day >= ? AND day <= ? GROUP BY day ORDER BY day`, creatorID, from, to)
+}
+
+// VideoDays is one video's aggregates per day, for days from..to inclusive, oldest first.
+func (s *Analytics) VideoDays(ctx context.Context, videoID string, from, to int64) ([]DayTotals, error) {
+	return queryAll(ctx, s.db.reader(), scanDay, `SELECT day, `+sumCols+` FROM analytics_video_days
+		WHERE video_id = ? AND day >= ? AND day <= ? GROUP BY day ORDER BY day`, videoID, from, to)
+}
+
+// FeedPlays is how many plays came from one feed.
+type FeedPlays struct {
+	Feed  string
+	Plays int64
+}
+
+func scanFeed(sc scanner) (FeedPlays, error) {
+	var f FeedPlays
+	err := sc.Scan(&f.Feed, &f.Plays)
+	return f, err
+}
+
+// CreatorFeeds sums a creator's plays by feed over days from..to, most plays first.
+func (s *Analytics) CreatorFeeds(ctx context.Context, creatorID string, from, to int64) ([]FeedPlays, error) {
+	return queryAll(ctx, s.db.reader(), scanFeed, `SELECT feed, SUM(plays) AS n FROM analytics_feed_days
+		WHERE creator_id = ? AND day >= ? AND day <= ? GROUP BY feed ORDER BY n DESC, feed`, creatorID, from, to)
+}
+
+// VideoFeeds sums a video's plays by feed over days from..to, most plays first.
+func (s *Analytics) VideoFeeds(ctx context.Context, videoID string, from, to int64) ([]FeedPlays, error) {
+	return queryAll(ctx, s.db.reader(), scanFeed, `SELECT feed, SUM(plays) AS n FROM analytics_feed_days
+		WHERE video_id = ? AND day >= ? AND day <= ? GROUP BY feed ORDER BY n DESC, feed`, videoID, from, to)
+}
+
+// VideoTotals is one video's aggregates summed over a range of days.
+type VideoTotals struct {
+	VideoID string
+	DayTotals
+}
+
+// TopVideos returns a creator's videos with the most views over days from..to (plays
+// break ties), at most limit of them.
+func (s *Analytics) TopVideos(ctx context.Context, creatorID string, from, to int64, limit int) ([]VideoTotals, error) {
+	return queryAll(ctx, s.db.reader(), func(sc scanner) (VideoTotals, error) {
+		var v VideoTotals
+		err := sc.Scan(&v.VideoID, &v.Views, &v.Plays, &v.WatchMS, &v.Completes, &v.Likes, &v.Shares, &v.Comments)
+		return v, err
+	}, `SELECT video_id, `+sumCols+` FROM analytics_video_days WHERE creator_id = ? AND day >= ? AND day <= ?
+		GROUP BY video_id ORDER BY SUM(views) DESC, SUM(plays) DESC, video_id DESC LIMIT ?`, creatorID, from, to, limit)
+}
+
+// RetentionBuckets is the number of 5% steps of a video's duration, end included: bucket
+// b counts the plays whose furthest position reached b × 5%.
+const RetentionBuckets = 21
+
+// Retention returns a video's retention histogram: plays per bucket, 0 through 20.
+func (s *Analytics) Retention(ctx context.Context, videoID string) ([RetentionBuckets]int64, error) {
+	var out [RetentionBuckets]int64
+	rows, err := queryAll(ctx, s.db.reader(), func(sc scanner) (RetentionRow, error) {
+		var r RetentionRow
+		err := sc.Scan(&r.Bucket, &r.Plays)
+		return r, err
+	}, `SELECT bucket, plays FROM analytics_retention WHERE video_id = ?`, videoID)
+	if err != nil {
+		return out, err
+	}
+	for _, r := range rows {
+		if r.Bucket >= 0 && r.Bucket < RetentionBuckets {
+			out[r.Bucket] = r.Plays
+		}
+	}
+	return out, nil
+}
+
+// FollowerDays is an account's follows and unfollows per day over from..to, oldest first.
+func (s *Analytics) FollowerDays(ctx context.Context, accountID string, from, to int64) ([]FollowerDayRow, error) {
+	return queryAll(ctx, s.db.reader(), func(sc scanner) (FollowerDayRow, error) {
+		r := FollowerDayRow{AccountID: accountID}
+		err := sc.Scan(&r.Day, &r.Follows, &r.Unfollows)
+		return r, err
+	}, `SELECT day, follows, unfollows FROM analytics_follower_days WHERE account_id = ? AND day >= ? AND day <= ? ORDER BY day`,
+		accountID, from, to)
+}
+
+// EraseAccount removes an account's aggregates (its videos' and its followers') and the
+// plays it has in progress, for erasure. It takes the tailer's cursor lock and deletes the
+// account's events in the same transaction, so the tailer cannot fold them back between
+// this eraser and the event log's own.
+func (s *Analytics) EraseAccount(ctx context.Context, accountID string) error {
+	return s.db.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, `UPDATE analytics_cursor SET seq = seq WHERE name = ?`, analyticsCursor); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM events WHERE account_id = ? OR creator_id = ?`,
+			`DELETE FROM analytics_plays WHERE account_id = ? OR creator_id = ?`,
+		} {
+			if _, err := tx.exec(ctx, q, accountID, accountID); err != nil {
+				return err
+			}
+		}
+		for _, q := range []string{
+			`DELETE FROM analytics_video_days WHERE creator_id = ?`,
+			`DELETE FROM analytics_feed_days WHERE creator_id = ?`,
+			`DELETE FROM analytics_retention WHERE creator_id = ?`,
+			`DELETE FROM analytics_follower_days WHERE account_id = ?`,
+		} {
+			if _, err := tx.exec(ctx, q, accountID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -5,6 +5,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -81,4 +82,9 @@ func clientEvents(t *testing.T, app *testkit.TestApp) []string {
 		}
 	}
 	return out
+}
+
+// jsonDecode reads a JSON answer into v.
+func jsonDecode(r *http.Response, v any) error {
+	return json.NewDecoder(r.Body).Decode(v)
 }

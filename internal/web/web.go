@@ -265,7 +265,8 @@ func etagMatches(header, etag string) bool {
 // checked loosely here: the page itself asks the API and shows "not found" if need be.
 var (
 	exactRoutes = map[string]bool{"/": true, "/following": true, "/trending": true, "/search": true,
-		"/upload": true, "/settings": true, "/notifications": true, "/login": true, "/signup": true}
+		"/upload": true, "/settings": true, "/notifications": true, "/login": true, "/signup": true,
+		"/ranking": true}
 	profileRoute = regexp.MustCompile(`^/@[a-z0-9_.]{1,30}$`)
 	tagRoute     = regexp.MustCompile(`^/tag/[^/]{1,200}$`)
 	videoRoute   = regexp.MustCompile(`^/v/[0-9a-zA-Z]{1,40}$`)

@@ -56,7 +56,7 @@ func TestShellForClientRoutes(t *testing.T) {
 		code int
 	}{
 		{"/", 200}, {"/following", 200}, {"/trending", 200}, {"/search", 200}, {"/upload", 200},
-		{"/settings", 200}, {"/notifications", 200}, {"/login", 200}, {"/signup", 200},
+		{"/settings", 200}, {"/notifications", 200}, {"/login", 200}, {"/signup", 200}, {"/ranking", 200},
 		{"/@maya", 200}, {"/@a.b_c", 200}, {"/tag/dance", 200}, {"/tag/%C3%A9t%C3%A9", 200}, {"/v/01jvideo0000000000000001", 200},
 		{"/nowhere", 404}, {"/@Bad-Name", 404}, {"/tag/", 404}, {"/v/../etc", 404}, {"/settings/extra", 404},
 	} {

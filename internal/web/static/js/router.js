@@ -14,6 +14,7 @@ const ROUTES = [
   ['/notifications', 'notifications'],
   ['/login', 'login'],
   ['/signup', 'signup'],
+  ['/ranking', 'ranking'],
 ];
 
 // match turns a path into {name, params}; unknown paths give the not-found page.

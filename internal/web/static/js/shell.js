@@ -11,11 +11,12 @@ import { settingsView } from './views/settings.js';
 import { profileView } from './views/profile.js';
 import { searchView, notificationsView, tagView, videoView, notFoundView } from './views/pages.js';
 import { uploadView } from './views/upload.js';
+import { rankingView } from './views/ranking.js';
 
 const VIEWS = {
   feed: feedView, login: loginView, signup: signupView, settings: settingsView, profile: profileView,
   search: searchView, upload: uploadView, notifications: notificationsView, tag: tagView, video: videoView,
-  notfound: notFoundView,
+  notfound: notFoundView, ranking: rankingView,
 };
 
 export class Shell {
@@ -110,6 +111,6 @@ export class Shell {
       h('a', { class: 'brand', href: '/', 'aria-label': `${this.instanceName()} home` },
         h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'k'), h('span', { class: 'brand-word', 'aria-hidden': 'true' }, 'kurz')),
       list, account,
-      h('p', { class: 'nav-foot' }, 'Free software · ', h('a', { href: '/api/v1/openapi.json' }, 'API')));
+      h('p', { class: 'nav-foot' }, 'Free software · ', h('a', { href: '/api/v1/openapi.json' }, 'API'), ' · ', h('a', { href: '/ranking' }, 'How For You works')));
   }
 }

@@ -247,7 +247,9 @@ class Slide {
     const reason = it.reason && typeof it.reason.text === 'string' && it.reason.text ? it.reason : null;
     let why = null;
     if (reason) {
-      const whyText = h('p', { class: 'why-text', id: `why-${it.id}`, hidden: true }, reason.text);
+      const whyText = h('div', { class: 'why-text', id: `why-${it.id}`, hidden: true },
+        h('p', null, reason.text),
+        h('a', { class: 'why-link', href: '/ranking' }, 'How For You works'));
       const whyBtn = h('button', { type: 'button', class: 'why-btn', 'aria-expanded': 'false', 'aria-controls': `why-${it.id}` },
         icon('info'), h('span', null, 'Why am I seeing this?'));
       whyBtn.addEventListener('click', () => {

@@ -6,7 +6,7 @@ import { h, icon, clear } from '../dom.js';
 import { emptyState, spinner, avatar, soonOr } from '../ui.js';
 import { VerticalFeed } from '../player/feed.js';
 import { nameOf, profilePath, tagPath, validVideoID, validUsername } from '../text.js';
-import { ago } from '../format.js';
+import { ago, count } from '../format.js';
 import { tile } from './profile.js';
 
 function pageHead(title, ...extra) {
@@ -62,7 +62,9 @@ function renderResults(el, r, q) {
   if (tags.length) {
     el.append(h('h2', { class: 'section-title' }, 'Hashtags'), h('ul', { class: 'result-list' }, tags.map((t) => {
       const href = tagPath(t.name);
-      return href ? h('li', null, h('a', { class: 'result-tag', href }, `#${t.name}`)) : null;
+      const n = Number(t.video_count) || 0;
+      return href ? h('li', null, h('a', { class: 'result-tag', href }, h('span', { class: 'tag-mark tag-mark--sm', 'aria-hidden': 'true' }, '#'),
+        h('span', null, h('strong', null, `#${t.name}`), h('span', { class: 'muted' }, ` · ${count(n)} ${n === 1 ? 'video' : 'videos'}`)))) : null;
     })));
   }
   if (videos.length) {
@@ -118,23 +120,41 @@ function notification(ctx, n) {
   return row;
 }
 
+// SORTS are the hashtag page's two orders, as GET /hashtags/{tag}/videos names them.
+const SORTS = [
+  ['top', 'Top', 'Ranked by recent engagement: likes, comments and shares, the newest counting most.'],
+  ['newest', 'Newest', 'The latest videos first.'],
+];
+
 export function tagView(ctx, route) {
   const tag = route.params.tag;
+  const sort = route.query.get('sort') === 'newest' ? 'newest' : 'top';
+  const base = tagPath(tag) || `/tag/${encodeURIComponent(tag)}`;
   const body = h('div', null, spinner('Loading videos'));
-  ctx.api.get(`/hashtags/${encodeURIComponent(tag)}/videos`).then((page) => {
+  const countLine = h('p', { class: 'tag-count muted', id: 'tag-count' });
+  const none = () => emptyState({ iconName: 'video', title: 'No videos yet', text: `Videos tagged #${tag} will show up here.` });
+  ctx.api.get(`/hashtags/${encodeURIComponent(tag)}`).then((t) => {
+    const n = Number(t && t.video_count) || 0;
+    countLine.textContent = `${count(n)} ${n === 1 ? 'video' : 'videos'}`;
+  }).catch(() => {});
+  ctx.api.get(`/hashtags/${encodeURIComponent(tag)}/videos?sort=${sort}`).then((page) => {
     const items = (Array.isArray(page && page.items) ? page.items : []).filter((v) => v && validVideoID(v.id));
     clear(body);
-    if (!items.length) body.append(emptyState({ iconName: 'video', title: 'No videos yet', text: `Videos tagged #${tag} will show up here.` }));
-    else body.append(h('div', { class: 'video-grid', role: 'list' }, items.map(tile)));
+    if (!items.length) body.append(none());
+    else body.append(h('div', { class: 'video-grid', role: 'list', id: 'tag-videos' }, items.map(tile)));
   }).catch((e) => {
-    clear(body).append(e.status === 404
-      ? emptyState({ iconName: 'video', title: 'No videos yet', text: `Videos tagged #${tag} will show up here.` })
-      : emptyState({ iconName: 'info', title: "Couldn't load videos", text: e.message }));
+    clear(body).append(e.status === 404 ? none() : emptyState({ iconName: 'info', title: "Couldn't load videos", text: e.message }));
   });
+  // The order is part of the address, so it survives a reload and can be shared.
+  const toggle = h('nav', { class: 'sort-toggle', 'aria-label': 'Order' }, SORTS.map(([name, label]) => h('a', {
+    href: name === 'top' ? base : `${base}?sort=${name}`, class: ['sort-option', name === sort && 'is-active'],
+    'aria-current': name === sort ? 'page' : undefined, dataset: { sort: name },
+  }, label)));
   return {
     el: h('div', { class: 'page' },
       h('header', { class: 'tag-head' }, h('span', { class: 'tag-mark', 'aria-hidden': 'true' }, '#'),
-        h('h1', { class: 'page-title', id: 'page-title', tabindex: '-1' }, `#${tag}`)),
+        h('div', { class: 'tag-id' }, h('h1', { class: 'page-title', id: 'page-title', tabindex: '-1' }, `#${tag}`), countLine)),
+      h('div', { class: 'tag-bar' }, toggle, h('p', { class: 'tag-sort-note muted', id: 'tag-sort-note' }, SORTS.find((x) => x[0] === sort)[2])),
       body),
     title: `#${tag}`,
   };

@@ -120,8 +120,15 @@ func (s *Erasure) Due(ctx context.Context, now time.Time, limit int) ([]Deletion
 // log-in origins, sessions, exports and the pending deletion. Features with their own
 // tables erase them first (their erasers run before this). Purging an account that is
 // already gone is not an error, so a retried purge finishes.
+//
+// It sweeps the event log once more too: work that was in flight while the erasers ran (a
+// processing job announcing a video it just finished) can have logged an event about the
+// account after the events eraser. Once the account row is gone nothing can log another.
 func (s *Erasure) PurgeAccount(ctx context.Context, accountID string) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, `DELETE FROM events WHERE account_id = ? OR creator_id = ?`, accountID, accountID); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM vault_sessions WHERE account_id = ?`,
 			`DELETE FROM vault WHERE account_id = ?`,
@@ -137,6 +144,29 @@ func (s *Erasure) PurgeAccount(ctx context.Context, accountID string) error {
 		}
 		return nil
 	})
+}
+
+// UploadsOf lists an account's unfinished uploads, for erasure: their partial files live
+// outside the database, so they must be found before the rows go with the account.
+func (s *Videos) UploadsOf(ctx context.Context, accountID string) ([]*UploadRow, error) {
+	return queryAll(ctx, s.db.reader(), func(sc scanner) (*UploadRow, error) {
+		var u UploadRow
+		var c, e int64
+		if err := sc.Scan(&u.ID, &u.AccountID, &u.VideoID, &u.Length, &u.Offset, &c, &e); err != nil {
+			return nil, err
+		}
+		u.CreatedAt, u.ExpiresAt = fromMS(c), fromMS(e)
+		return &u, nil
+	}, `SELECT id, account_id, video_id, length, "offset", created_at, expires_at FROM uploads WHERE account_id = ? ORDER BY id`, accountID)
+}
+
+// VideoIDsOf lists every video of an account, whatever its state and removed or not, for
+// erasure: a video a moderator removed still has files to delete.
+func (s *Videos) VideoIDsOf(ctx context.Context, accountID string, limit int) ([]string, error) {
+	return queryAll(ctx, s.db.reader(), func(sc scanner) (string, error) {
+		var id string
+		return id, sc.Scan(&id)
+	}, `SELECT id FROM videos WHERE account_id = ? ORDER BY id LIMIT ?`, accountID, limit)
 }
 
 // TableRows calls fn with the text of every row of every table. It is the erasure proof's

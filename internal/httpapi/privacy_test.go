@@ -527,6 +527,8 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 					"username": marker(t, "u"), "display name": marker(t, "Disp-"), "bio": marker(t, "Bio-"),
 					"email": marker(t, "mail-") + "@example.org", "user agent": marker(t, "UA-") + "/1.0",
 					"caption": marker(t, "Cap-"), "phone": "+4915" + fmt.Sprint(10000000+time.Now().UnixNano()%89999999),
+					"hashtag": marker(t, "tag"), "upload caption": marker(t, "TusCap-"), "upload file name": marker(t, "File-") + ".mov",
+					"partial upload": marker(t, "PART-"),
 				}
 				for k, v := range text {
 					p.markers[k] = []byte(v)
@@ -566,11 +568,29 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 				}
 				// Each uploads a different clip, so a chunk of it marks its owner's original file.
 				source := clip(t, map[string]string{"leaver": "portrait-h264-aac.mp4", "stayer": "no-audio.mp4"}[label])
-				up := uploadForm(t, p.c, source, map[string]string{"caption": text["caption"]})
+				up := uploadForm(t, p.c, source, map[string]string{"caption": text["caption"] + " #" + text["hashtag"]})
 				if up.Status != 201 {
 					t.Fatalf("video: %d %s", up.Status, up.Body)
 				}
 				p.markers["video file"] = source[len(source)/2 : len(source)/2+64]
+				// The search index keeps words, not the text: the marker's word after "Cap-" and
+				// "Disp-", lower-cased, is what its FTS5 pages hold. FTS5 stores a word as the
+				// part that differs from the word before it, so the scan looks for its tail.
+				p.markers["caption word in search"] = []byte(strings.ToLower(text["caption"][len(text["caption"])-9:]))
+				p.markers["display name word in search"] = []byte(strings.ToLower(text["display name"][len(text["display name"])-9:]))
+				// An upload left half-way: its caption and file name came as tus metadata, its
+				// first bytes sit in a partial file.
+				partial := append([]byte(text["partial upload"]), source[:4000]...)
+				md := "caption " + base64.StdEncoding.EncodeToString([]byte(text["upload caption"])) +
+					",filename " + base64.StdEncoding.EncodeToString([]byte(text["upload file name"]))
+				tus := p.c.Do("POST", "/api/v1/uploads", nil, "Tus-Resumable", "1.0.0", "Upload-Length", fmt.Sprint(len(source)), "Upload-Metadata", md)
+				if tus.Status != 201 {
+					t.Fatalf("tus create: %d %s", tus.Status, tus.Body)
+				}
+				if r := p.c.Do("PATCH", tus.Header.Get("Location"), partial, "Tus-Resumable", "1.0.0",
+					"Content-Type", "application/offset+octet-stream", "Upload-Offset", "0"); r.Status != 204 {
+					t.Fatalf("tus patch: %d %s", r.Status, r.Body)
+				}
 				// What only exists encrypted: the wrapped key and the sealed fields.
 				row, err := a.DB.Vault().Get(ctx, p.id)
 				if err != nil {
@@ -610,9 +630,10 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 			sealed, _ := io.ReadAll(obj)
 			obj.Close()
 			leaver.markers["export archive"] = sealed[len(sealed)/2 : len(sealed)/2+64]
-			// Personal fields exist only sealed: their plain text is nowhere, even before.
+			// Personal fields exist only sealed: their plain text is nowhere, even before. An
+			// upload's file name is not kept at all.
 			plainPersonal := map[string][]byte{}
-			for _, k := range []string{"email", "phone", "user agent"} {
+			for _, k := range []string{"email", "phone", "user agent", "upload file name"} {
 				plainPersonal[k] = leaver.markers[k]
 			}
 			dirs := []string{filepath.Dir(a.DB.Path()), a.Config.DataDir}
@@ -636,6 +657,27 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 				if !slices.ContainsFunc(before, func(s string) bool { return strings.HasPrefix(s, k+" in ") }) {
 					t.Errorf("the scan cannot see %s even before deletion: it would prove nothing", k)
 				}
+			}
+			// The words are in the search index itself (SQLite's FTS5 pages; PostgreSQL's
+			// expression indexes hold no table rows), so the scan after deletion covers it.
+			if a.DB.Dialect == db.SQLite {
+				inIndex := map[string]bool{}
+				err := a.DB.TableRows(ctx, func(table, row string) error {
+					for k, want := range map[string]string{"caption word in search": "videos_fts_data", "display name word in search": "accounts_fts_data"} {
+						if table == want && strings.Contains(row, string(leaver.markers[k])) {
+							inIndex[k] = true
+						}
+					}
+					return nil
+				})
+				if err != nil || len(inIndex) != 2 {
+					t.Fatalf("the search index does not hold the words the scan looks for: %v %v", inIndex, err)
+				}
+			}
+			if !slices.ContainsFunc(before, func(s string) bool {
+				return strings.HasPrefix(s, "partial upload in ") && strings.HasSuffix(s, ".part")
+			}) {
+				t.Fatalf("the partial upload's file is not among the scanned files: %v", before)
 			}
 
 			if r := leaver.c.Do("DELETE", "/api/v1/me", map[string]any{"password": testkit.Password}); r.Status != 202 {

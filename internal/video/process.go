@@ -46,16 +46,49 @@ func (s *Service) process(ctx context.Context, j bus.Job) error {
 	}
 	dir, src, err := s.fetchSource(ctx, j.ID, p.VideoID)
 	if err != nil {
-		return err
+		return s.settle(ctx, p.VideoID, err)
 	}
 	defer os.RemoveAll(dir)
 
 	if ok, err := s.fastPath(ctx, p.VideoID, dir, src); err != nil {
-		return err
+		return s.settle(ctx, p.VideoID, err)
 	} else if ok {
-		return s.d.Bus.Enqueue(ctx, JobLadder, p)
+		return s.settle(ctx, p.VideoID, s.d.Bus.Enqueue(ctx, JobLadder, p))
 	}
-	return s.ladder(ctx, p.VideoID, dir, src, true)
+	return s.settle(ctx, p.VideoID, s.ladder(ctx, p.VideoID, dir, src, true))
+}
+
+// errVideoGone stops a job whose video was deleted while it ran.
+var errVideoGone = errors.New("video: deleted while processing")
+
+// settle ends a job. A job's video can be deleted while it runs — by its creator, or with
+// its whole account — and the deletion cannot wait for ffmpeg. So every job checks at its
+// end (and after each file it stores, see stored) whether its video still exists; if not,
+// it removes whatever it stored under the video after the deletion took the rest, and ends
+// without error and without a retry, whatever went wrong on the way.
+func (s *Service) settle(ctx context.Context, videoID string, err error) error {
+	_, lookErr := s.d.Videos.ByID(ctx, videoID)
+	if !errors.Is(lookErr, db.ErrNotFound) {
+		return err
+	}
+	if derr := s.d.Blobs.DeletePrefix(context.WithoutCancel(ctx), "videos/"+videoID); derr != nil {
+		return derr // retried: the next attempt finds the video gone at once and cleans again
+	}
+	if err != nil && !errors.Is(err, errVideoGone) {
+		s.d.Log.Info("video deleted while processing; its job stopped", "video", videoID, "err", err)
+	}
+	return nil
+}
+
+// stored is called after each file a job stores and records: it stops the job once the
+// video is gone, so nothing more is made for a deleted video (or an erased account).
+func (s *Service) stored(ctx context.Context, videoID string) error {
+	if _, err := s.d.Videos.ByID(ctx, videoID); errors.Is(err, db.ErrNotFound) {
+		return errVideoGone
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // ladderJob makes the renditions of a video already published by the fast path.
@@ -71,10 +104,10 @@ func (s *Service) ladderJob(ctx context.Context, j bus.Job) error {
 	}
 	dir, src, err := s.fetchSource(ctx, j.ID, p.VideoID)
 	if err != nil {
-		return err
+		return s.settle(ctx, p.VideoID, err)
 	}
 	defer os.RemoveAll(dir)
-	return s.ladder(ctx, p.VideoID, dir, src, false)
+	return s.settle(ctx, p.VideoID, s.ladder(ctx, p.VideoID, dir, src, false))
 }
 
 // fetchSource copies the source to local scratch space: ffmpeg reads local paths, and the
@@ -199,7 +232,16 @@ func (s *Service) publish(ctx context.Context, videoID, name, path string, w, h 
 		_ = s.d.Blobs.Delete(context.WithoutCancel(ctx), key)
 		return err
 	}
+	if err := s.stored(ctx, videoID); err != nil {
+		return err
+	}
 	if before.State != StateReady {
+		// An account being deleted is hidden from everyone: its video is neither announced
+		// to the recommender nor are the accounts it mentions notified. Erasure must find no
+		// event about it logged after its own sweep.
+		if owner, err := s.owner(ctx, before.AccountID); err != nil || owner.State == string(policy.StateDeleting) {
+			return nil
+		}
 		s.announce(ctx, videoID)
 		if s.d.Mentions != nil && len(before.Mentions) > 0 {
 			s.d.Mentions.NotifyCaptionMentions(ctx, policy.Viewer{AccountID: before.AccountID}, videoID, before.Mentions)
@@ -248,6 +290,9 @@ func (s *Service) ladder(ctx context.Context, videoID, dir, src string, first bo
 			return err
 		}
 		if err := s.d.Videos.SetPoster(ctx, videoID, key, s.d.Now()); err != nil {
+			return err
+		}
+		if err := s.stored(ctx, videoID); err != nil {
 			return err
 		}
 	}

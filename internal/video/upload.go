@@ -120,10 +120,18 @@ func (s *Service) WriteUpload(ctx context.Context, v policy.Viewer, uploadID str
 	next := up.Offset + n
 	if n > 0 {
 		if err := s.d.Videos.AdvanceUpload(ctx, up.ID, up.Offset, next); err != nil {
-			if errors.Is(err, db.ErrNotFound) {
-				return nil, nil, errs.Conflict("offset_mismatch", "another request wrote to this upload at the same time; ask for the offset and resume")
+			if !errors.Is(err, db.ErrNotFound) {
+				return nil, nil, errs.Internal(err)
 			}
-			return nil, nil, errs.Internal(err)
+			if _, err := s.d.Videos.Upload(ctx, up.ID); errors.Is(err, db.ErrNotFound) {
+				// Cancelled, expired or erased with its account while these bytes arrived:
+				// the file this write made again must not outlive the upload.
+				if err := os.Remove(s.stagingPath(up.ID)); err != nil && !errors.Is(err, os.ErrNotExist) {
+					s.d.Log.Error("remove the partial file of a deleted upload", "upload", up.ID, "err", err)
+				}
+				return nil, nil, errs.NotFound("upload")
+			}
+			return nil, nil, errs.Conflict("offset_mismatch", "another request wrote to this upload at the same time; ask for the offset and resume")
 		}
 	}
 	status := &Upload{ID: up.ID, VideoID: up.VideoID, Length: up.Length, Offset: next}
@@ -146,11 +154,36 @@ func (s *Service) CancelUpload(ctx context.Context, v policy.Viewer, uploadID st
 	return s.discard(ctx, up)
 }
 
+// discard removes an upload's partial file, its row and its video. The file is removed
+// again once the row is gone: a write that was in flight may have made it anew, and a
+// write that starts later finds no upload and removes its own file (see WriteUpload).
 func (s *Service) discard(ctx context.Context, up *db.UploadRow) error {
 	if err := os.Remove(s.stagingPath(up.ID)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return errs.Internal(err)
 	}
-	return s.purge(ctx, up.VideoID) // the upload row goes with the video
+	if err := s.purge(ctx, up.VideoID); err != nil { // the upload row goes with the video
+		return err
+	}
+	if err := os.Remove(s.stagingPath(up.ID)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return errs.Internal(err)
+	}
+	return nil
+}
+
+// eraseUploads removes an account's unfinished uploads, for its erasure: the partial files
+// in staging (which hold the start of a video and sit outside the database and the object
+// store), the upload rows and the videos they were filling.
+func (s *Service) eraseUploads(ctx context.Context, accountID string) error {
+	ups, err := s.d.Videos.UploadsOf(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	for _, up := range ups {
+		if err := s.discard(ctx, up); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // UploadWhole takes a complete file in one request (scripts, small clips): it streams to

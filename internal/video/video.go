@@ -103,6 +103,8 @@ type videoStore interface {
 	Update(ctx context.Context, id string, e db.VideoEdit, now time.Time) error
 	Delete(ctx context.Context, id string) error
 	ListByAccount(ctx context.Context, accountID string, states, visibilities []string, after string, limit int) ([]*db.VideoRow, error)
+	UploadsOf(ctx context.Context, accountID string) ([]*db.UploadRow, error)
+	VideoIDsOf(ctx context.Context, accountID string, limit int) ([]string, error)
 }
 
 type accountStore interface {
@@ -317,7 +319,9 @@ func (s *Service) Delete(ctx context.Context, v policy.Viewer, id string) error 
 }
 
 // purge deletes the files first and the row last, so a crash in between leaves a row that
-// can be deleted again rather than files nobody knows about.
+// can be deleted again rather than files nobody knows about. The files are deleted once
+// more after the row: a processing job that stored one in between finds the row gone
+// after its write and removes what it wrote, or wrote it before this second pass.
 func (s *Service) purge(ctx context.Context, id string) error {
 	if s.d.Catalogue != nil {
 		s.d.Catalogue.Removed(ctx, id)
@@ -328,23 +332,28 @@ func (s *Service) purge(ctx context.Context, id string) error {
 	if err := s.d.Videos.Delete(ctx, id); err != nil && !errors.Is(err, db.ErrNotFound) {
 		return errs.Internal(err)
 	}
+	if err := s.d.Blobs.DeletePrefix(ctx, "videos/"+id); err != nil {
+		return errs.Internal(err)
+	}
 	return nil
 }
 
-// EraseAccount deletes every video of an account with its files, for account erasure.
+// EraseAccount deletes every video of an account with its files, removed ones included,
+// and its unfinished uploads with their partial files, for account erasure.
 func (s *Service) EraseAccount(ctx context.Context, accountID string) error {
-	all := []string{StateUploading, StateQueued, StateProcessing, StateReady, StateFailed}
-	vis := []string{"public", "followers", "private"}
+	if err := s.eraseUploads(ctx, accountID); err != nil {
+		return err
+	}
 	for {
-		rows, err := s.d.Videos.ListByAccount(ctx, accountID, all, vis, "", 100)
+		ids, err := s.d.Videos.VideoIDsOf(ctx, accountID, 100)
 		if err != nil {
 			return err
 		}
-		if len(rows) == 0 {
+		if len(ids) == 0 {
 			return nil
 		}
-		for _, r := range rows {
-			if err := s.purge(ctx, r.ID); err != nil {
+		for _, id := range ids {
+			if err := s.purge(ctx, id); err != nil {
 				return err
 			}
 		}

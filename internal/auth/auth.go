@@ -293,10 +293,11 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*Accoun
 	if mode == RegistrationInvite {
 		invite = hashToken(in.InviteCode)
 	}
+	// An e-mail address another account registered is no error here (the vault keeps it
+	// without log-in), so sign-up never says which addresses have accounts. Usernames are
+	// public anyway: a taken one is said so.
 	err = s.d.Vault.CreateAccount(ctx, row, personal, invite)
 	switch {
-	case errors.Is(err, db.ErrEmailTaken):
-		return nil, nil, "", errs.Conflict("email_taken", "another account uses this e-mail address; log in instead")
 	case errors.Is(err, db.ErrDuplicate):
 		return nil, nil, "", errs.Conflict("username_taken", "this username is taken; choose another")
 	case errors.Is(err, db.ErrNotFound) && invite != nil:

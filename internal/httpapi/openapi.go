@@ -119,7 +119,7 @@ func baseSchemas() map[string]any {
 			"token": str("bearer token, only when token=true was asked; shown once")}),
 		"SignUp": obj([]string{"username", "password"}, map[string]any{"username": str(""), "password": str("at least 12 characters"),
 			"display_name": str(""), "invite_code": str("needed when registration is invite-only"), "token": boolean("return a bearer token instead of setting a cookie"),
-			"email": str("optional; kept encrypted, lets you log in with it"), "birth_date": str("optional, YYYY-MM-DD; accounts of people under 18 start private")}),
+			"email": str("optional; kept encrypted, lets you log in with it unless another account registered it first (the answer never says whether one did)"), "birth_date": str("optional, YYYY-MM-DD; accounts of people under 18 start private")}),
 		"LogIn": obj([]string{"username", "password"}, map[string]any{"username": str("username, or the e-mail address given at sign-up"), "password": str(""),
 			"token": boolean("return a bearer token instead of setting a cookie")}),
 		"ProfileEdit": obj(nil, map[string]any{"display_name": str(""), "bio": str(""), "private": boolean(""),

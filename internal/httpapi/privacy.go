@@ -12,7 +12,7 @@ import (
 
 var privacyOperations = []operation{
 	{method: "get", path: "/api/v1/me/personal-data", summary: "Your personal data as the vault holds it: e-mail, phone, birth date and recent log-in origins", tag: "privacy", auth: true, response: "PersonalData", status: "200"},
-	{method: "patch", path: "/api/v1/me/personal-data", summary: "Change your e-mail, phone or birth date (\"\" clears one)", tag: "privacy", auth: true, request: "PersonalDataEdit", response: "PersonalData", status: "200", errors: []string{"409"}},
+	{method: "patch", path: "/api/v1/me/personal-data", summary: "Change your e-mail, phone or birth date (\"\" clears one); an e-mail address another account registered first is kept but does not log in", tag: "privacy", auth: true, request: "PersonalDataEdit", response: "PersonalData", status: "200"},
 	{method: "delete", path: "/api/v1/me", summary: "Delete your account: confirm with your password; logging in during the grace period cancels it", tag: "privacy", auth: true, request: "AccountDeletion", response: "Deletion", status: "202", errors: []string{"409", "429"}},
 	{method: "get", path: "/api/v1/me/access-log", summary: "Every read of your personal data by someone else, each with an inclusion proof against a signed checkpoint", tag: "privacy", auth: true, response: "AccessLog", status: "200"},
 	{method: "get", path: "/api/v1/transparency/checkpoint", summary: "The access log's newest signed checkpoint and the key that verifies it", tag: "transparency", response: "Checkpoint", status: "200"},

@@ -218,7 +218,12 @@ func (v *Vault) seal(dk keys.DataKey, accountID string, in PersonalInput) (db.Va
 
 // CreateAccount stores a new account with its personal data sealed in the vault, in one
 // transaction (and redeems the invite whose hash is given). Store errors come back as is:
-// db.ErrEmailTaken, db.ErrDuplicate for a taken username, db.ErrNotFound for a bad invite.
+// db.ErrDuplicate for a taken username, db.ErrNotFound for a bad invite.
+//
+// An e-mail address another account registered first is not an error: answering "taken"
+// would tell anyone who tries an address whether it has an account here. The address is
+// kept, sealed, as this account's own, without the blind index: it cannot be used to log
+// in, which stays the first account's (see emailWithoutLogIn).
 func (v *Vault) CreateAccount(ctx context.Context, a *db.AccountRow, in PersonalInput, inviteHash []byte) error {
 	in, err := CleanPersonal(in, a.CreatedAt)
 	if err != nil {
@@ -228,7 +233,22 @@ func (v *Vault) CreateAccount(ctx context.Context, a *db.AccountRow, in Personal
 	if err != nil {
 		return errs.Internal(err)
 	}
-	return v.store.CreateAccount(ctx, a, row, inviteHash, a.CreatedAt)
+	err = v.store.CreateAccount(ctx, a, row, inviteHash, a.CreatedAt)
+	if errors.Is(err, db.ErrEmailTaken) {
+		row.EmailIndex = nil
+		err = v.store.CreateAccount(ctx, a, row, inviteHash, a.CreatedAt)
+		v.emailWithoutLogIn(a.ID, err)
+	}
+	return err
+}
+
+// emailWithoutLogIn records that an account keeps an e-mail address another account logs
+// in with. The log says so to the operator, by account id only; the account itself is told
+// nothing, which is the point.
+func (v *Vault) emailWithoutLogIn(accountID string, err error) {
+	if err == nil {
+		v.slog.Info("e-mail address kept without log-in: another account registered it first", "account", accountID)
+	}
 }
 
 // AccountByEmail finds the account registered with an address, through its blind index.
@@ -262,7 +282,7 @@ func (v *Vault) dataKey(r *db.VaultRow) (keys.DataKey, error) {
 	return keys.Unwrap(v.keys.master, r.WrappedKey, keys.AssociatedData(r.AccountID))
 }
 
-// Update changes the owner's personal data. A taken e-mail address is a conflict.
+// Update changes the owner's personal data.
 func (v *Vault) Update(ctx context.Context, accountID string, in PersonalInput) error {
 	in, err := CleanPersonal(in, v.now())
 	if err != nil {
@@ -281,10 +301,15 @@ func (v *Vault) Update(ctx context.Context, accountID string, in PersonalInput) 
 	if err != nil {
 		return errs.Internal(err)
 	}
-	switch err := v.store.Update(ctx, accountID, f, v.now()); {
-	case errors.Is(err, db.ErrEmailTaken):
-		return errs.Conflict("email_taken", "another account uses this e-mail address")
-	case err != nil:
+	err = v.store.Update(ctx, accountID, f, v.now())
+	if errors.Is(err, db.ErrEmailTaken) {
+		// As at sign-up: the change is made, but the address logs in only to the account
+		// that registered it first, and nothing here says whether one did.
+		f.EmailIndex = []byte{}
+		err = v.store.Update(ctx, accountID, f, v.now())
+		v.emailWithoutLogIn(accountID, err)
+	}
+	if err != nil {
 		return errs.Internal(err)
 	}
 	return nil

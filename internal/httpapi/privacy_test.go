@@ -176,6 +176,14 @@ func TestPersonalDataVault(t *testing.T) {
 				if me := c.Do("GET", "/api/v1/me", nil).JSON(); me["private"] != true {
 					t.Fatalf("a 15-year-old's account is public: %v", me)
 				}
+				// kurz has no advertising at all: no ad profile exists for anyone, and what the
+				// recommender keeps says so to the minor as to everyone.
+				if r := c.Do("GET", "/api/v1/me/interests", nil); r.Status != 200 || !strings.Contains(fmt.Sprint(r.JSON()["summary"]), "None of this is used for advertising") {
+					t.Fatalf("a minor's interest profile: %d %s", r.Status, r.Body)
+				}
+				if r := c.Do("GET", "/api/v1/me/privacy", nil); !strings.Contains(string(r.Body), "never for advertising") || strings.Contains(strings.ToLower(string(r.Body)), "advertisers") {
+					t.Fatalf("a minor's inventory: %s", r.Body)
+				}
 				eighteen := a.Clock.Now().AddDate(-18, 0, -1).Format(time.DateOnly)
 				c2, _ := signUpWith(t, a, "adult", map[string]any{"birth_date": eighteen})
 				if me := c2.Do("GET", "/api/v1/me", nil).JSON(); me["private"] != false {

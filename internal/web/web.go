@@ -266,7 +266,7 @@ func etagMatches(header, etag string) bool {
 var (
 	exactRoutes = map[string]bool{"/": true, "/following": true, "/trending": true, "/search": true,
 		"/upload": true, "/settings": true, "/notifications": true, "/login": true, "/signup": true,
-		"/ranking": true}
+		"/ranking": true, "/analytics": true}
 	profileRoute = regexp.MustCompile(`^/@[a-z0-9_.]{1,30}$`)
 	tagRoute     = regexp.MustCompile(`^/tag/[^/]{1,200}$`)
 	videoRoute   = regexp.MustCompile(`^/v/[0-9a-zA-Z]{1,40}$`)

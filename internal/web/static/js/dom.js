@@ -105,3 +105,16 @@ export function isTyping(target) {
   if (!(target instanceof Element)) return false;
   return target.closest('input, textarea, select, [contenteditable=""], [contenteditable="true"]') !== null;
 }
+
+// svg builds an SVG element the way h builds an HTML one: svg('path', {d: 'M0 0H8', class:
+// 'line'}, svg('title', null, 'label')). Charts draw with it; attributes that could load
+// or run something (event handlers, href, style) are refused, and text enters as text.
+export function svg(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') || /href$/i.test(k) || FORBIDDEN.has(k)) throw new Error(`dom: svg ${k} is not allowed`);
+    el.setAttribute(k, v === true ? '' : String(v));
+  }
+  return append(el, children);
+}

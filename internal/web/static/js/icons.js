@@ -39,4 +39,5 @@ export const ICONS = {
   download: { paths: ['M12 4v12', 'm7 11 5 5 5-5', 'M4 20h16'] },
   trash: { paths: ['M3 6h18', 'M8 6V4h8v2', 'M6 6l1 15h10l1-15'] },
   sparkle: { paths: ['M12 3l1.9 5.6L19.5 10.5l-5.6 1.9L12 18l-1.9-5.6L4.5 10.5l5.6-1.9z'] },
+  chart: { paths: ['M4 20V10', 'M10 20V4', 'M16 20v-7', 'M22 20H2'] },
 };

@@ -12,6 +12,7 @@ const ROUTES = [
   ['/upload', 'upload'],
   ['/settings', 'settings'],
   ['/notifications', 'notifications'],
+  ['/analytics', 'analytics'],
   ['/login', 'login'],
   ['/signup', 'signup'],
   ['/ranking', 'ranking'],

@@ -11,12 +11,13 @@ import { settingsView } from './views/settings.js';
 import { profileView } from './views/profile.js';
 import { searchView, notificationsView, tagView, videoView, notFoundView } from './views/pages.js';
 import { uploadView } from './views/upload.js';
+import { analyticsView } from './views/analytics.js';
 import { rankingView } from './views/ranking.js';
 
 const VIEWS = {
   feed: feedView, login: loginView, signup: signupView, settings: settingsView, profile: profileView,
   search: searchView, upload: uploadView, notifications: notificationsView, tag: tagView, video: videoView,
-  notfound: notFoundView, ranking: rankingView,
+  notfound: notFoundView, ranking: rankingView, analytics: analyticsView,
 };
 
 export class Shell {
@@ -91,6 +92,7 @@ export class Shell {
       { href: '/upload', label: 'Upload', iconName: 'plus', active: r.name === 'upload', mobile: true, cls: 'nav-upload' },
       { href: '/notifications', label: 'Notifications', short: 'Inbox', iconName: 'bell', active: r.name === 'notifications', mobile: true, badge: this.unread },
       { href: me ? `/@${me.username}` : '/login', label: 'Profile', iconName: 'user', active: !!ownProfile || r.name === 'login', mobile: true },
+      me ? { href: '/analytics', label: 'Analytics', iconName: 'chart', active: r.name === 'analytics' } : null,
       me ? { href: '/settings', label: 'Settings', iconName: 'settings', active: r.name === 'settings' } : null,
     ].filter(Boolean);
     const list = h('ul', { class: 'nav-list' }, items.map((it) => h('li', { class: ['nav-item', it.mobile && 'nav-item--mobile', it.cls] },

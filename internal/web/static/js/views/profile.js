@@ -26,7 +26,8 @@ function header(ctx, a) {
   const own = me && me.id === a.id;
   const actions = h('div', { class: 'profile-actions' });
   if (own) {
-    actions.append(h('a', { class: 'btn btn--secondary', href: '/settings' }, icon('settings'), h('span', { class: 'btn-label' }, 'Edit profile')));
+    actions.append(h('a', { class: 'btn btn--secondary', href: '/settings' }, icon('settings'), h('span', { class: 'btn-label' }, 'Edit profile')),
+      h('a', { class: 'btn btn--secondary', href: '/analytics', id: 'profile-analytics' }, icon('chart'), h('span', { class: 'btn-label' }, 'Analytics')));
   } else {
     const rel = a.relationship || {};
     let state = rel.following ? 'following' : rel.requested ? 'requested' : 'none';
@@ -100,7 +101,7 @@ function videosSection(ctx, a) {
     const items = (page && Array.isArray(page.items) ? page.items : []).filter((v) => v && validVideoID(v.id));
     clear(body);
     if (!items.length) { body.append(none()); return; }
-    for (const v of items) grid.append(tile(v));
+    for (const v of items) grid.append(own ? ownTile(v) : tile(v));
     body.append(grid);
   }).catch((e) => {
     clear(body);
@@ -113,6 +114,15 @@ function videosSection(ctx, a) {
     }
   });
   return el;
+}
+
+// ownTile is a tile of the viewer's own video with a link to its analytics beside it.
+function ownTile(v) {
+  const t = tile(v);
+  t.removeAttribute('role');
+  return h('div', { class: 'tile-own', role: 'listitem' }, t,
+    h('a', { class: 'tile-stats', href: `/analytics?video=${v.id}`, 'aria-label': `Analytics: ${v.caption ? v.caption.slice(0, 60) : 'video'}`, title: 'Analytics' },
+      icon('chart')));
 }
 
 export function tile(v) {

@@ -95,6 +95,8 @@ type Service struct {
 	rebuilding atomic.Bool // a rebuild runs in the background
 	genCheck   atomic.Bool // an erasure here changed the generation: check it at once
 
+	cat catalogue // video and owner facts for the feed's page filling
+
 	rateMu sync.Mutex
 	rates  map[string]*rate
 	ready  chan struct{}

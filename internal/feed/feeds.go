@@ -114,7 +114,7 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 		if len(page.Items) == limit {
 			break
 		}
-		if !s.visible(ctx, v.Viewer, r.Video) {
+		if _, ok := s.feedVisible(ctx, v.Viewer, r.Video, hidden); !ok {
 			continue
 		}
 		text := reasonText[r.Source]
@@ -142,14 +142,14 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 			if len(page.Items) == limit {
 				break
 			}
-			if served[hashID(vid)] || !s.visible(ctx, v.Viewer, vid) {
+			if served[hashID(vid)] {
 				continue
 			}
-			row, err := s.d.Videos.ByID(ctx, vid)
-			if err != nil || hidden[row.AccountID] || row.AccountID == v.AccountID || creators[row.AccountID] || videos[vid] || watched[vid] {
+			row, ok := s.feedVisible(ctx, v.Viewer, vid, hidden)
+			if !ok || row.owner == v.AccountID || creators[row.owner] || videos[vid] || watched[vid] {
 				continue
 			}
-			if anyTag(row.Hashtags, tags) {
+			if anyTag(row.hashtags, tags) {
 				continue
 			}
 			page.Items = append(page.Items, Item{VideoID: vid, Source: "trending", Reason: "Popular in your region right now"})
@@ -161,14 +161,6 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 		page.Next = encodeServed(order)
 	}
 	return page, nil
-}
-
-func (s *Service) visible(ctx context.Context, v policy.Viewer, videoID string) bool {
-	row, err := s.d.Videos.ByID(ctx, videoID)
-	if err != nil {
-		return false
-	}
-	return s.check(ctx, v, row) == nil
 }
 
 // Following is the newest videos of the accounts the viewer follows, in time order.

@@ -1,7 +1,6 @@
 package recsys
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -30,18 +29,14 @@ var ErrSnapshotConfig = errors.New("recsys: snapshot was written with a differen
 func (r *Recommender) WriteSnapshot(w io.Writer) error {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	bw := bufio.NewWriterSize(w, 1<<16)
-	e := &encoder{w: bw, crc: crc32.NewIEEE()}
+	e := &encoder{w: w, crc: crc32.NewIEEE(), b: make([]byte, 0, encoderChunk+64)}
 	e.bytes([]byte(snapshotMagic))
 	e.str(fmt.Sprintf("%+v", r.cfg))
 	r.encode(e)
-	sum := e.crc.Sum32()
-	e.u32raw(sum)
+	e.flush()
+	e.u32raw(e.crc.Sum32())
 	if e.err != nil {
 		return fmt.Errorf("recsys: write snapshot: %w", e.err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("recsys: write snapshot: %w", err)
 	}
 	return nil
 }
@@ -49,7 +44,7 @@ func (r *Recommender) WriteSnapshot(w io.Writer) error {
 // ReadSnapshot replaces the model state with a snapshot's. On error the state is unchanged.
 // Replay the log from Seq()+1 afterwards.
 func (r *Recommender) ReadSnapshot(rd io.Reader) error {
-	d := &decoder{r: bufio.NewReaderSize(rd, 1<<16), crc: crc32.NewIEEE()}
+	d := &decoder{r: rd, crc: crc32.NewIEEE()}
 	magic := d.fixed(len(snapshotMagic))
 	if d.err == nil && string(magic) != snapshotMagic {
 		return fmt.Errorf("recsys: read snapshot: not a recommender snapshot")
@@ -61,7 +56,7 @@ func (r *Recommender) ReadSnapshot(rd io.Reader) error {
 	n := &Recommender{cfg: r.cfg}
 	n.init()
 	n.decode(d)
-	want := d.crc.Sum32()
+	want := d.checksum()
 	got := d.u32raw()
 	if d.err != nil {
 		return fmt.Errorf("recsys: read snapshot: %w", d.err)
@@ -336,22 +331,47 @@ func (d *decoder) checkRefs(r *Recommender) {
 	}
 }
 
+// The encoder and decoder move bytes in chunks and checksum whole chunks: a snapshot is
+// tens of millions of small values, and one call per value was most of its cost.
+
+const encoderChunk = 1 << 16
+
 type encoder struct {
-	w   *bufio.Writer
+	w   io.Writer
 	crc hash.Hash32
-	buf [8]byte
+	b   []byte // encoded, not yet checksummed and written
 	err error
 }
 
-func (e *encoder) bytes(b []byte) {
-	if e.err != nil {
+// flush checksums and writes what is buffered.
+func (e *encoder) flush() {
+	if e.err != nil || len(e.b) == 0 {
 		return
 	}
-	e.crc.Write(b)
-	_, e.err = e.w.Write(b)
+	e.crc.Write(e.b)
+	_, e.err = e.w.Write(e.b)
+	e.b = e.b[:0]
 }
 
-func (e *encoder) u8(v uint8) { e.bytes([]byte{v}) }
+func (e *encoder) room() {
+	if len(e.b) >= encoderChunk {
+		e.flush()
+	}
+}
+
+func (e *encoder) bytes(b []byte) {
+	for len(b) > 0 && e.err == nil {
+		n := min(len(b), encoderChunk)
+		e.b = append(e.b, b[:n]...)
+		b = b[n:]
+		e.room()
+	}
+}
+
+func (e *encoder) u8(v uint8) {
+	e.b = append(e.b, v)
+	e.room()
+}
 func (e *encoder) bool(v bool) {
 	if v {
 		e.u8(1)
@@ -360,21 +380,20 @@ func (e *encoder) bool(v bool) {
 	}
 }
 func (e *encoder) u32(v uint32) {
-	binary.LittleEndian.PutUint32(e.buf[:4], v)
-	e.bytes(e.buf[:4])
+	e.b = binary.LittleEndian.AppendUint32(e.b, v)
+	e.room()
 }
 
-// u32raw writes without adding to the checksum (the checksum itself).
+// u32raw writes without adding to the checksum (the checksum itself); call flush first.
 func (e *encoder) u32raw(v uint32) {
 	if e.err != nil {
 		return
 	}
-	binary.LittleEndian.PutUint32(e.buf[:4], v)
-	_, e.err = e.w.Write(e.buf[:4])
+	_, e.err = e.w.Write(binary.LittleEndian.AppendUint32(nil, v))
 }
 func (e *encoder) u64(v uint64) {
-	binary.LittleEndian.PutUint64(e.buf[:], v)
-	e.bytes(e.buf[:])
+	e.b = binary.LittleEndian.AppendUint64(e.b, v)
+	e.room()
 }
 func (e *encoder) i32(v int32)   { e.u32(uint32(v)) }
 func (e *encoder) i64(v int64)   { e.u64(uint64(v)) }
@@ -387,25 +406,29 @@ func (e *encoder) str(s string) {
 func (e *encoder) i32s(v []int32) {
 	e.u64(uint64(len(v)))
 	for _, x := range v {
-		e.i32(x)
+		e.b = binary.LittleEndian.AppendUint32(e.b, uint32(x))
+		e.room()
 	}
 }
 func (e *encoder) i64s(v []int64) {
 	e.u64(uint64(len(v)))
 	for _, x := range v {
-		e.i64(x)
+		e.b = binary.LittleEndian.AppendUint64(e.b, uint64(x))
+		e.room()
 	}
 }
 func (e *encoder) f32s(v []float32) {
 	e.u64(uint64(len(v)))
 	for _, x := range v {
-		e.f32(x)
+		e.b = binary.LittleEndian.AppendUint32(e.b, math.Float32bits(x))
+		e.room()
 	}
 }
 func (e *encoder) u32s(v []uint32) {
 	e.u64(uint64(len(v)))
 	for _, x := range v {
-		e.u32(x)
+		e.b = binary.LittleEndian.AppendUint32(e.b, x)
+		e.room()
 	}
 }
 func (e *encoder) ring(r *ring) {
@@ -423,10 +446,13 @@ func (e *encoder) table(t *table) {
 }
 
 type decoder struct {
-	r   *bufio.Reader
-	crc hash.Hash32
-	buf [8]byte
-	err error
+	r    io.Reader
+	crc  hash.Hash32
+	b    []byte // b[p:] is read but not decoded; b[sum:p] is decoded but not checksummed
+	p    int
+	sum  int
+	zero [8]byte
+	err  error
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -435,32 +461,61 @@ func (d *decoder) fail(format string, args ...any) {
 	}
 }
 
+// need returns the next n bytes (n at most encoderChunk), or nil once the input failed.
+func (d *decoder) need(n int) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if len(d.b)-d.p < n {
+		d.crc.Write(d.b[d.sum:d.p])
+		if cap(d.b) < encoderChunk {
+			nb := make([]byte, len(d.b)-d.p, 2*encoderChunk)
+			copy(nb, d.b[d.p:])
+			d.b = nb
+		} else {
+			d.b = d.b[:copy(d.b[:cap(d.b)], d.b[d.p:])]
+		}
+		d.p, d.sum = 0, 0
+		m, err := io.ReadAtLeast(d.r, d.b[len(d.b):cap(d.b)], n-len(d.b))
+		d.b = d.b[:len(d.b)+m]
+		if err != nil {
+			d.err = fmt.Errorf("truncated: %w", err)
+			return nil
+		}
+	}
+	out := d.b[d.p : d.p+n]
+	d.p += n
+	return out
+}
+
+// checksum is the CRC of everything decoded so far.
+func (d *decoder) checksum() uint32 {
+	d.crc.Write(d.b[d.sum:d.p])
+	d.sum = d.p
+	return d.crc.Sum32()
+}
+
 func (d *decoder) fixed(n int) []byte {
 	if d.err != nil {
 		return nil
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(d.r, b); err != nil {
-		d.err = fmt.Errorf("truncated: %w", err)
+	out := make([]byte, 0, min(n, encoderChunk))
+	for n > 0 && d.err == nil {
+		k := min(n, encoderChunk)
+		out = append(out, d.need(k)...)
+		n -= k
+	}
+	if d.err != nil {
 		return nil
 	}
-	d.crc.Write(b)
-	return b
+	return out
 }
 
 func (d *decoder) word(n int) []byte {
-	if d.err != nil {
-		return d.buf[:n]
+	if b := d.need(n); b != nil {
+		return b
 	}
-	if _, err := io.ReadFull(d.r, d.buf[:n]); err != nil {
-		d.err = fmt.Errorf("truncated: %w", err)
-		for i := range d.buf {
-			d.buf[i] = 0
-		}
-		return d.buf[:n]
-	}
-	d.crc.Write(d.buf[:n])
-	return d.buf[:n]
+	return d.zero[:n]
 }
 
 func (d *decoder) u8() uint8    { return d.word(1)[0] }
@@ -472,16 +527,14 @@ func (d *decoder) i64() int64   { return int64(d.u64()) }
 func (d *decoder) f32() float32 { return math.Float32frombits(d.u32()) }
 func (d *decoder) f64() float64 { return math.Float64frombits(d.u64()) }
 
+// u32raw reads the checksum, which is not part of what it covers; call checksum first.
 func (d *decoder) u32raw() uint32 {
-	if d.err != nil {
+	b := d.need(4)
+	d.sum = d.p
+	if b == nil {
 		return 0
 	}
-	var b [4]byte
-	if _, err := io.ReadFull(d.r, b[:]); err != nil {
-		d.err = fmt.Errorf("truncated: %w", err)
-		return 0
-	}
-	return binary.LittleEndian.Uint32(b[:])
+	return binary.LittleEndian.Uint32(b)
 }
 
 func (d *decoder) length() int {
@@ -495,52 +548,43 @@ func (d *decoder) length() int {
 
 func (d *decoder) str() string { return string(d.fixed(d.length())) }
 
-func (d *decoder) i32s() []int32 {
+// words decodes n values of size bytes each, a chunk at a time, growing out as the input
+// proves to hold them (a corrupt length cannot allocate more than the file backs).
+func words[T any](d *decoder, size int, conv func([]byte) T) []T {
 	n := d.length()
 	if n == 0 {
 		return nil
 	}
-	out := make([]int32, 0, min(n, 1<<16))
-	for i := 0; i < n && d.err == nil; i++ {
-		out = append(out, d.i32())
+	out := make([]T, 0, min(n, encoderChunk))
+	per := encoderChunk / size
+	for n > 0 && d.err == nil {
+		k := min(n, per)
+		b := d.need(k * size)
+		if b == nil {
+			break
+		}
+		for i := 0; i < k; i++ {
+			out = append(out, conv(b[i*size:]))
+		}
+		n -= k
 	}
 	return out
+}
+
+func (d *decoder) i32s() []int32 {
+	return words(d, 4, func(b []byte) int32 { return int32(binary.LittleEndian.Uint32(b)) })
 }
 
 func (d *decoder) i64s() []int64 {
-	n := d.length()
-	if n == 0 {
-		return nil
-	}
-	out := make([]int64, 0, min(n, 1<<16))
-	for i := 0; i < n && d.err == nil; i++ {
-		out = append(out, d.i64())
-	}
-	return out
+	return words(d, 8, func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) })
 }
 
 func (d *decoder) f32s() []float32 {
-	n := d.length()
-	if n == 0 {
-		return nil
-	}
-	out := make([]float32, 0, min(n, 1<<16))
-	for i := 0; i < n && d.err == nil; i++ {
-		out = append(out, d.f32())
-	}
-	return out
+	return words(d, 4, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) })
 }
 
 func (d *decoder) u32s() []uint32 {
-	n := d.length()
-	if n == 0 {
-		return nil
-	}
-	out := make([]uint32, 0, min(n, 1<<16))
-	for i := 0; i < n && d.err == nil; i++ {
-		out = append(out, d.u32())
-	}
-	return out
+	return words(d, 4, binary.LittleEndian.Uint32)
 }
 
 func (d *decoder) ring(capacity int) ring {

@@ -115,18 +115,31 @@ func (p *InterestProfile) Summary() []string {
 		if s := strengths(p.Creators, "@"); s != "" {
 			out = append(out, "Accounts you engage with: "+s+".")
 		}
-		if p.RecentEngaged+p.RecentTurnedOff > 0 {
-			out = append(out, fmt.Sprintf("Learned from %s you recently watched through, liked or shared, and %s you skipped or turned away from.",
-				count(p.RecentEngaged, "video"), count(p.RecentTurnedOff, "video")))
+		var from []string
+		if p.RecentEngaged > 0 {
+			from = append(from, count(p.RecentEngaged, "video")+" you recently watched through, liked or shared")
+		}
+		if p.RecentTurnedOff > 0 {
+			from = append(from, count(p.RecentTurnedOff, "video")+" you recently skipped or turned away from")
+		}
+		if len(from) > 0 {
+			out = append(out, "Learned from "+and(from)+".")
 		}
 		if p.TasteVector {
 			out = append(out, "A taste vector: a list of numbers learned from what you watch to the end, used to find similar videos.")
 		}
 	}
-	if n := len(p.NotInterestedVideos) + len(p.NotInterestedCreators) + len(p.NotInterestedHashtags); n > 0 {
-		out = append(out, fmt.Sprintf("You marked %s, %s and %s as not interesting; they stay hidden.",
-			count(len(p.NotInterestedVideos), "video"), count(len(p.NotInterestedCreators), "account"),
-			count(len(p.NotInterestedHashtags), "hashtag")))
+	var marked []string
+	for _, m := range []struct {
+		n    int
+		noun string
+	}{{len(p.NotInterestedVideos), "video"}, {len(p.NotInterestedCreators), "account"}, {len(p.NotInterestedHashtags), "hashtag"}} {
+		if m.n > 0 {
+			marked = append(marked, count(m.n, m.noun))
+		}
+	}
+	if len(marked) > 0 {
+		out = append(out, "You marked "+and(marked)+" as not interesting; they stay hidden.")
 	}
 	out = append(out, "Resetting your interests (Refresh For You) forgets everything learned. Your \"not interested\" marks, "+
 		"the accounts you follow and the list of videos you have seen stay, so those videos do not come back.",
@@ -140,6 +153,14 @@ func strengths(list []Interest, prefix string) string {
 		parts = append(parts, prefix+x.Name+" ("+x.Strength+")")
 	}
 	return strings.Join(parts, ", ")
+}
+
+// and joins a list the way a sentence does: "a", "a and b", "a, b and c".
+func and(parts []string) string {
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 func count(n int, noun string) string {

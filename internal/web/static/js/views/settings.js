@@ -3,9 +3,10 @@
 
 import { h, icon, clear } from '../dom.js';
 import { ApiError } from '../api.js';
-import { field, formAlert, showApiError, busy, button, avatar, switchControl, badge, spinner, sheet, soonOr } from '../ui.js';
+import { field, formAlert, showApiError, busy, button, avatar, switchControl, badge, spinner, sheet, soonOr, setChildren } from '../ui.js';
 import { ago, date, dateTime, bytes } from '../format.js';
 import { cryptoAvailable, verifyAccessLog } from '../transparency.js';
+import { profilePath, tagPath, validVideoID } from '../text.js';
 
 const AVATAR_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
 
@@ -282,7 +283,161 @@ const ROLES = { admin: 'An administrator', moderator: 'A moderator', system: 'ku
 
 function dataSection(ctx) {
   return section('data', 'Your data', 'kurz keeps your personal data encrypted under a key of its own.',
-    accessLog(ctx), download(ctx), deletion(ctx));
+    interests(ctx), whatWeStore(ctx), accessLog(ctx), exportArchive(ctx), download(ctx), deletion(ctx));
+}
+
+// interestLink shows one learned interest, a hashtag or an account, with its strength in
+// words; the name is a link only when it passes the same rules as everywhere else.
+function interestLink(it, kind) {
+  const label = kind === 'tag' ? `#${it.name}` : `@${it.name}`;
+  const path = kind === 'tag' ? tagPath(it.name) : profilePath(it.name);
+  return h('li', { class: 'interest', dataset: { strength: it.strength } },
+    path ? h('a', { href: path, class: 'interest-name' }, label) : h('span', { class: 'interest-name' }, label),
+    badge(it.strength, it.strength === 'strong' ? 'accent' : ''));
+}
+
+function interestList(id, items, kind) {
+  return h('ul', { class: 'interest-list', id }, items.map((it) => interestLink(it, kind)));
+}
+
+// interests shows what the For You recommender learned about you, in words, and lets you
+// make it forget (Refresh For You, after a confirmation).
+function interests(ctx) {
+  const box = h('div', { id: 'interests', 'aria-live': 'polite' }, spinner('Loading your interests'));
+  const reset = button('Reset my interests', { kind: 'secondary', iconName: 'sparkle', attrs: { id: 'reset-interests' } });
+  const load = async () => {
+    try {
+      const p = await ctx.api.get('/me/interests');
+      const learned = p.learned || {}, choices = p.choices || {};
+      const tags = learned.hashtags || [], accounts = learned.accounts || [];
+      const marks = [
+        ...(choices.not_interested_hashtags || []).map((t) => `#${t}`),
+        ...(choices.not_interested_accounts || []).map((a) => `@${a}`),
+      ];
+      const videos = (choices.not_interested_videos || []).filter(validVideoID);
+      setChildren(box,
+        h('ul', { class: 'interest-summary', id: 'interest-summary' }, (p.summary || []).map((line) => h('li', null, line))),
+        tags.length ? h('p', { class: 'data-subtitle' }, 'Hashtags you engage with') : null,
+        tags.length ? interestList('interest-hashtags', tags, 'tag') : null,
+        accounts.length ? h('p', { class: 'data-subtitle' }, 'Accounts you engage with') : null,
+        accounts.length ? interestList('interest-accounts', accounts, 'account') : null,
+        marks.length || videos.length ? h('p', { class: 'data-subtitle' }, 'You said "not interested" in') : null,
+        marks.length || videos.length ? h('ul', { class: 'interest-list', id: 'interest-marks' },
+          marks.map((m) => h('li', { class: 'interest' }, h('span', { class: 'interest-name' }, m))),
+          videos.map((v) => h('li', { class: 'interest' }, h('a', { class: 'interest-name', href: `/v/${v}` }, 'a video')))) : null);
+      reset.disabled = !(tags.length || accounts.length || learned.recent_engaged_videos || learned.recent_turned_away_videos || learned.taste_vector);
+    } catch (err) {
+      clear(box).append(h('p', { class: 'access-empty' }, soonOr(err, 'Reading your interest profile is not available on this server yet.')));
+      reset.disabled = true;
+    }
+  };
+  reset.addEventListener('click', () => {
+    const alert = formAlert();
+    const confirm = button('Reset my interests', { type: 'submit', kind: 'danger', attrs: { id: 'reset-interests-confirm' } });
+    const form = h('form', { class: 'form', novalidate: true },
+      h('p', null, 'kurz forgets the hashtags and accounts it learned you like, and your taste vector, at once. Your For You feed starts again from popular videos and learns anew from what you watch.'),
+      h('p', { class: 'setting-help' }, 'Your "not interested" marks, the accounts you follow and the videos you have already seen stay, so those do not come back. Your watch history is kept until you delete your account.'),
+      alert.el, h('div', { class: 'form-actions' }, confirm));
+    const dlg = sheet({ title: 'Reset your interests?', content: form });
+    confirm.focus();
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      busy(confirm, async () => {
+        try {
+          await ctx.api.post('/feed/refresh');
+          dlg.close();
+          await load();
+          ctx.toast.show('Your interests were reset.');
+        } catch (err) {
+          alert.show(err.message);
+        }
+      });
+    });
+  });
+  load();
+  return h('div', { class: 'data-block' },
+    h('h3', { class: 'data-title' }, 'Your interests'),
+    h('p', { class: 'setting-help' }, 'What the For You feed learned from your watching. Only you can see this.'),
+    box, h('div', { class: 'btn-row' }, reset));
+}
+
+const CATEGORIES = {
+  profile: 'Profile', password: 'Password', contact_and_age: 'Contact details and age', sessions: 'Log-ins',
+  log_in_origins: 'Where you logged in from', interest_profile: 'Interest profile', access_log: 'Access log', exports: 'Data archives',
+};
+
+// whatWeStore lists each kind of data kurz keeps about you: what it is, why, for how long,
+// whether it is encrypted and whether kurz holds any of it for you now.
+function whatWeStore(ctx) {
+  const list = h('ul', { class: 'category-list', id: 'data-categories' }, h('li', null, spinner('Loading what kurz stores')));
+  ctx.api.get('/me/privacy').then((inv) => {
+    clear(list);
+    for (const c of inv.categories || []) {
+      list.append(h('li', { class: 'category', dataset: { category: c.name } },
+        h('p', { class: 'category-head' }, CATEGORIES[c.name] || c.name,
+          c.held ? badge('Held now', 'accent') : badge('None held'), c.encrypted ? badge('Encrypted', 'ok') : null),
+        h('p', { class: 'setting-help' }, (c.data || []).join('; ')),
+        h('p', { class: 'category-line' }, h('span', { class: 'category-key' }, 'Why: '), c.why),
+        h('p', { class: 'category-line' }, h('span', { class: 'category-key' }, 'How long: '), c.retention)));
+    }
+  }).catch((e) => {
+    clear(list).append(h('li', { class: 'access-empty' }, soonOr(e, 'This list is not available on this server yet.')));
+  });
+  return h('div', { class: 'data-block' },
+    h('h3', { class: 'data-title' }, 'What kurz stores about you'),
+    h('p', { class: 'setting-help' }, 'Each kind of data, why it is kept and for how long.'),
+    list);
+}
+
+// exportArchive has the server build the full archive — video files, comments, watch
+// history, the interest profile and the access log with its proofs — shows its progress,
+// and offers the single-use link once it is ready.
+function exportArchive(ctx) {
+  const start = button('Build my archive', { kind: 'secondary', iconName: 'download', attrs: { id: 'export-start' } });
+  const status = h('div', { class: 'export-status', id: 'export-status', 'aria-live': 'polite' });
+  let timer = 0;
+  const show = (e, url) => {
+    if (e.state === 'running') {
+      clear(status).append(h('progress', { class: 'upload-bar', max: 100, value: e.progress || 0, 'aria-label': 'Archive progress' }),
+        h('p', { class: 'setting-help' }, `Building your archive… ${e.progress || 0}%`));
+      return false;
+    }
+    if (e.state === 'ready') {
+      clear(status).append(
+        h('p', { class: 'setting-help' }, `Ready: ${bytes(e.bytes || 0)}. The link works once, until ${dateTime(e.expires_at)}.`),
+        h('div', { class: 'btn-row' }, h('a', { class: 'btn btn--primary', id: 'export-download', href: url, download: '' },
+          icon('download'), h('span', { class: 'btn-label' }, 'Download the archive (ZIP)'))));
+      status.querySelector('a').addEventListener('click', () => {
+        setTimeout(() => clear(status).append(h('p', { class: 'setting-help' }, 'Downloaded. Build a new archive whenever you like.')), 0);
+      });
+      return true;
+    }
+    clear(status).append(h('p', { class: 'setting-help is-bad' }, e.failure || 'Building the archive failed. Try again.'));
+    return true;
+  };
+  const poll = (id, url) => {
+    timer = setTimeout(async () => {
+      if (!status.isConnected) return;
+      try {
+        if (!show(await ctx.api.get(`/me/exports/${encodeURIComponent(id)}`), url)) poll(id, url);
+      } catch (err) {
+        clear(status).append(h('p', { class: 'setting-help is-bad' }, err.message));
+      }
+    }, 1000);
+  };
+  start.addEventListener('click', () => busy(start, async () => {
+    clearTimeout(timer);
+    try {
+      const e = await ctx.api.post('/me/exports');
+      if (!show(e, e.download_url)) poll(e.id, e.download_url);
+    } catch (err) {
+      clear(status).append(h('p', { class: 'setting-help is-bad' }, soonOr(err, 'Archives are not available on this server yet.')));
+    }
+  }));
+  return h('div', { class: 'data-block' },
+    h('h3', { class: 'data-title' }, 'Download everything (archive)'),
+    h('p', { class: 'setting-help' }, 'Everything kurz stores about you, built on the server as one ZIP: your videos\' files, comments, likes, follows, watch history, interest profile and the access log with its proofs, with a README that explains each file.'),
+    h('div', { class: 'btn-row' }, start), status);
 }
 
 // accessLog lists every read of your personal data by anyone but you, each checked in this
@@ -353,7 +508,7 @@ function download(ctx) {
   }));
   return h('div', { class: 'data-block' },
     h('h3', { class: 'data-title' }, 'Download my data'),
-    h('p', { class: 'setting-help' }, 'Your profile, the personal data the vault holds, your sessions and your videos, as one JSON file.'),
+    h('p', { class: 'setting-help' }, 'A quick copy made in this browser: your profile, the personal data the vault holds, your sessions and your videos\' details, as one JSON file.'),
     h('div', { class: 'btn-row' }, btn));
 }
 

@@ -108,7 +108,7 @@ func (s *Service) step(ctx context.Context) (int, error) {
 	if err != nil || !pending {
 		return 0, err
 	}
-	return s.d.Store.Fold(ctx, s.d.Batch, s.d.PlayTTL, Fold)
+	return s.d.Store.Fold(ctx, s.d.Batch, s.d.PlayTTL, Fold(s.d.PlayTTL))
 }
 
 // EraseAccount drops the aggregates of an account's videos and followers, for erasure.

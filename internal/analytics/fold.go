@@ -78,11 +78,19 @@ type folder struct {
 	followers map[[2]any]*db.FollowerDayRow
 	plays     map[string]*db.PlayRow // in progress, nil once ended
 	touched   map[string]bool
+	ttl       time.Duration
 }
 
-// Fold is the db.FoldFunc of creator analytics: it turns a batch of events into what they
-// add to the aggregates. It is deterministic: the same events and plays give the same delta.
-func Fold(ctx context.Context, events []*db.EventRow, load db.PlayLoader) (*db.AnalyticsDelta, error) {
+// Fold returns the db.FoldFunc of creator analytics: it turns a batch of events into what
+// they add to the aggregates. A play idle for longer than playTTL before an event of its
+// player has ended. It is deterministic: the same events and plays give the same delta.
+func Fold(playTTL time.Duration) db.FoldFunc {
+	return func(ctx context.Context, events []*db.EventRow, load db.PlayLoader) (*db.AnalyticsDelta, error) {
+		return fold(ctx, events, load, playTTL)
+	}
+}
+
+func fold(ctx context.Context, events []*db.EventRow, load db.PlayLoader, playTTL time.Duration) (*db.AnalyticsDelta, error) {
 	var viewers []string
 	seen := map[string]bool{}
 	for _, e := range events {
@@ -100,7 +108,7 @@ func Fold(ctx context.Context, events []*db.EventRow, load db.PlayLoader) (*db.A
 		return nil, err
 	}
 	f := &folder{days: map[[2]any]*db.VideoDayRow{}, feeds: map[[3]any]*db.FeedDayRow{}, retention: map[[2]any]*db.RetentionRow{},
-		followers: map[[2]any]*db.FollowerDayRow{}, plays: plays, touched: map[string]bool{}}
+		followers: map[[2]any]*db.FollowerDayRow{}, plays: plays, touched: map[string]bool{}, ttl: playTTL}
 	for _, e := range events {
 		f.apply(e)
 	}
@@ -184,7 +192,7 @@ func (f *folder) apply(e *db.EventRow) {
 		return
 	}
 	p := f.plays[key]
-	if p == nil || p.VideoID != e.VideoID || e.Kind == "play_start" || e.Kind == "replay" {
+	if p == nil || p.VideoID != e.VideoID || e.Kind == "play_start" || e.Kind == "replay" || e.At.Sub(p.LastAt) > f.ttl {
 		p = &db.PlayRow{Viewer: key, AccountID: e.AccountID, VideoID: e.VideoID, CreatorID: e.CreatorID, DurationMS: e.DurationMS}
 		f.plays[key] = p
 		d.Plays++

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -192,50 +193,95 @@ func loadPlays(ctx context.Context, tx *Tx, viewers []string) (map[string]*PlayR
 }
 
 func writeDelta(ctx context.Context, tx *Tx, d *AnalyticsDelta) error {
-	for _, r := range d.VideoDays {
-		if _, err := tx.exec(ctx, `INSERT INTO analytics_video_days (video_id, creator_id, day, views, plays, watch_ms, completes, likes, shares, comments)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (video_id, day) DO UPDATE SET
-			views = analytics_video_days.views + excluded.views, plays = analytics_video_days.plays + excluded.plays,
-			watch_ms = analytics_video_days.watch_ms + excluded.watch_ms, completes = analytics_video_days.completes + excluded.completes,
-			likes = analytics_video_days.likes + excluded.likes, shares = analytics_video_days.shares + excluded.shares,
-			comments = analytics_video_days.comments + excluded.comments`,
-			r.VideoID, r.CreatorID, r.Day, r.Views, r.Plays, r.WatchMS, r.Completes, r.Likes, r.Shares, r.Comments); err != nil {
+	rows := func(n int, row func(i int) []any) [][]any {
+		out := make([][]any, n)
+		for i := range out {
+			out[i] = row(i)
+		}
+		return out
+	}
+	err := upsert(ctx, tx, `INSERT INTO analytics_video_days (video_id, creator_id, day, views, plays, watch_ms, completes, likes, shares, comments)`,
+		`ON CONFLICT (video_id, day) DO UPDATE SET
+		views = analytics_video_days.views + excluded.views, plays = analytics_video_days.plays + excluded.plays,
+		watch_ms = analytics_video_days.watch_ms + excluded.watch_ms, completes = analytics_video_days.completes + excluded.completes,
+		likes = analytics_video_days.likes + excluded.likes, shares = analytics_video_days.shares + excluded.shares,
+		comments = analytics_video_days.comments + excluded.comments`,
+		rows(len(d.VideoDays), func(i int) []any {
+			r := d.VideoDays[i]
+			return []any{r.VideoID, r.CreatorID, r.Day, r.Views, r.Plays, r.WatchMS, r.Completes, r.Likes, r.Shares, r.Comments}
+		}))
+	if err != nil {
+		return err
+	}
+	err = upsert(ctx, tx, `INSERT INTO analytics_feed_days (video_id, creator_id, day, feed, plays)`,
+		`ON CONFLICT (video_id, day, feed) DO UPDATE SET plays = analytics_feed_days.plays + excluded.plays`,
+		rows(len(d.FeedDays), func(i int) []any {
+			r := d.FeedDays[i]
+			return []any{r.VideoID, r.CreatorID, r.Day, r.Feed, r.Plays}
+		}))
+	if err != nil {
+		return err
+	}
+	err = upsert(ctx, tx, `INSERT INTO analytics_retention (video_id, creator_id, bucket, plays)`,
+		`ON CONFLICT (video_id, bucket) DO UPDATE SET plays = analytics_retention.plays + excluded.plays`,
+		rows(len(d.Retention), func(i int) []any {
+			r := d.Retention[i]
+			return []any{r.VideoID, r.CreatorID, r.Bucket, r.Plays}
+		}))
+	if err != nil {
+		return err
+	}
+	err = upsert(ctx, tx, `INSERT INTO analytics_follower_days (account_id, day, follows, unfollows)`,
+		`ON CONFLICT (account_id, day) DO UPDATE SET follows = analytics_follower_days.follows + excluded.follows,
+		unfollows = analytics_follower_days.unfollows + excluded.unfollows`,
+		rows(len(d.FollowerDays), func(i int) []any {
+			r := d.FollowerDays[i]
+			return []any{r.AccountID, r.Day, r.Follows, r.Unfollows}
+		}))
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(d.EndedPlays); start += upsertChunk {
+		part := d.EndedPlays[start:min(start+upsertChunk, len(d.EndedPlays))]
+		q, args := inList(`DELETE FROM analytics_plays WHERE 1 = 1`, "viewer", part, nil)
+		if _, err := tx.exec(ctx, q, args...); err != nil {
 			return err
 		}
 	}
-	for _, r := range d.FeedDays {
-		if _, err := tx.exec(ctx, `INSERT INTO analytics_feed_days (video_id, creator_id, day, feed, plays) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (video_id, day, feed) DO UPDATE SET plays = analytics_feed_days.plays + excluded.plays`,
-			r.VideoID, r.CreatorID, r.Day, r.Feed, r.Plays); err != nil {
-			return err
+	return upsert(ctx, tx, `INSERT INTO analytics_plays (viewer, account_id, video_id, creator_id, duration_ms, furthest_ms, watch_ms, last_at)`,
+		`ON CONFLICT (viewer) DO UPDATE SET account_id = excluded.account_id,
+		video_id = excluded.video_id, creator_id = excluded.creator_id, duration_ms = excluded.duration_ms,
+		furthest_ms = excluded.furthest_ms, watch_ms = excluded.watch_ms, last_at = excluded.last_at`,
+		rows(len(d.Plays), func(i int) []any {
+			p := d.Plays[i]
+			return []any{p.Viewer, p.AccountID, p.VideoID, p.CreatorID, p.DurationMS, p.FurthestMS, p.WatchMS, ms(p.LastAt)}
+		}))
+}
+
+// upsertChunk is how many rows one statement writes.
+const upsertChunk = 100
+
+// upsert writes rows with one multi-row INSERT per chunk, so a batch costs a few round trips
+// rather than one per row. Keys must be unique within rows (PostgreSQL refuses to update a
+// row twice in one statement); the deltas are built from maps, so they are.
+func upsert(ctx context.Context, tx *Tx, insert, onConflict string, rows [][]any) error {
+	for start := 0; start < len(rows); start += upsertChunk {
+		part := rows[start:min(start+upsertChunk, len(rows))]
+		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(part[0])), ", ") + ")"
+		var b strings.Builder
+		b.WriteString(insert)
+		b.WriteString(" VALUES ")
+		args := make([]any, 0, len(part)*len(part[0]))
+		for i, r := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(one)
+			args = append(args, r...)
 		}
-	}
-	for _, r := range d.Retention {
-		if _, err := tx.exec(ctx, `INSERT INTO analytics_retention (video_id, creator_id, bucket, plays) VALUES (?, ?, ?, ?)
-			ON CONFLICT (video_id, bucket) DO UPDATE SET plays = analytics_retention.plays + excluded.plays`,
-			r.VideoID, r.CreatorID, r.Bucket, r.Plays); err != nil {
-			return err
-		}
-	}
-	for _, r := range d.FollowerDays {
-		if _, err := tx.exec(ctx, `INSERT INTO analytics_follower_days (account_id, day, follows, unfollows) VALUES (?, ?, ?, ?)
-			ON CONFLICT (account_id, day) DO UPDATE SET follows = analytics_follower_days.follows + excluded.follows,
-			unfollows = analytics_follower_days.unfollows + excluded.unfollows`,
-			r.AccountID, r.Day, r.Follows, r.Unfollows); err != nil {
-			return err
-		}
-	}
-	for _, v := range d.EndedPlays {
-		if _, err := tx.exec(ctx, `DELETE FROM analytics_plays WHERE viewer = ?`, v); err != nil {
-			return err
-		}
-	}
-	for _, p := range d.Plays {
-		if _, err := tx.exec(ctx, `INSERT INTO analytics_plays (viewer, account_id, video_id, creator_id, duration_ms, furthest_ms, watch_ms, last_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (viewer) DO UPDATE SET account_id = excluded.account_id,
-			video_id = excluded.video_id, creator_id = excluded.creator_id, duration_ms = excluded.duration_ms,
-			furthest_ms = excluded.furthest_ms, watch_ms = excluded.watch_ms, last_at = excluded.last_at`,
-			p.Viewer, p.AccountID, p.VideoID, p.CreatorID, p.DurationMS, p.FurthestMS, p.WatchMS, ms(p.LastAt)); err != nil {
+		b.WriteString(" ")
+		b.WriteString(onConflict)
+		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
 			return err
 		}
 	}

@@ -32,7 +32,7 @@ func foldAll(t *testing.T, d *db.DB, batch int) int {
 	t.Helper()
 	total := 0
 	for {
-		n, err := d.Analytics().Fold(context.Background(), batch, 6*time.Hour, analytics.Fold)
+		n, err := d.Analytics().Fold(context.Background(), batch, 6*time.Hour, analytics.Fold(6*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +77,7 @@ func TestAnalyticsStore(t *testing.T) {
 				boom := errors.New("the process died half-way")
 				var folded int
 				_, err := d.Analytics().Fold(ctx, 100, 6*time.Hour, func(ctx context.Context, ev []*db.EventRow, load db.PlayLoader) (*db.AnalyticsDelta, error) {
-					delta, err := analytics.Fold(ctx, ev, load)
+					delta, err := analytics.Fold(6*time.Hour)(ctx, ev, load)
 					folded = len(delta.VideoDays)
 					return delta, errors.Join(err, boom)
 				})
@@ -129,7 +129,7 @@ func TestAnalyticsStore(t *testing.T) {
 					go func() {
 						defer wg.Done()
 						for {
-							n, err := d.Analytics().Fold(ctx, 7, 6*time.Hour, analytics.Fold)
+							n, err := d.Analytics().Fold(ctx, 7, 6*time.Hour, analytics.Fold(6*time.Hour))
 							if err != nil {
 								t.Error(err)
 								return
@@ -190,6 +190,32 @@ func TestAnalyticsStore(t *testing.T) {
 				days, _ := d.Analytics().VideoDays(ctx, v1, dayNo, dayNo)
 				if len(days) != 1 || days[0].WatchMS != 5200 || days[0].Plays != 1 {
 					t.Fatalf("video days %+v", days)
+				}
+			})
+
+			t.Run("a play idle longer than the TTL, in log time, has ended", func(t *testing.T) {
+				d := e.Open(t)
+				ctx := context.Background()
+				c1, vids := creatorWithVideos(t, d, id.NewGenerator(), "c1", 1)
+				// An old log replayed today: the gap between the events decides, not the clock.
+				old := day.AddDate(-1, 0, 0)
+				appendEvents(t, d,
+					watch("play_start", "s1", "", vids[0], c1, old, 0),
+					watch("progress", "s1", "", vids[0], c1, old.Add(time.Minute), 3000),
+					watch("progress", "s1", "", vids[0], c1, old.Add(5*time.Hour), 6000),
+					watch("progress", "s1", "", vids[0], c1, old.Add(12*time.Hour), 1000))
+				if n := foldAll(t, d, 1); n != 4 {
+					t.Fatalf("folded %d", n)
+				}
+				rows, err := d.Analytics().VideoDays(ctx, vids[0], analytics.DayOf(old), analytics.DayOf(old)+1)
+				var plays, watched int64
+				for _, r := range rows {
+					plays += r.Plays
+					watched += r.WatchMS
+				}
+				// The first play reached 6 s within five hours; seven idle hours later a new one began.
+				if err != nil || plays != 2 || watched != 6000+1000 {
+					t.Fatalf("plays %d, watch %d ms (%v)", plays, watched, err)
 				}
 			})
 

@@ -3,9 +3,12 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"testing"
 
+	"kurz/internal/analytics"
+	"kurz/internal/policy"
 	"kurz/internal/testkit"
 )
 
@@ -163,6 +166,14 @@ func TestCreatorAnalytics(t *testing.T) {
 				}
 			})
 
+			t.Run("administrators see no more than anyone else", func(t *testing.T) {
+				boss, _ := staff(t, a, "boss", policy.RoleAdmin)
+				missing := boss.Do("GET", "/api/v1/videos/01aaaaaaaaaaaaaaaaaaaaaaaa/analytics", nil)
+				if r := boss.Do("GET", "/api/v1/videos/"+vid+"/analytics", nil); r.Status != 404 || string(r.Body) != string(missing.Body) {
+					t.Fatalf("administrator: %d %s", r.Status, r.Body)
+				}
+			})
+
 			t.Run("a window other than 7, 28 or 90 days is a 400", func(t *testing.T) {
 				for _, q := range []string{"30", "0", "-7", "seven", "7.0", "9999999999999999999999"} {
 					for _, path := range []string{"/api/v1/me/analytics?days=", "/api/v1/videos/" + vid + "/analytics?days="} {
@@ -171,6 +182,28 @@ func TestCreatorAnalytics(t *testing.T) {
 							t.Errorf("%s%s: %d %s", path, q, r.Status, r.Body)
 						}
 					}
+				}
+			})
+
+			t.Run("erasing the creator erases their analytics", func(t *testing.T) {
+				boss, _ := staff(t, a, "eraser", policy.RoleAdmin)
+				makerID := u["maker"].Do("GET", "/api/v1/me", nil).JSON()["id"].(string)
+				if r := boss.Do("DELETE", "/api/v1/admin/accounts/"+makerID, nil); r.Status != 204 {
+					t.Fatalf("erase: %d %s", r.Status, r.Body)
+				}
+				if err := a.Analytics.CatchUp(ctx); err != nil {
+					t.Fatal(err)
+				}
+				store := a.DB.Analytics()
+				today := analytics.DayOf(a.Clock.Now())
+				days, err1 := store.CreatorDays(ctx, makerID, today-100, today+1)
+				followers, err2 := store.FollowerDays(ctx, makerID, today-100, today+1)
+				hist, err3 := store.Retention(ctx, vid)
+				if err := errors.Join(err1, err2, err3); err != nil {
+					t.Fatal(err)
+				}
+				if len(days) != 0 || len(followers) != 0 || hist[0] != 0 {
+					t.Fatalf("after erasure: days %v, followers %v, retention %v", days, followers, hist)
 				}
 			})
 		})

@@ -24,6 +24,7 @@ import (
 	"kurz/internal/config"
 	"kurz/internal/policy"
 	"kurz/internal/recsys/offline"
+	"kurz/internal/recsys/simulate"
 )
 
 func main() {
@@ -48,6 +49,7 @@ Usage:
   kurz audit verify   check the access transparency log and print its latest checkpoint
   kurz keys rotate    re-wrap every personal-data key under a new master key
   kurz recsys offline evaluate the recommender (and baselines) on interaction files
+  kurz recsys simulate  let simulated viewers swipe For You, Trending and random videos on a real server
   kurz version        print the version
 
 Run "kurz serve --help" to see every setting.
@@ -74,8 +76,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return auditVerify(ctx, args[2:], stdout, stderr)
 	case "recsys":
+		if len(args) >= 2 && args[1] == "simulate" {
+			return simulate.RunCommand(ctx, args[2:], stdout, stderr)
+		}
 		if len(args) < 2 || args[1] != "offline" {
-			return errors.New(`unknown recsys command; try "kurz recsys offline --help"`)
+			return errors.New(`unknown recsys command; try "kurz recsys offline --help" or "kurz recsys simulate --help"`)
 		}
 		return offline.RunOffline(ctx, args[2:], stdout)
 	case "keys":

@@ -170,7 +170,9 @@ export function videoView(ctx, route) {
     return { el, title: 'Video', fullBleed: true };
   }
   player = new VerticalFeed({
-    ctx, feed: 'video', label: 'Video',
+    // "direct" is the events API's name for a video opened on its own page; the server
+    // refuses a batch with a feed it does not know, which would drop these views.
+    ctx, feed: 'direct', label: 'Video',
     loadPage: async () => ({ items: [await ctx.api.get(`/videos/${encodeURIComponent(id)}`)] }),
   });
   const wait = spinner('Loading video');

@@ -26,27 +26,32 @@ const (
 	// ProfileReset forgets what was learned about the viewer ("refresh my feed"). Explicit
 	// choices (follows, not interested) and the watched list stay.
 	ProfileReset
+	// NotInterestedUndo takes back one not_interested mark: Target and Video, Creator or
+	// Hashtag name the mark, as on the event that made it. What the mark already taught
+	// (a video's turned-away signal) fades like any other learned signal.
+	NotInterestedUndo
 	maxEventKind
 )
 
 var eventKindNames = [...]string{
-	Impression:     "impression",
-	PlayStart:      "play_start",
-	Progress:       "progress",
-	Complete:       "complete",
-	Loop:           "loop",
-	Skip:           "skip",
-	Replay:         "replay",
-	Like:           "like",
-	Unlike:         "unlike",
-	Share:          "share",
-	Comment:        "comment",
-	Follow:         "follow",
-	Unfollow:       "unfollow",
-	NotInterested:  "not_interested",
-	VideoPublished: "video_published",
-	VideoRemoved:   "video_removed",
-	ProfileReset:   "profile_reset",
+	Impression:        "impression",
+	PlayStart:         "play_start",
+	Progress:          "progress",
+	Complete:          "complete",
+	Loop:              "loop",
+	Skip:              "skip",
+	Replay:            "replay",
+	Like:              "like",
+	Unlike:            "unlike",
+	Share:             "share",
+	Comment:           "comment",
+	Follow:            "follow",
+	Unfollow:          "unfollow",
+	NotInterested:     "not_interested",
+	VideoPublished:    "video_published",
+	VideoRemoved:      "video_removed",
+	ProfileReset:      "profile_reset",
+	NotInterestedUndo: "not_interested_undo",
 }
 
 func (k EventKind) String() string {
@@ -118,22 +123,22 @@ func (e *Event) validate() error {
 		if e.Creator == "" {
 			return fmt.Errorf("recsys: event %d (%s): missing creator", e.Seq, e.Kind)
 		}
-	case NotInterested:
+	case NotInterested, NotInterestedUndo:
 		switch e.Target {
 		case TargetVideo:
 			if e.Video == "" {
-				return fmt.Errorf("recsys: event %d (not_interested video): missing video", e.Seq)
+				return fmt.Errorf("recsys: event %d (%s video): missing video", e.Seq, e.Kind)
 			}
 		case TargetCreator:
 			if e.Creator == "" {
-				return fmt.Errorf("recsys: event %d (not_interested creator): missing creator", e.Seq)
+				return fmt.Errorf("recsys: event %d (%s creator): missing creator", e.Seq, e.Kind)
 			}
 		case TargetHashtag:
 			if e.Hashtag == "" {
-				return fmt.Errorf("recsys: event %d (not_interested hashtag): missing hashtag", e.Seq)
+				return fmt.Errorf("recsys: event %d (%s hashtag): missing hashtag", e.Seq, e.Kind)
 			}
 		default:
-			return fmt.Errorf("recsys: event %d: unknown not_interested target %d", e.Seq, e.Target)
+			return fmt.Errorf("recsys: event %d: unknown %s target %d", e.Seq, e.Kind, e.Target)
 		}
 	case ProfileReset:
 	default:

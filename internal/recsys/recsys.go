@@ -248,6 +248,9 @@ func (r *Recommender) apply(ev *Event) {
 	case NotInterested:
 		r.notInterested(u, ev)
 		return
+	case NotInterestedUndo:
+		r.interestedAgain(u, ev)
+		return
 	case ProfileReset:
 		r.resetProfile(u)
 		return
@@ -635,6 +638,29 @@ func (r *Recommender) notInterested(u int32, ev *Event) {
 		usr.notCreators.add(r.creator(ev.Creator))
 	case TargetHashtag:
 		usr.notHashtags.add(r.hashtag(ev.Hashtag))
+	}
+}
+
+// interestedAgain takes back a not_interested mark. Names the model never interned were
+// never marked, so looking them up (not interning) leaves the state as it was.
+func (r *Recommender) interestedAgain(u int32, ev *Event) {
+	usr := &r.users[u]
+	switch ev.Target {
+	case TargetVideo:
+		if v, ok := r.videoNames.lookup(ev.Video); ok {
+			usr.notVideos.remove(v)
+			if usr.view.video == v {
+				usr.view.notInterested = false // not yet learned from: nothing to fade
+			}
+		}
+	case TargetCreator:
+		if c, ok := r.creatorNames.lookup(ev.Creator); ok {
+			usr.notCreators.remove(c)
+		}
+	case TargetHashtag:
+		if h, ok := r.hashtagNames.lookup(ev.Hashtag); ok {
+			usr.notHashtags.remove(h)
+		}
 	}
 }
 

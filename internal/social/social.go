@@ -240,9 +240,14 @@ func (s *Service) Decide(ctx context.Context, v policy.Viewer, username string, 
 		return errs.NotFound("follow request")
 	}
 	if approve {
-		if err := s.d.Store.Approve(ctx, v.AccountID, requester.ID); err != nil {
+		switch err := s.d.Store.Approve(ctx, v.AccountID, requester.ID); {
+		case errors.Is(err, db.ErrNotFound): // withdrawn or decided meanwhile
+			return errs.NotFound("follow request")
+		case err != nil:
 			return errs.Internal(err)
 		}
+		// An approved request is a follow from then on: the log hears of it like any other.
+		s.event(ctx, "follow", requester.ID, "", v.AccountID, 0)
 		s.notify(ctx, requester.ID, "follow_approved", v.AccountID, "", "")
 		return nil
 	}
@@ -254,10 +259,31 @@ func (s *Service) Decide(ctx context.Context, v policy.Viewer, username string, 
 	return nil
 }
 
-// PrivacyChanged accepts waiting requests when an account stops being private.
+// PrivacyChanged accepts waiting requests when an account stops being private. Each one is
+// approved on its own so that each enters the event log as a follow, like an approval; the
+// final sweep accepts the requests of accounts that are not active (suspended, being
+// deleted), which the listing leaves out and whose follows count for nothing meanwhile.
 func (s *Service) PrivacyChanged(ctx context.Context, accountID string, private bool) error {
 	if private {
 		return nil
+	}
+	for {
+		// Approved requests leave the pending list, so the first page is always the next.
+		page, err := s.d.Store.FollowList(ctx, accountID, true, "pending", "", 500)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, r := range page {
+			switch err := s.d.Store.Approve(ctx, accountID, r.ID); {
+			case err == nil:
+				s.event(ctx, "follow", r.ID, "", accountID, 0)
+			case !errors.Is(err, db.ErrNotFound): // not found: withdrawn meanwhile
+				return err
+			}
+		}
 	}
 	return s.d.Store.AcceptAllPending(ctx, accountID)
 }
@@ -283,13 +309,26 @@ func (s *Service) Block(ctx context.Context, v policy.Viewer, username string, b
 	if a.ID == v.AccountID {
 		return errs.Invalid("username", "cannot_target_yourself", "you cannot block your own account")
 	}
-	if block {
-		err = s.d.Store.Block(ctx, v.AccountID, a.ID, s.d.Now())
-	} else {
-		err = s.d.Store.Unblock(ctx, v.AccountID, a.ID)
+	if !block {
+		if err := s.d.Store.Unblock(ctx, v.AccountID, a.ID); err != nil {
+			return errs.Internal(err)
+		}
+		return nil
 	}
+	// A block ends the follows both ways; the log hears of each as an unfollow, so follower
+	// counts in analytics and the recommender's follows agree with the graph.
+	was, err := s.d.Store.Relation(ctx, v.AccountID, a.ID)
 	if err != nil {
 		return errs.Internal(err)
+	}
+	if err := s.d.Store.Block(ctx, v.AccountID, a.ID, s.d.Now()); err != nil {
+		return errs.Internal(err)
+	}
+	if was.Following == "accepted" {
+		s.event(ctx, "unfollow", v.AccountID, "", a.ID, 0)
+	}
+	if was.FollowedBy == "accepted" {
+		s.event(ctx, "unfollow", a.ID, "", v.AccountID, 0)
 	}
 	return nil
 }

@@ -81,27 +81,32 @@ func (s *Feeds) Trending(ctx context.Context, region string, now time.Time, offs
 
 // Dismissed returns what the viewer marked not interested (creators, videos, hashtags) and
 // the videos they watched most recently, so feed fallbacks honour them as the
-// recommender does.
+// recommender does. Marks and their undoing (not_interested_undo) are read in log order,
+// so the last word on each counts.
 func (s *Feeds) Dismissed(ctx context.Context, viewerID string) (creators, videos, hashtags, watched map[string]bool, err error) {
 	creators, videos, hashtags, watched = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
-	rows, err := s.db.reader().query(ctx, `SELECT target, creator_id, COALESCE(video_id, ''), hashtag FROM events
-		WHERE account_id = ? AND kind = 'not_interested'`, viewerID)
+	rows, err := s.db.reader().query(ctx, `SELECT kind, target, creator_id, COALESCE(video_id, ''), hashtag FROM events
+		WHERE account_id = ? AND kind IN ('not_interested', 'not_interested_undo') ORDER BY seq`, viewerID)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
 	for rows.Next() {
-		var target, creator, video, tag string
-		if err := rows.Scan(&target, &creator, &video, &tag); err != nil {
+		var kind, target, creator, video, tag string
+		if err := rows.Scan(&kind, &target, &creator, &video, &tag); err != nil {
 			rows.Close()
 			return nil, nil, nil, nil, err
 		}
+		set, key := videos, video
 		switch target {
 		case "creator":
-			creators[creator] = true
+			set, key = creators, creator
 		case "hashtag":
-			hashtags[tag] = true
-		default:
-			videos[video] = true
+			set, key = hashtags, tag
+		}
+		if kind == "not_interested" {
+			set[key] = true
+		} else {
+			delete(set, key)
 		}
 	}
 	rows.Close()

@@ -34,6 +34,7 @@ type videoStore interface {
 
 type accountStore interface {
 	ByID(ctx context.Context, id string) (*db.AccountRow, error)
+	ByUsername(ctx context.Context, username string) (*db.AccountRow, error) // naming a creator's mark to undo
 }
 
 type feedStore interface {

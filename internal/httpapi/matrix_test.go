@@ -1701,6 +1701,29 @@ func mxRoutes() []mxRoute {
 		// Privacy pages and exports: one's own only, whoever holds the link.
 		{route: "GET /api/v1/me/privacy", want: mxSelf(200), do: get(fixed("/api/v1/me/privacy"))},
 		{route: "GET /api/v1/me/interests", want: mxSelf(200), do: get(fixed("/api/v1/me/interests"))},
+		// Each viewer marks the video not interested (which only works on a video they see),
+		// then takes the mark back: a mark that could not be made is not found, as for a
+		// missing video.
+		{route: "DELETE /api/v1/me/not-interested/{target}/{name}", targets: "video", mutates: true,
+			want: func(c *mxCell) mxWant {
+				switch {
+				case !c.live():
+					return mxUnauth
+				case c.seesVideo(c.v, false):
+					return mxOK(204)
+				}
+				w := mxDeny(404, "not_marked")
+				w.sameAsMissing = true
+				return w
+			},
+			do: func(c *mxCell, missing bool) *testkit.Response {
+				if !missing {
+					c.c.Do("POST", "/api/v1/events", map[string]any{"events": []map[string]any{{
+						"kind": "not_interested", "key": c.w.name("mxnotint00"), "at": c.w.a.Clock.Now().Format(time.RFC3339Nano),
+						"video_id": c.videoID(false), "target": "video"}}})
+				}
+				return c.c.Do("DELETE", "/api/v1/me/not-interested/video/"+c.videoID(missing), nil)
+			}},
 		{route: "POST /api/v1/me/exports", mutates: true, want: mxSelf(202), do: send("POST", fixed("/api/v1/me/exports"), nil)},
 		{route: "GET /api/v1/me/exports/{id}", targets: "account", want: uploadWant(200),
 			applies: func(c *mxCell) bool { return c.o.export != "" },

@@ -19,6 +19,7 @@ var privacyOperations = []operation{
 	{method: "get", path: "/api/v1/transparency/consistency", summary: "Proof that the log of size from is a prefix of the log of size to", tag: "transparency", response: "ConsistencyProof", status: "200"},
 	{method: "post", path: "/api/v1/admin/accounts/{id}/personal-data", summary: "Read an account's personal data for a declared purpose (moderators and administrators); the owner sees the read in their access log", tag: "admin", auth: true, request: "PersonalDataRequest", response: "PersonalData", status: "200", errors: []string{"403", "404"}},
 	{method: "get", path: "/api/v1/me/interests", summary: "What the For You recommender learned about you, in words: hashtags and accounts you engage with and how strongly, your \"not interested\" marks, whether personalisation is on; POST /api/v1/feed/refresh forgets what was learned", tag: "privacy", auth: true, response: "InterestProfile", status: "200"},
+	{method: "delete", path: "/api/v1/me/not-interested/{target}/{name}", summary: "Take back one of your \"not interested\" marks: target video (name: the video id), creator (name: the username) or hashtag (name: the hashtag); GET /api/v1/me/interests lists them", tag: "privacy", auth: true, status: "204", errors: []string{"400", "404"}},
 	{method: "get", path: "/api/v1/me/privacy", summary: "What kurz stores about you: each category, why, for how long, whether encrypted, and whether it holds any now", tag: "privacy", auth: true, response: "PrivacyInventory", status: "200"},
 	{method: "post", path: "/api/v1/me/exports", summary: "Start building an archive of all your data; the answer holds the single-use download link, shown once", tag: "privacy", auth: true, response: "Export", status: "202", errors: []string{"409"}},
 	{method: "get", path: "/api/v1/me/exports/{id}", summary: "Progress of one of your exports", tag: "privacy", auth: true, response: "Export", status: "200", errors: []string{"404"}},
@@ -127,6 +128,7 @@ func (s *Server) routesPrivacy() {
 	s.handle("DELETE /api/v1/admin/accounts/{id}", loggedIn, s.adminEraseAccount)
 	s.handle("GET /api/v1/me/privacy", loggedIn, s.getPrivacyInventory)
 	s.handle("GET /api/v1/me/interests", loggedIn, s.getInterests)
+	s.handle("DELETE /api/v1/me/not-interested/{target}/{name}", loggedIn, s.undoNotInterested)
 	s.handle("POST /api/v1/me/exports", loggedIn, s.startExport)
 	s.handle("GET /api/v1/me/exports/{id}", loggedIn, s.getExport)
 	s.handle("GET /api/v1/me/exports/{id}/download", loggedIn, s.downloadExport)
@@ -487,5 +489,13 @@ func (s *Server) downloadExport(w http.ResponseWriter, r *http.Request, c *call)
 	h.Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(data)
+	return nil
+}
+
+func (s *Server) undoNotInterested(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.d.Feed.UndoNotInterested(r.Context(), c.viewer(), r.PathValue("target"), r.PathValue("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

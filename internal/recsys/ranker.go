@@ -133,6 +133,7 @@ type featureContext struct {
 	lang       int32
 	uvec       []float32
 	co         map[int32]float64 // precomputed co-engagement scores, when a request has them
+	hist       *history          // the viewer's recent views, for the affinity features
 	prior      float64
 	watchPrior float64
 	now        int64
@@ -145,8 +146,125 @@ func (r *Recommender) newFeatureContext(u int32, region, lang int32) *featureCon
 	if u >= 0 {
 		fc.usr = &r.users[u]
 		fc.uvec = r.userVector(u, nil)
+		fc.hist = r.history(fc.usr, fc.prior)
 	}
 	return fc
+}
+
+// The creator and hashtag affinity features are lifts: how much likelier than usual the
+// viewer was to engage positively with this creator's videos, or with videos carrying this
+// hashtag, among their recent views — the log-odds of (positives + a·rate) / (views + a)
+// minus the log-odds of rate, where rate is the viewer's own positive rate, pulled towards
+// everyone's while they have few views.
+// Counting views as well as positives lets swipes past a creator or a topic count against it,
+// and makes a hashtag found on every kind of video (#fyp) worth about nothing to a viewer who
+// has seen many, where a count of positives alone grows with exposure.
+const (
+	historyViews = 100 // the most recent views that inform the lifts
+	liftPrior    = 2.0 // views at the viewer's rate that every lift starts from
+	ratePrior    = 10  // views at everyone's rate that the viewer's rate starts from
+)
+
+// history is a viewer's recent views, newest first, each with whether it was positive. It
+// reaches back to the oldest positive still remembered (so every positive inside it is known,
+// and a profile reset, which forgets the positives, also empties it) and leaves out the view
+// still open, whose outcome is not known yet.
+type history struct {
+	r        *Recommender
+	videos   []int32
+	positive []bool
+	rate     float64 // smoothed share of positive views
+	// Per creator and per hashtag counts, built when a whole list is scored; a single view's
+	// features scan the few entries instead.
+	creators, hashtags map[int32][2]float64
+}
+
+func (r *Recommender) history(usr *user, prior float64) *history {
+	if len(usr.recentPos.vals) == 0 {
+		return nil
+	}
+	pos := make(map[int32]bool, len(usr.recentPos.vals))
+	usr.recentPos.each(func(v int32) { pos[v] = true })
+	h := &history{r: r}
+	w := &usr.watched
+	n, left, positives := len(w.vals), len(pos), 0
+	for k := n - 1; k >= 0 && left > 0 && len(h.videos) < historyViews; k-- {
+		v := w.vals[(w.head+k)%n]
+		if v == usr.view.video {
+			continue
+		}
+		p := pos[v]
+		if p {
+			delete(pos, v) // a video watched twice counts its positive once
+			left--
+			positives++
+		}
+		h.videos = append(h.videos, v)
+		h.positive = append(h.positive, p)
+	}
+	h.rate = (float64(positives) + ratePrior*prior) / (float64(len(h.videos)) + ratePrior)
+	return h
+}
+
+// index builds the per creator and per hashtag counts, for scoring many candidates.
+func (h *history) index() {
+	h.creators, h.hashtags = map[int32][2]float64{}, map[int32][2]float64{}
+	for k, v := range h.videos {
+		p := b2f(h.positive[k])
+		vid := &h.r.videos[v]
+		if vid.creator >= 0 {
+			c := h.creators[vid.creator]
+			h.creators[vid.creator] = [2]float64{c[0] + p, c[1] + 1}
+		}
+		for _, t := range vid.hashtags {
+			c := h.hashtags[t]
+			h.hashtags[t] = [2]float64{c[0] + p, c[1] + 1}
+		}
+	}
+}
+
+func (h *history) lift(c [2]float64) float64 {
+	return logit((c[0]+liftPrior*h.rate)/(c[1]+liftPrior)) - logit(h.rate)
+}
+
+func logit(p float64) float64 { return math.Log(p / (1 - p)) }
+
+// lifts returns the creator lift and the sum of the hashtag lifts of a video.
+func (h *history) lifts(vid *video) (creator, hashtags float64) {
+	if h.creators == nil { // scan: cheaper than indexing for the few videos of one view
+		var cc [2]float64
+		hc := make([][2]float64, len(vid.hashtags))
+		for k, v := range h.videos {
+			p := b2f(h.positive[k])
+			seen := &h.r.videos[v]
+			if vid.creator >= 0 && seen.creator == vid.creator {
+				cc[0], cc[1] = cc[0]+p, cc[1]+1
+			}
+			for i, t := range vid.hashtags {
+				if sortedSet(seen.hashtags).has(t) {
+					hc[i][0], hc[i][1] = hc[i][0]+p, hc[i][1]+1
+				}
+			}
+		}
+		if cc[1] > 0 {
+			creator = h.lift(cc)
+		}
+		for _, c := range hc {
+			if c[1] > 0 {
+				hashtags += h.lift(c)
+			}
+		}
+		return creator, hashtags
+	}
+	if c, ok := h.creators[vid.creator]; ok && vid.creator >= 0 {
+		creator = h.lift(c)
+	}
+	for _, t := range vid.hashtags {
+		if c, ok := h.hashtags[t]; ok {
+			hashtags += h.lift(c)
+		}
+	}
+	return creator, hashtags
 }
 
 const (
@@ -178,14 +296,11 @@ func (fc *featureContext) features(v int32, out []float32) []float32 {
 		}
 		x[featSkippedSimilar] = math.Log1p(r.co.scoreOne(v, &usr.recentNeg))
 		if vid.creator >= 0 {
-			x[featCreatorAffinity] = math.Log1p(usr.creatorAff.get(vid.creator, fc.now))
 			x[featFollowing] = b2f(usr.follows.has(vid.creator))
 		}
-		h := 0.0
-		for _, tag := range vid.hashtags {
-			h += usr.hashtagAff.get(tag, fc.now)
+		if fc.hist != nil {
+			x[featCreatorAffinity], x[featHashtagAffinity] = fc.hist.lifts(vid)
 		}
-		x[featHashtagAffinity] = math.Log1p(h)
 	}
 	x[featLanguage] = match(fc.lang, vid.lang)
 	x[featRegion] = match(fc.region, vid.region)

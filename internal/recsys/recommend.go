@@ -122,6 +122,9 @@ func (r *Recommender) Recommend(req Request) []Recommendation {
 
 	if u >= 0 {
 		usr := &r.users[u]
+		if fc.hist != nil {
+			fc.hist.index()
+		}
 		r.followingCandidates(usr, add)
 		fc.co = map[int32]float64{}
 		r.co.scoreAll(&usr.recentPos, fc.co)

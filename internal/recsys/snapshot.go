@@ -13,9 +13,11 @@ import (
 // Snapshot format: a magic string, the config it was built with (a snapshot only loads
 // into a recommender with the same config, since the learned state's shape and meaning
 // depend on it), the whole model state in index order, and a CRC-32 of everything before it.
-// Writing the same state always gives the same bytes.
+// Writing the same state always gives the same bytes. The magic's number changes whenever
+// the meaning of the state does (2: the affinity features became lifts), so an older
+// snapshot is refused and the model is rebuilt from the log.
 
-const snapshotMagic = "KURZREC1"
+const snapshotMagic = "KURZREC2"
 
 // maxSnapshotLen bounds any length read from a snapshot, so a corrupt file fails cleanly
 // instead of allocating without limit.

@@ -32,7 +32,7 @@ type Options struct {
 
 // DefaultOptions is the full-size run.
 func DefaultOptions() Options {
-	return Options{Users: 600, Videos: 3000, Creators: 200, FreshCreators: 0.15, Swipes: 120, Topics: 20, Seed: 1,
+	return Options{Users: 600, Videos: 3000, Creators: 200, FreshCreators: 0.15, Swipes: 120, Topics: 12, Seed: 1,
 		Span: 24 * time.Hour, PageSize: 10}
 }
 

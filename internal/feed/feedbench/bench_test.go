@@ -51,6 +51,11 @@ func runFeedHTTP(b *testing.B) {
 	if os.Getenv("KURZ_BENCH_SCALE") == "small" {
 		sc = Scale{Videos: 10_000, Viewers: 1_000, Events: 100_000, Topics: 50, Seed: 2026}
 	}
+	// Settings come from KURZ_* variables as for kurz serve (e.g. KURZ_SQLITE_READERS=8).
+	cfg, err := config.Load(nil, os.Getenv)
+	if err != nil {
+		b.Fatal(err)
+	}
 	engine := "sqlite"
 	var d *db.DB
 	if os.Getenv("KURZ_BENCH_ENGINE") == "postgres" {
@@ -61,7 +66,15 @@ func runFeedHTTP(b *testing.B) {
 		}
 		d = testkit.OpenPostgres(b, u)
 	} else {
-		d = testkit.OpenSQLite(b)
+		d, err = db.Open(ctx, db.Options{DataDir: b.TempDir(), Readers: cfg.SQLiteReaders})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer d.Close()
+		if _, err := d.Migrate(ctx); err != nil {
+			b.Fatal(err)
+		}
+		engine = fmt.Sprintf("sqlite, %d readers", cfg.SQLiteReaders)
 	}
 	var rows []row
 	add := func(measure, result, goal string) {
@@ -82,7 +95,6 @@ func runFeedHTTP(b *testing.B) {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	cfg := config.Default()
 	cfg.DataDir = b.TempDir()
 	cfg.FFmpegCacheDir = filepath.Join(os.TempDir(), "kurz-test-wazero-cache")
 	cfg.EventsPerMinute = 1 << 30 // the rate limit per session is not what is measured
@@ -102,9 +114,23 @@ func runFeedHTTP(b *testing.B) {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	rss, _ := Memory()
+	rss, peak := Memory()
 	add("first start, whole log, beside the other log followers", secs(firstStart), "")
-	add("memory after the replay (process RSS / Go heap in use)", fmt.Sprintf("%d MiB / %d MiB", rss>>20, ms.HeapInuse>>20), "≤ 1 GiB RSS")
+	add("memory after the replay (process RSS / Go heap in use / peak RSS during it)",
+		fmt.Sprintf("%d MiB / %d MiB / %d MiB", rss>>20, ms.HeapInuse>>20, peak>>20), "≤ 1 GiB RSS")
+	// The creator analytics follow the same log and replay it too; let them finish, so the
+	// figures below are of a server in its steady state.
+	if err := a.Analytics.CatchUp(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("analytics caught up %v after start", time.Since(t0).Round(time.Millisecond))
+	phasePeaks := []string{}
+	phase := func(name string) {
+		_, p := Memory()
+		phasePeaks = append(phasePeaks, fmt.Sprintf("%s %d", name, p>>20))
+		ResetPeak()
+	}
+	phase("start")
 
 	t0 = time.Now()
 	if err := a.Feed.WriteSnapshot(ctx); err != nil {
@@ -154,6 +180,7 @@ func runFeedHTTP(b *testing.B) {
 	perm := rand.New(rand.NewPCG(1, 2)).Perm(len(world.Viewers))
 	seq := Load(ctx, 1, 1000, 60*time.Second, func(ctx context.Context, _, i int) error { return forYou(ctx, perm[i%len(perm)]) })
 	check(b, "for_you sequential", seq)
+	phase("sequential")
 	add("for_you latency, one client (p50 / p99)", fmt.Sprintf("%s / %s (%d requests)", msec(seq.Percentile(0.5)), msec(seq.Percentile(0.99)), seq.Calls), "p99 ≤ 30 ms")
 
 	// for_you, 32 clients at once: throughput, and latency when the server is saturated.
@@ -161,6 +188,7 @@ func runFeedHTTP(b *testing.B) {
 	par := Load(ctx, 32, 20000, 30*time.Second, func(ctx context.Context, _, i int) error { return forYou(ctx, perm[i%len(perm)]) })
 	stopProfile()
 	check(b, "for_you parallel", par)
+	phase("parallel")
 	add("for_you throughput, 32 clients", fmt.Sprintf("%.0f requests/s (p50 %s, p99 %s)", par.Rate(), msec(par.Percentile(0.5)), msec(par.Percentile(0.99))), "≥ 2,000 requests/s")
 
 	// Event ingestion: batches of 100 from many clients, each acknowledged after commit.
@@ -218,6 +246,7 @@ func runFeedHTTP(b *testing.B) {
 	})
 	stopProfile()
 	check(b, "ingestion", ing)
+	phase("ingestion")
 	add("event ingestion, batches of 100, 8 clients", fmt.Sprintf("%.0f events/s (batch p50 %s, p99 %s)", 100*ing.Rate(), msec(ing.Percentile(0.5)), msec(ing.Percentile(0.99))), "≥ 20,000 events/s")
 
 	// Freshness: from the acknowledgement of an event to the recommender having applied it.
@@ -270,8 +299,8 @@ func runFeedHTTP(b *testing.B) {
 	}
 	add("event-to-feed freshness, during ingestion (p50 / max)", fmt.Sprintf("%s / %s (beside %.0f events/s)", msec(busy.Percentile(0.5)),
 		msec(busy.Latencies[len(busy.Latencies)-1]), 100*bg.Rate()), "≤ 1 s")
-	_, peak := Memory()
-	add("peak process RSS over the whole run (server and load generator)", fmt.Sprintf("%d MiB", peak>>20), "≤ 1 GiB")
+	phase("freshness")
+	add("peak process RSS by phase, MiB (server and load generator)", strings.Join(phasePeaks, ", "), "≤ 1 GiB")
 
 	// Cold starts of the recommender alone, while the serving process idles.
 	cold := func(dataDir string) (time.Duration, int64) {
@@ -335,9 +364,19 @@ func profile(b *testing.B, name string) func() {
 	if err := pprof.StartCPUProfile(f); err != nil {
 		b.Fatal(err)
 	}
+	runtime.SetBlockProfileRate(int(100 * time.Microsecond))
+	runtime.SetMutexProfileFraction(10)
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
+		for _, kind := range []string{"block", "mutex"} {
+			if f, err := os.Create(filepath.Join(dir, name+"."+kind+".pprof")); err == nil {
+				_ = pprof.Lookup(kind).WriteTo(f, 0)
+				f.Close()
+			}
+		}
+		runtime.SetBlockProfileRate(0)
+		runtime.SetMutexProfileFraction(0)
 	}
 }
 

@@ -48,7 +48,7 @@ func Load(ctx context.Context, workers, n int, limit time.Duration, do func(ctx 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lat := make([]time.Duration, 0, n/workers+1)
+			lat := make([]time.Duration, 0, min(n/workers+1, 1<<16))
 			errors := 0
 			var first error
 			for ctx.Err() == nil {

@@ -141,7 +141,9 @@ func (s *Accounts) SetPassword(ctx context.Context, id, hash, keepSessionID stri
 }
 
 // SetState changes the moderation state. Suspension ends every session in the same
-// transaction, so a suspended account is locked out at once.
+// transaction, so a suspended account is locked out at once; and in it a trigger takes what
+// the account did off every counter others see, or puts it back on reinstatement (see
+// Social).
 func (s *Accounts) SetState(ctx context.Context, id, state string, now time.Time) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
 		var suspended sql.NullInt64

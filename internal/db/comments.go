@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -33,25 +34,46 @@ func scanComment(sc scanner) (*CommentRow, error) {
 	return &c, nil
 }
 
-// AddComment stores a comment and counts it on its video (and its parent, for a reply).
+// AddComment stores a comment and counts it on its video (and its parent, for a reply), as
+// far as an anonymous visitor would see it: by an active account, not held, under a parent
+// that is so too.
 func (s *Social) AddComment(ctx context.Context, c *CommentRow) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
-		var parent any
+		var parent *CommentRow
+		authors := []string{c.AccountID}
 		if c.ParentID != "" {
-			parent = c.ParentID
+			p, err := scanComment(tx.row(ctx, `SELECT `+commentCols+` FROM comments WHERE id = ?`, c.ParentID))
+			if err != nil {
+				return err
+			}
+			parent, authors = p, append(authors, p.AccountID)
 		}
-		_, err := tx.exec(ctx, `INSERT INTO comments (`+commentCols+`) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?)`,
-			c.ID, c.VideoID, c.AccountID, parent, c.Body, c.Filtered, ms(c.CreatedAt))
+		active, err := activeAccounts(ctx, tx, authors...)
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `INSERT INTO comments (`+commentCols+`) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?)`,
+			c.ID, c.VideoID, c.AccountID, nullStr(c.ParentID), c.Body, c.Filtered, ms(c.CreatedAt))
 		if err != nil {
 			return classify(err)
 		}
-		if c.ParentID != "" {
-			if _, err := tx.exec(ctx, `UPDATE comments SET reply_count = reply_count + 1 WHERE id = ?`, c.ParentID); err != nil {
-				return err
-			}
+		own := counted(active[c.AccountID], !c.Filtered)
+		if parent == nil {
+			return bumpVideo(ctx, tx, c.VideoID, "comments", own)
 		}
-		return bumpVideo(ctx, tx, c.VideoID, "comments", 1)
+		if err := bumpReplies(ctx, tx, parent.ID, own); err != nil {
+			return err
+		}
+		return bumpVideo(ctx, tx, c.VideoID, "comments", own*counted(active[parent.AccountID], !parent.Filtered))
 	})
+}
+
+func bumpReplies(ctx context.Context, tx *Tx, commentID string, delta int) error {
+	if delta == 0 {
+		return nil
+	}
+	_, err := tx.exec(ctx, `UPDATE comments SET reply_count = reply_count + ? WHERE id = ?`, delta, commentID)
+	return err
 }
 
 // Comment finds a comment.
@@ -59,22 +81,44 @@ func (s *Social) Comment(ctx context.Context, id string) (*CommentRow, error) {
 	return scanComment(s.db.reader().row(ctx, `SELECT `+commentCols+` FROM comments WHERE id = ?`, id))
 }
 
-// DeleteComment removes a comment with its replies and takes them off the counters.
+// DeleteComment removes a comment with its replies and takes off the counters what of them
+// they counted.
 func (s *Social) DeleteComment(ctx context.Context, id string) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
 		c, err := scanComment(tx.row(ctx, `SELECT `+commentCols+` FROM comments WHERE id = ?`, id))
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `DELETE FROM comments WHERE id = ?`, id); err != nil {
-			return err
-		}
+		var parent *CommentRow
+		authors := []string{c.AccountID}
 		if c.ParentID != "" {
-			if _, err := tx.exec(ctx, `UPDATE comments SET reply_count = reply_count - 1 WHERE id = ?`, c.ParentID); err != nil {
+			if parent, err = scanComment(tx.row(ctx, `SELECT `+commentCols+` FROM comments WHERE id = ?`, c.ParentID)); err != nil {
 				return err
 			}
+			authors = append(authors, parent.AccountID)
 		}
-		return bumpVideo(ctx, tx, c.VideoID, "comments", -int(1+c.ReplyCount))
+		active, err := activeAccounts(ctx, tx, authors...)
+		if err != nil {
+			return err
+		}
+		// The reply count as the delete leaves it: replies added or recounted meanwhile
+		// changed the row before the delete could lock it.
+		var replies int
+		err = tx.row(ctx, `DELETE FROM comments WHERE id = ? RETURNING reply_count`, id).Scan(&replies)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		own := counted(active[c.AccountID], !c.Filtered)
+		if parent == nil {
+			return bumpVideo(ctx, tx, c.VideoID, "comments", -own*(1+replies))
+		}
+		if err := bumpReplies(ctx, tx, parent.ID, -own); err != nil {
+			return err
+		}
+		return bumpVideo(ctx, tx, c.VideoID, "comments", -own*counted(active[parent.AccountID], !parent.Filtered))
 	})
 }
 
@@ -107,11 +151,15 @@ func (s *Social) Comments(ctx context.Context, videoID, parentID, after string, 
 // LikeComment likes a comment once.
 func (s *Social) LikeComment(ctx context.Context, accountID, commentID string, now time.Time) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
+		active, err := activeAccounts(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
 		res, err := tx.exec(ctx, `INSERT INTO comment_likes (comment_id, account_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, commentID, accountID, ms(now))
 		if err != nil {
 			return classify(err)
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
+		if n, _ := res.RowsAffected(); n > 0 && active[accountID] {
 			_, err = tx.exec(ctx, `UPDATE comments SET like_count = like_count + 1 WHERE id = ?`, commentID)
 		}
 		return err
@@ -121,11 +169,15 @@ func (s *Social) LikeComment(ctx context.Context, accountID, commentID string, n
 // UnlikeComment removes a comment like.
 func (s *Social) UnlikeComment(ctx context.Context, accountID, commentID string) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
+		active, err := activeAccounts(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
 		res, err := tx.exec(ctx, `DELETE FROM comment_likes WHERE comment_id = ? AND account_id = ?`, commentID, accountID)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
+		if n, _ := res.RowsAffected(); n > 0 && active[accountID] {
 			_, err = tx.exec(ctx, `UPDATE comments SET like_count = like_count - 1 WHERE id = ?`, commentID)
 		}
 		return err
@@ -285,4 +337,95 @@ func (s *Social) DeleteNotifications(ctx context.Context, accountID, kind, actor
 	}
 	_, err := s.db.writer().exec(ctx, q, args...)
 	return err
+}
+
+// CommentFact is what decides whether a comment shows to a viewer: its author, whether it is
+// held, how the viewer stands to the author, and its stored reply count.
+type CommentFact struct {
+	ID, ParentID        string
+	AuthorID            string
+	AuthorRole          string
+	AuthorState         string
+	AuthorPrivate       bool
+	Filtered            bool
+	ReplyCount          int64
+	Blocking, BlockedBy bool // the viewer blocked the author; the author blocked the viewer
+}
+
+// CommentScope names the comments of a video that may show differently to a viewer than to
+// an anonymous visitor, whom the stored counters count for.
+type CommentScope struct {
+	Viewer   string // "" for nobody
+	Blocks   bool   // comments by accounts across a block with the viewer
+	OwnHeld  bool   // the viewer's own held comments
+	AllHeld  bool   // every held comment (the viewer made the video)
+	Inactive bool   // comments by accounts that are not active
+}
+
+// CommentFacts returns the comments of a video in scope and the top-level comments that
+// the replies among them answer. Each part is found through an index — comments by account
+// and video, held comments by video, inactive accounts — so it costs what the viewer's
+// blocks, its own comments, the video's held comments or the inactive accounts' comments
+// on it number, never the video's comments.
+func (s *Social) CommentFacts(ctx context.Context, videoID string, sc CommentScope) ([]CommentFact, error) {
+	sel := `SELECT c.id, c.parent_id, c.account_id, a.role, a.state, a.private, c.filtered, c.reply_count,
+		EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = ? AND b.blocked_id = c.account_id),
+		EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = c.account_id AND b.blocked_id = ?)
+		FROM comments c JOIN accounts a ON a.id = c.account_id WHERE `
+	var parts []string
+	var args []any
+	add := func(where string, extra ...any) {
+		parts = append(parts, sel+where)
+		args = append(append(args, sc.Viewer, sc.Viewer), extra...)
+	}
+	if sc.Blocks && sc.Viewer != "" {
+		add(`c.account_id IN (SELECT blocked_id FROM blocks WHERE blocker_id = ? UNION SELECT blocker_id FROM blocks WHERE blocked_id = ?)
+			AND c.video_id = ?`, sc.Viewer, sc.Viewer, videoID)
+	}
+	if sc.OwnHeld && sc.Viewer != "" {
+		add(`c.account_id = ? AND c.video_id = ? AND c.filtered`, sc.Viewer, videoID)
+	}
+	if sc.AllHeld {
+		add(`c.video_id = ? AND c.filtered`, videoID)
+	}
+	if sc.Inactive {
+		add(`c.account_id IN (SELECT id FROM accounts WHERE state <> 'active') AND c.video_id = ?`, videoID)
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	facts, err := queryAll(ctx, s.db.reader(), scanCommentFact, strings.Join(parts, " UNION "), args...)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, f := range facts {
+		have[f.ID] = true
+	}
+	var parents []any
+	for _, f := range facts {
+		if f.ParentID != "" && !have[f.ParentID] {
+			have[f.ParentID] = true
+			parents = append(parents, f.ParentID)
+		}
+	}
+	for len(parents) > 0 {
+		n := min(len(parents), 500)
+		more, err := queryAll(ctx, s.db.reader(), scanCommentFact,
+			sel+`c.id IN (`+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`, append([]any{sc.Viewer, sc.Viewer}, parents[:n]...)...)
+		if err != nil {
+			return nil, err
+		}
+		facts, parents = append(facts, more...), parents[n:]
+	}
+	return facts, nil
+}
+
+func scanCommentFact(sc scanner) (CommentFact, error) {
+	var f CommentFact
+	var parent sql.NullString
+	err := sc.Scan(&f.ID, &parent, &f.AuthorID, &f.AuthorRole, &f.AuthorState, &f.AuthorPrivate, &f.Filtered, &f.ReplyCount,
+		&f.Blocking, &f.BlockedBy)
+	f.ParentID = parent.String
+	return f, err
 }

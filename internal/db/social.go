@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -12,6 +13,24 @@ import (
 // comments, shares) and their counters. Every counter changes in the same transaction as
 // the row it counts, and only when that row really changed, so counts stay exact under
 // concurrent requests without recounting on read.
+//
+// The counters count what an anonymous visitor would see: only what active accounts did,
+// and no comment held back by the creator's keyword filter (nor the replies under one).
+// Precisely:
+//   - account_stats.followers: accepted follows by active accounts;
+//   - account_stats.following: accepted follows of active accounts;
+//   - account_stats.likes and video_stats.likes: likes by active accounts;
+//   - comments.like_count: comment likes by active accounts;
+//   - comments.reply_count: replies by active accounts that are not held;
+//   - video_stats.comments: top-level comments by active accounts that are not held, each
+//     with its reply_count.
+//
+// A write counts its row by the states of the accounts involved, read in its transaction
+// (activeAccounts). When an account stops or starts being active, a trigger (migration
+// 0009) moves everything it did off or onto the counters in the same transaction as the
+// state change, whatever code changed the state (suspension, deletion, its cancellation).
+// Viewers who see more or less than an anonymous visitor get the difference at read time
+// from package social, bounded by their own blocks and comments.
 type Social struct{ db *DB }
 
 // Social returns the social store.
@@ -47,7 +66,55 @@ func (s *Social) Relation(ctx context.Context, viewer, other string) (RelationRo
 	return r, nil
 }
 
+// activeAccounts reads which of the accounts are active, inside tx, before it changes any
+// counter. On PostgreSQL it holds a share lock on their rows until the transaction ends: a
+// concurrent change of state (whose trigger moves what the account did off or onto the
+// counters) either waits for this transaction and then sees its row, or runs first and this
+// one reads the new state. Either way a row is counted exactly when its accounts are active
+// at commit. SQLite has one writer, so the read alone is enough. Rows are locked in ID
+// order, so two writes that lock the same accounts take them in the same order.
+func activeAccounts(ctx context.Context, tx *Tx, ids ...string) (map[string]bool, error) {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	// Every row is locked and the state filtered here: a state condition in the query could
+	// skip locking a row whose state a concurrent transaction is changing.
+	q := `SELECT id, state FROM accounts WHERE id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + `) ORDER BY id`
+	if tx.d.Dialect == Postgres {
+		q += ` FOR SHARE`
+	}
+	rows, err := tx.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]bool, len(ids))
+	for rows.Next() {
+		var id, state string
+		if err := rows.Scan(&id, &state); err != nil {
+			return nil, err
+		}
+		out[id] = state == "active"
+	}
+	return out, rows.Err()
+}
+
+// counted is 1 when every flag holds, 0 otherwise: the share of a row in a counter.
+func counted(flags ...bool) int {
+	for _, f := range flags {
+		if !f {
+			return 0
+		}
+	}
+	return 1
+}
+
 func bump(ctx context.Context, tx *Tx, table, key, id, col string, delta int) error {
+	if delta == 0 {
+		return nil
+	}
 	if _, err := tx.exec(ctx, `INSERT INTO `+table+` (`+key+`) VALUES (?) ON CONFLICT DO NOTHING`, id); err != nil {
 		return err
 	}
@@ -72,6 +139,10 @@ func (s *Social) Follow(ctx context.Context, follower, followee string, pending 
 	}
 	changed := false
 	err := s.db.InTx(ctx, func(tx *Tx) error {
+		active, err := activeAccounts(ctx, tx, follower, followee)
+		if err != nil {
+			return err
+		}
 		res, err := tx.exec(ctx, `INSERT INTO follows (follower_id, followee_id, state, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			follower, followee, state, ms(now))
 		if err != nil {
@@ -82,32 +153,43 @@ func (s *Social) Follow(ctx context.Context, follower, followee string, pending 
 		}
 		changed = true
 		if state == "accepted" {
-			return followCounts(ctx, tx, follower, followee, 1)
+			return followCounts(ctx, tx, follower, followee, 1, active)
 		}
 		return nil
 	})
 	return state, changed, err
 }
 
-func followCounts(ctx context.Context, tx *Tx, follower, followee string, delta int) error {
-	if err := bumpAccount(ctx, tx, follower, "following", delta); err != nil {
-		return err
+// followCounts counts an accepted follow on the followee's followers (when the follower is
+// active) and the follower's following (when the followee is), in ID order.
+func followCounts(ctx context.Context, tx *Tx, follower, followee string, delta int, active map[string]bool) error {
+	bumps := []struct{ id, col, other string }{{follower, "following", followee}, {followee, "followers", follower}}
+	if follower > followee {
+		bumps[0], bumps[1] = bumps[1], bumps[0]
 	}
-	return bumpAccount(ctx, tx, followee, "followers", delta)
+	for _, b := range bumps {
+		if err := bumpAccount(ctx, tx, b.id, b.col, delta*counted(active[b.other])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Unfollow removes follower → followee (a follow or a pending request) and reports what it was.
 func (s *Social) Unfollow(ctx context.Context, follower, followee string) (string, error) {
 	var was string
 	err := s.db.InTx(ctx, func(tx *Tx) error {
-		var err error
-		was, err = unfollowTx(ctx, tx, follower, followee)
+		active, err := activeAccounts(ctx, tx, follower, followee)
+		if err != nil {
+			return err
+		}
+		was, err = unfollowTx(ctx, tx, follower, followee, active)
 		return err
 	})
 	return was, err
 }
 
-func unfollowTx(ctx context.Context, tx *Tx, follower, followee string) (string, error) {
+func unfollowTx(ctx context.Context, tx *Tx, follower, followee string, active map[string]bool) (string, error) {
 	var was string
 	err := tx.row(ctx, `DELETE FROM follows WHERE follower_id = ? AND followee_id = ? RETURNING state`, follower, followee).Scan(&was)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -117,7 +199,7 @@ func unfollowTx(ctx context.Context, tx *Tx, follower, followee string) (string,
 		return "", err
 	}
 	if was == "accepted" {
-		return was, followCounts(ctx, tx, follower, followee, -1)
+		return was, followCounts(ctx, tx, follower, followee, -1, active)
 	}
 	return was, nil
 }
@@ -125,6 +207,10 @@ func unfollowTx(ctx context.Context, tx *Tx, follower, followee string) (string,
 // Approve turns a pending request into a follow. ErrNotFound when there is no request.
 func (s *Social) Approve(ctx context.Context, followee, follower string) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
+		active, err := activeAccounts(ctx, tx, follower, followee)
+		if err != nil {
+			return err
+		}
 		res, err := tx.exec(ctx, `UPDATE follows SET state = 'accepted' WHERE follower_id = ? AND followee_id = ? AND state = 'pending'`, follower, followee)
 		if err != nil {
 			return err
@@ -132,7 +218,7 @@ func (s *Social) Approve(ctx context.Context, followee, follower string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		return followCounts(ctx, tx, follower, followee, 1)
+		return followCounts(ctx, tx, follower, followee, 1, active)
 	})
 }
 
@@ -153,28 +239,41 @@ func (s *Social) AcceptAllPending(ctx context.Context, followee string) error {
 			ids = append(ids, id)
 		}
 		rows.Close()
+		if len(ids) == 0 {
+			return nil
+		}
+		active, err := activeAccounts(ctx, tx, append(ids, followee)...)
+		if err != nil {
+			return err
+		}
+		followers := 0
 		for _, id := range ids {
 			if _, err := tx.exec(ctx, `UPDATE follows SET state = 'accepted' WHERE follower_id = ? AND followee_id = ?`, id, followee); err != nil {
 				return err
 			}
-			if err := followCounts(ctx, tx, id, followee, 1); err != nil {
+			followers += counted(active[id])
+			if err := bumpAccount(ctx, tx, id, "following", counted(active[followee])); err != nil {
 				return err
 			}
 		}
-		return nil
+		return bumpAccount(ctx, tx, followee, "followers", followers)
 	})
 }
 
 // Block records blocker → blocked and removes follows both ways, in one transaction.
 func (s *Social) Block(ctx context.Context, blocker, blocked string, now time.Time) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
+		active, err := activeAccounts(ctx, tx, blocker, blocked)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.exec(ctx, `INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, blocker, blocked, ms(now)); err != nil {
 			return err
 		}
-		if _, err := unfollowTx(ctx, tx, blocker, blocked); err != nil {
+		if _, err := unfollowTx(ctx, tx, blocker, blocked, active); err != nil {
 			return err
 		}
-		_, err := unfollowTx(ctx, tx, blocked, blocker)
+		_, err = unfollowTx(ctx, tx, blocked, blocker, active)
 		return err
 	})
 }
@@ -232,6 +331,36 @@ func (s *Social) AccountStats(ctx context.Context, id string) (AccountStats, err
 	return st, err
 }
 
+// FollowFact is an account across a block with a viewer, how it stands to the viewer, and
+// whether it follows a given account or is followed by it (accepted follows only).
+type FollowFact struct {
+	ID, Role, State     string
+	Private             bool
+	Follower, Followee  bool
+	Blocking, BlockedBy bool // the viewer blocked it; it blocked the viewer
+}
+
+// FollowFacts returns the accounts across a block with viewer that follow accountID or that
+// accountID follows: the only accounts that a follower list can show differently to viewer
+// than to an anonymous visitor. It costs what the viewer's blocks number.
+func (s *Social) FollowFacts(ctx context.Context, accountID, viewer string) ([]FollowFact, error) {
+	facts, err := queryAll(ctx, s.db.reader(), func(sc scanner) (FollowFact, error) {
+		var f FollowFact
+		err := sc.Scan(&f.ID, &f.Role, &f.State, &f.Private, &f.Follower, &f.Followee, &f.Blocking, &f.BlockedBy)
+		return f, err
+	}, `SELECT a.id, a.role, a.state, a.private,
+		EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = a.id AND f.followee_id = ? AND f.state = 'accepted'),
+		EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ? AND f.followee_id = a.id AND f.state = 'accepted'),
+		EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = ? AND b.blocked_id = a.id),
+		EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = a.id AND b.blocked_id = ?)
+		FROM accounts a WHERE a.id IN (SELECT blocked_id FROM blocks WHERE blocker_id = ? UNION SELECT blocker_id FROM blocks WHERE blocked_id = ?)`,
+		accountID, accountID, viewer, viewer, viewer, viewer)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(facts, func(f FollowFact) bool { return !f.Follower && !f.Followee }), nil
+}
+
 // VideoStats are a video's counters.
 type VideoStats struct{ Likes, Comments, Shares, Views int64 }
 
@@ -250,6 +379,10 @@ func (s *Social) VideoStats(ctx context.Context, id string) (VideoStats, error) 
 func (s *Social) Like(ctx context.Context, accountID, videoID, ownerID string, now time.Time) (bool, error) {
 	added := false
 	err := s.db.InTx(ctx, func(tx *Tx) error {
+		active, err := activeAccounts(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
 		res, err := tx.exec(ctx, `INSERT INTO likes (video_id, account_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, videoID, accountID, ms(now))
 		if err != nil {
 			return classify(err)
@@ -258,10 +391,7 @@ func (s *Social) Like(ctx context.Context, accountID, videoID, ownerID string, n
 			return nil
 		}
 		added = true
-		if err := bumpVideo(ctx, tx, videoID, "likes", 1); err != nil {
-			return err
-		}
-		return bumpAccount(ctx, tx, ownerID, "likes", 1)
+		return likeCounts(ctx, tx, videoID, ownerID, counted(active[accountID]))
 	})
 	return added, err
 }
@@ -270,6 +400,10 @@ func (s *Social) Like(ctx context.Context, accountID, videoID, ownerID string, n
 func (s *Social) Unlike(ctx context.Context, accountID, videoID, ownerID string) (bool, error) {
 	removed := false
 	err := s.db.InTx(ctx, func(tx *Tx) error {
+		active, err := activeAccounts(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
 		res, err := tx.exec(ctx, `DELETE FROM likes WHERE video_id = ? AND account_id = ?`, videoID, accountID)
 		if err != nil {
 			return err
@@ -278,12 +412,16 @@ func (s *Social) Unlike(ctx context.Context, accountID, videoID, ownerID string)
 			return nil
 		}
 		removed = true
-		if err := bumpVideo(ctx, tx, videoID, "likes", -1); err != nil {
-			return err
-		}
-		return bumpAccount(ctx, tx, ownerID, "likes", -1)
+		return likeCounts(ctx, tx, videoID, ownerID, -counted(active[accountID]))
 	})
 	return removed, err
+}
+
+func likeCounts(ctx context.Context, tx *Tx, videoID, ownerID string, delta int) error {
+	if err := bumpVideo(ctx, tx, videoID, "likes", delta); err != nil {
+		return err
+	}
+	return bumpAccount(ctx, tx, ownerID, "likes", delta)
 }
 
 // Liked reports whether an account likes a video.
@@ -305,6 +443,8 @@ func (s *Social) AddView(ctx context.Context, videoID string, n int) error {
 
 // EraseAccount takes an account's likes, follows, comments and comment likes off every
 // counter and deletes them, so that erasing an account leaves the counts of others exact.
+// An account that is not active (deleting, suspended) was taken off the counters when its
+// state changed, so then only its rows go.
 func (s *Social) EraseAccount(ctx context.Context, accountID string) error {
 	ids, err := strings1(ctx, s.db.reader(), `SELECT id FROM comments WHERE account_id = ? ORDER BY parent_id IS NULL, id`, accountID)
 	if err != nil {
@@ -316,13 +456,22 @@ func (s *Social) EraseAccount(ctx context.Context, accountID string) error {
 		}
 	}
 	return s.db.InTx(ctx, func(tx *Tx) error {
-		steps := []string{
-			`UPDATE comments SET like_count = like_count - 1 WHERE id IN (SELECT comment_id FROM comment_likes WHERE account_id = ?)`,
-			`UPDATE video_stats SET likes = likes - 1 WHERE video_id IN (SELECT video_id FROM likes WHERE account_id = ?)`,
-			`UPDATE account_stats SET likes = likes - (SELECT COUNT(*) FROM likes l JOIN videos v ON v.id = l.video_id
-				WHERE l.account_id = ? AND v.account_id = account_stats.account_id)`,
-			`UPDATE account_stats SET followers = followers - 1 WHERE account_id IN (SELECT followee_id FROM follows WHERE follower_id = ? AND state = 'accepted')`,
-			`UPDATE account_stats SET following = following - 1 WHERE account_id IN (SELECT follower_id FROM follows WHERE followee_id = ? AND state = 'accepted')`,
+		active, err := activeAccounts(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		var steps []string
+		if active[accountID] {
+			steps = append(steps,
+				`UPDATE comments SET like_count = like_count - 1 WHERE id IN (SELECT comment_id FROM comment_likes WHERE account_id = ?)`,
+				`UPDATE video_stats SET likes = likes - 1 WHERE video_id IN (SELECT video_id FROM likes WHERE account_id = ?)`,
+				`UPDATE account_stats SET likes = likes - (SELECT COUNT(*) FROM likes l JOIN videos v ON v.id = l.video_id
+					WHERE l.account_id = ? AND v.account_id = account_stats.account_id)
+				WHERE account_id IN (SELECT v.account_id FROM likes l JOIN videos v ON v.id = l.video_id WHERE l.account_id = ?)`,
+				`UPDATE account_stats SET followers = followers - 1 WHERE account_id IN (SELECT followee_id FROM follows WHERE follower_id = ? AND state = 'accepted')`,
+				`UPDATE account_stats SET following = following - 1 WHERE account_id IN (SELECT follower_id FROM follows WHERE followee_id = ? AND state = 'accepted')`)
+		}
+		steps = append(steps,
 			`DELETE FROM comment_likes WHERE account_id = ?`,
 			`DELETE FROM likes WHERE account_id = ?`,
 			`DELETE FROM follows WHERE follower_id = ? OR followee_id = ?`,
@@ -330,12 +479,11 @@ func (s *Social) EraseAccount(ctx context.Context, accountID string) error {
 			`DELETE FROM mutes WHERE muter_id = ? OR muted_id = ?`,
 			`DELETE FROM notifications WHERE account_id = ? OR actor_id = ?`,
 			`DELETE FROM comment_filters WHERE account_id = ?`,
-			`DELETE FROM account_stats WHERE account_id = ?`,
-		}
+			`DELETE FROM account_stats WHERE account_id = ?`)
 		for _, q := range steps {
-			args := []any{accountID}
-			if strings.Count(q, "?") == 2 {
-				args = append(args, accountID)
+			args := make([]any, strings.Count(q, "?"))
+			for i := range args {
+				args[i] = accountID
 			}
 			if _, err := tx.exec(ctx, q, args...); err != nil {
 				return err

@@ -242,7 +242,7 @@ type commentJSON struct {
 func (s *Server) commentOut(cm *social.Comment) commentJSON {
 	a := s.accountOut(accountFromDB(cm.Author))
 	return commentJSON{ID: cm.ID, VideoID: cm.VideoID, ParentID: cm.ParentID, Body: cm.Body, Author: &a, Likes: cm.LikeCount,
-		Replies: cm.ReplyCount, Liked: cm.Liked, Pinned: cm.Pinned, Held: cm.Filtered, CreatedAt: cm.CreatedAt}
+		Replies: cm.Replies, Liked: cm.Liked, Pinned: cm.Pinned, Held: cm.Filtered, CreatedAt: cm.CreatedAt}
 }
 
 func (s *Server) comments(w http.ResponseWriter, r *http.Request, c *call, videoID, parentID string) error {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"kurz/internal/config"
-
+	"kurz/internal/policy"
 	"kurz/internal/testkit"
 )
 
@@ -418,6 +418,91 @@ func TestCountersUnderConcurrency(t *testing.T) {
 			if p["followers"] != float64(n) || p["likes"] != float64(n/2) {
 				t.Fatalf("account counters %v", p)
 			}
+		})
+	}
+}
+
+// TestCountsCountWhatTheViewerSees: a suspension takes what the account did off every count
+// others see and reinstatement puts it back; and counts leave out what is hidden from the
+// viewer alone (an account that blocked them, held comments), as the lists do.
+func TestCountsCountWhatTheViewerSees(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			a := testkit.NewAppNoWorkers(t, e, nil)
+			u := users(a, "cora", "sam", "bea", "vic", "hal")
+			admin, _ := staff(t, a, "ada", policy.RoleAdmin)
+			u["cora"].Do("PUT", "/api/v1/me/comment-filters", map[string]any{"keywords": []string{"spoiler"}})
+			vid := publish(t, a, u["cora"], nil)
+			path := "/api/v1/videos/" + vid + "/comments"
+			comment := func(who, body, parent string) string {
+				t.Helper()
+				in := map[string]any{"body": body}
+				if parent != "" {
+					in["parent_id"] = parent
+				}
+				r := u[who].Do("POST", path, in)
+				if r.Status != 201 {
+					t.Fatalf("%s comments: %d %s", who, r.Status, r.Body)
+				}
+				return r.JSON()["id"].(string)
+			}
+			for _, who := range []string{"sam", "bea"} {
+				u[who].Do("POST", "/api/v1/accounts/cora/follow", nil)
+			}
+			u["sam"].Do("POST", "/api/v1/videos/"+vid+"/like", nil)
+			comment("sam", "nice", "")
+			cB := comment("bea", "hello", "")
+			comment("sam", "hi bea", cB)
+			comment("hal", "big spoiler", "")
+			if r := u["bea"].Do("POST", "/api/v1/accounts/vic/block", nil); r.Status != 204 {
+				t.Fatalf("block: %d", r.Status)
+			}
+			type want struct{ followers, likes, comments, replies float64 }
+			check := func(when string, c *testkit.Client, w want) {
+				t.Helper()
+				p := counts(t, c, "/api/v1/accounts/cora")
+				v := counts(t, c, "/api/v1/videos/"+vid)
+				replies := 0.0
+				for _, it := range c.Do("GET", path, nil).JSON()["items"].([]any) {
+					if m := it.(map[string]any); m["id"] == cB {
+						replies = m["replies"].(float64)
+					}
+				}
+				got := want{p["followers"].(float64), v["likes"].(float64), v["comments"].(float64), replies}
+				if got != w {
+					t.Errorf("%s: followers, likes, comments, replies to bea %v, want %v", when, got, w)
+				}
+			}
+			anon := a.Client()
+			check("anonymous", anon, want{2, 1, 3, 1})
+			check("the creator, who sees the held comment", u["cora"], want{2, 1, 4, 1})
+			check("the held comment's author", u["hal"], want{2, 1, 4, 1})
+			check("the account bea blocked", u["vic"], want{1, 1, 1, 0})
+			check("an administrator", admin, want{2, 1, 3, 1})
+
+			var samID string
+			for _, it := range admin.Do("GET", "/api/v1/admin/accounts?limit=100", nil).JSON()["items"].([]any) {
+				if m := it.(map[string]any); m["username"] == "sam" {
+					samID = m["id"].(string)
+				}
+			}
+			if r := admin.Do("POST", "/api/v1/admin/accounts/"+samID+"/suspension", nil); r.Status != 200 {
+				t.Fatalf("suspend: %d %s", r.Status, r.Body)
+			}
+			check("anonymous, sam suspended", anon, want{1, 0, 1, 0})
+			check("the creator, sam suspended", u["cora"], want{1, 0, 2, 0})
+			check("the account bea blocked, sam suspended", u["vic"], want{0, 0, 0, 0})
+			// Staff see a suspended account's comments, so they count them.
+			check("an administrator, sam suspended", admin, want{1, 0, 3, 1})
+			if p := counts(t, admin, "/api/v1/accounts/sam"); p["following"] != 1.0 {
+				t.Errorf("a suspended account's own counts count what others did: %v", p)
+			}
+			if r := admin.Do("DELETE", "/api/v1/admin/accounts/"+samID+"/suspension", nil); r.Status != 200 {
+				t.Fatalf("reinstate: %d %s", r.Status, r.Body)
+			}
+			check("anonymous, sam reinstated", anon, want{2, 1, 3, 1})
+			check("the account bea blocked, sam reinstated", u["vic"], want{1, 1, 1, 0})
 		})
 	}
 }

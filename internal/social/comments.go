@@ -18,7 +18,7 @@ type Comment struct {
 	Author  *db.AccountRow
 	Liked   bool
 	Pinned  bool
-	Replies int64
+	Replies int64 // the replies the viewer sees (the stored ReplyCount counts an anonymous visitor's)
 }
 
 // AddComment comments on a video, or replies to a comment (one level: a reply to a reply
@@ -153,6 +153,12 @@ func (s *Service) Comments(ctx context.Context, v policy.Viewer, videoID, parent
 	if err != nil {
 		return nil, errs.Internal(err)
 	}
+	var counts commentDelta // replies have no replies
+	if parentID == "" {
+		if counts, err = s.commentCounts(ctx, v, videoID, row.AccountID); err != nil {
+			return nil, err
+		}
+	}
 	var out []*Comment
 	// Pages are filled by reading ahead, so hidden comments do not shorten them.
 	for len(out) < limit {
@@ -168,6 +174,7 @@ func (s *Service) Comments(ctx context.Context, v policy.Viewer, videoID, parent
 			}
 			if vis != nil && len(out) < limit {
 				vis.Pinned = c.ID == pinned
+				vis.Replies += counts.replies[c.ID]
 				out = append(out, vis)
 			}
 		}
@@ -178,9 +185,11 @@ func (s *Service) Comments(ctx context.Context, v policy.Viewer, videoID, parent
 	return out, nil
 }
 
+// commentVisible returns the comment as v sees it, or nil when it does not show to v
+// (policy.CommentShown, which the comment counts count too).
 func (s *Service) commentVisible(ctx context.Context, v policy.Viewer, vid *db.VideoRow, c *db.CommentRow) (*Comment, error) {
 	if c.Filtered && v.AccountID != c.AccountID && v.AccountID != vid.AccountID {
-		return nil, nil
+		return nil, nil // decided without reading the author; CommentShown agrees
 	}
 	author, err := s.d.Accounts.ByID(ctx, c.AccountID)
 	if err != nil {
@@ -190,7 +199,7 @@ func (s *Service) commentVisible(ctx context.Context, v policy.Viewer, vid *db.V
 	if err != nil {
 		return nil, errs.Internal(err)
 	}
-	if policy.ProfileDecision(v, targetOf(author), rel) != nil || rel.Blocking {
+	if !policy.CommentShown(v, policy.Comment{Author: targetOf(author), Held: c.Filtered, VideoOwnerID: vid.AccountID}, rel) {
 		return nil, nil
 	}
 	out := &Comment{CommentRow: c, Author: author, Replies: c.ReplyCount}

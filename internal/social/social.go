@@ -33,6 +33,8 @@ type store interface {
 	FollowList(ctx context.Context, accountID string, followers bool, state, after string, limit int) ([]*db.AccountRow, error)
 	AccountStats(ctx context.Context, id string) (db.AccountStats, error)
 	VideoStats(ctx context.Context, id string) (db.VideoStats, error)
+	FollowFacts(ctx context.Context, accountID, viewer string) ([]db.FollowFact, error)
+	CommentFacts(ctx context.Context, videoID string, sc db.CommentScope) ([]db.CommentFact, error)
 	Like(ctx context.Context, accountID, videoID, ownerID string, now time.Time) (bool, error)
 	Unlike(ctx context.Context, accountID, videoID, ownerID string) (bool, error)
 	Liked(ctx context.Context, accountID, videoID string) (bool, error)
@@ -141,11 +143,12 @@ func (s *Service) account(ctx context.Context, v policy.Viewer, username string)
 	return a, rel, nil
 }
 
-// Profile is an account's public counters and the viewer's relationship to it.
+// Profile is an account's counters as the viewer sees them and the viewer's relationship to
+// it.
 type Profile struct {
 	Viewer     string // the viewer's account ID, "" when anonymous
 	Account    *db.AccountRow
-	Stats      db.AccountStats
+	Stats      db.AccountStats // what the viewer's lists show: see accountStats
 	Relation   policy.Relation
 	FollowsYou bool
 }
@@ -156,9 +159,9 @@ func (s *Service) Profile(ctx context.Context, v policy.Viewer, username string)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.d.Store.AccountStats(ctx, a.ID)
+	st, err := s.accountStats(ctx, v, a.ID)
 	if err != nil {
-		return nil, errs.Internal(err)
+		return nil, err
 	}
 	p := &Profile{Viewer: v.AccountID, Account: a, Stats: st, Relation: rel}
 	if !v.Anonymous() && v.AccountID != a.ID {
@@ -369,18 +372,16 @@ func (s *Service) FollowList(ctx context.Context, v policy.Viewer, username stri
 	return s.visibleAccounts(ctx, v, rows)
 }
 
-// visibleAccounts drops accounts that blocked the viewer, so lists never lead to them.
+// visibleAccounts keeps the accounts a list shows to the viewer (policy.Listed, which the
+// counts beside the list count too): never one that blocked the viewer.
 func (s *Service) visibleAccounts(ctx context.Context, v policy.Viewer, rows []*db.AccountRow) ([]*db.AccountRow, error) {
-	if v.Anonymous() {
-		return rows, nil
-	}
 	out := rows[:0]
 	for _, r := range rows {
 		rel, err := s.Relation(ctx, v.AccountID, r.ID)
 		if err != nil {
 			return nil, errs.Internal(err)
 		}
-		if policy.ProfileDecision(v, targetOf(r), rel) == nil {
+		if policy.Listed(v, targetOf(r), rel) {
 			out = append(out, r)
 		}
 	}
@@ -424,19 +425,26 @@ func (s *Service) video(ctx context.Context, v policy.Viewer, videoID string) (*
 	return row, t, rel, nil
 }
 
-// VideoCounts are a video's counters and the viewer's own interactions with it.
+// VideoCounts are a video's counters as the viewer sees them and the viewer's own
+// interactions with it.
 type VideoCounts struct {
 	db.VideoStats
 	Liked     bool
 	Following bool
 }
 
-// Counts returns a video's counters for a viewer who may see the video.
+// Counts returns a video's counters for a viewer who may see the video: the comment count
+// counts the comments and replies the viewer's comment list shows (see commentCounts).
 func (s *Service) Counts(ctx context.Context, v policy.Viewer, videoID, ownerID string) (VideoCounts, error) {
 	st, err := s.d.Store.VideoStats(ctx, videoID)
 	if err != nil {
 		return VideoCounts{}, errs.Internal(err)
 	}
+	d, err := s.commentCounts(ctx, v, videoID, ownerID)
+	if err != nil {
+		return VideoCounts{}, err
+	}
+	st.Comments += d.comments
 	c := VideoCounts{VideoStats: st}
 	if !v.Anonymous() {
 		if c.Liked, err = s.d.Store.Liked(ctx, v.AccountID, videoID); err != nil {

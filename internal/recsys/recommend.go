@@ -411,13 +411,15 @@ func (r *Recommender) rerank(main, explore []*candidate, limit int) []*candidate
 	}
 	nExplore := min(len(explore), limit)
 	for pos := 0; pos < limit; pos++ {
-		first, second := main, explore
+		var c *candidate
 		if pos >= limit-nExplore {
-			first, second = explore, main
+			c = pick(r.plausibleAgainst(explore, pick(main)))
 		}
-		c := pick(first)
 		if c == nil {
-			c = pick(second)
+			c = pick(main)
+		}
+		if c == nil {
+			c = pick(explore)
 		}
 		if c == nil {
 			break

@@ -1,0 +1,85 @@
+package recsys
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestOptimisticRate(t *testing.T) {
+	for _, c := range []struct {
+		k, n   float64
+		lo, hi float64
+	}{
+		{0, 0, 1, 1},        // never shown: anything is possible
+		{3, 3, 1, 1},        // every view positive
+		{0, 1, 0.9, 1},      // one skip is no evidence
+		{0, 24, 0, 0.2},     // two dozen skips are
+		{12, 24, 0.65, 0.8}, // a coin flip could be a 70% video
+	} {
+		if got := optimisticRate(c.k, c.n); got < c.lo || got > c.hi {
+			t.Errorf("optimisticRate(%v, %v) = %.3f, want in [%v, %v]", c.k, c.n, got, c.lo, c.hi)
+		}
+	}
+	for n := 1.0; n <= 200; n++ {
+		prev := -1.0
+		for k := 0.0; k <= n; k++ {
+			got := optimisticRate(k, n)
+			if got < k/n || got > 1 || got < prev {
+				t.Fatalf("optimisticRate(%v, %v) = %v: below the observed rate, above 1 or not rising with k", k, n, got)
+			}
+			prev = got
+		}
+	}
+}
+
+// An exploration slot goes to a video that could still be as good as what it displaces: a
+// new upload gets it, a video that two dozen viewers skipped does not, until the main list
+// runs out.
+func TestExplorationSkipsVideosMeasuredBelowTheList(t *testing.T) {
+	r := newTestRecommender(t, DefaultConfig())
+	var seq uint64
+	apply := func(ev Event) {
+		seq++
+		ev.Seq, ev.TimeMS = seq, 1_700_000_000_000+int64(seq)*1000
+		if err := r.Apply(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for v := 0; v < 30; v++ {
+		id := fmt.Sprintf("hit%d", v)
+		apply(Event{Kind: VideoPublished, Video: id, Creator: fmt.Sprintf("c%d", v), DurationMS: 10000})
+		for u := 0; u < 40; u++ {
+			apply(Event{Kind: Impression, User: fmt.Sprintf("u%d", u), Video: id})
+			apply(Event{Kind: Complete, User: fmt.Sprintf("u%d", u), Video: id})
+		}
+	}
+	apply(Event{Kind: VideoPublished, Video: "skipped", Creator: "s", DurationMS: 10000})
+	for u := 0; u < 24; u++ {
+		apply(Event{Kind: Impression, User: fmt.Sprintf("u%d", u), Video: "skipped"})
+		apply(Event{Kind: Skip, User: fmt.Sprintf("u%d", u), Video: "skipped", WatchMS: 500})
+	}
+	apply(Event{Kind: VideoPublished, Video: "new", Creator: "n", DurationMS: 10000})
+	skipped, _ := r.videoNames.lookup("skipped")
+	if r.videos[skipped].stage == stageDone {
+		t.Fatal("the skipped video left the pool early; the test needs it there")
+	}
+
+	sources := func(limit int) map[string]Source {
+		out := map[string]Source{}
+		for _, rec := range r.Recommend(Request{User: "observer", Limit: limit}) {
+			out[rec.Video] = rec.Source
+		}
+		return out
+	}
+	got := sources(20)
+	if got["new"] != SourceExploration {
+		t.Errorf("new upload: source %q, want an exploration slot", got["new"])
+	}
+	if s, ok := got["skipped"]; ok {
+		t.Errorf("a video 24 viewers skipped took a slot (%s) from videos everyone finished", s)
+	}
+	// With more slots than main candidates nothing is displaced, and it is shown.
+	if got := sources(40); got["skipped"] != SourceExploration {
+		t.Errorf("with the main list exhausted the skipped video's source is %q, want exploration", got["skipped"])
+	}
+}

@@ -72,10 +72,10 @@ func (p *privacyParts) service(cfg *config.Config, log *slog.Logger, d *db.DB, a
 	ids *id.Generator, now func() time.Time, jobs *bus.Bus, erasers map[string]privacy.Eraser, exporters map[string]privacy.Exporter) *privacy.Service {
 	s := privacy.NewService(privacy.Deps{
 		Vault: p.vault, Keys: p.keys, AccessLog: p.log, LogStore: d.AccessLog(), Accounts: d.Accounts(),
-		Erasure: d.Erasure(), Exports: d.Exports(), Jobs: jobs, Sessions: d.Sessions(), Passwords: authSvc,
+		Erasure: d.Erasure(), Exports: d.Exports(), Jobs: jobs, Sessions: d.Sessions(), Holdings: d.Holdings(), Passwords: authSvc,
 		Blobs: blobs, NewID: ids.New, Now: now, Log: log,
 		Limits: privacy.Limits{DeletionGrace: cfg.DeletionGrace, SessionIPRetention: cfg.SessionIPRetention,
-			ExportTTL: cfg.ExportLinkTTL, SessionTTL: cfg.SessionTTL},
+			ExportTTL: cfg.ExportLinkTTL, SessionTTL: cfg.SessionTTL, UploadTTL: cfg.UploadTTL},
 	})
 	s.RegisterEraser("avatars", authSvc)
 	for _, name := range slices.Sorted(maps.Keys(erasers)) {

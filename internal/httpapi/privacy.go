@@ -81,10 +81,15 @@ func privacySchemas() map[string]any {
 			"next_cursor": str("absent on the last page"),
 		}),
 		"PrivacyInventory": obj([]string{"categories"}, map[string]any{"categories": map[string]any{"type": "array", "items": obj(
-			[]string{"name", "data", "why", "retention", "encrypted", "held"}, map[string]any{
-				"name": str("profile, password, contact_and_age, sessions, log_in_origins, interest_profile, access_log, exports"),
+			[]string{"name", "data", "why", "retention", "encrypted", "held", "in_export"}, map[string]any{
+				"name": str("profile, password, contact_and_age, sessions, log_in_origins, invites, deletion_request, videos, video_files, uploads, " +
+					"comments, comment_filters, likes, follows, blocks_and_mutes, notifications, watch_history, not_interested, interest_profile, " +
+					"creator_analytics, access_log, exports"),
 				"data": map[string]any{"type": "array", "items": map[string]any{"type": "string"}}, "why": str(""), "retention": str(""),
-				"encrypted": boolean("kept encrypted under a key that erasure destroys"), "held": boolean("kurz holds some of it for you now")})}}),
+				"encrypted": boolean("kept encrypted under a key that erasure destroys"), "held": boolean("kurz holds some of it for you now"),
+				"count":     integer("how many items kurz holds (absent where it does not count)"),
+				"amount":    str("the count in words, e.g. \"3 videos, 41.2 MB of video\""),
+				"in_export": strs("where the data export archive holds it: a file path, a pattern such as videos/*.mp4, or file#key for one key of a JSON file; empty when the archive leaves it out")})}}),
 		"InterestProfile": obj([]string{"personalised", "summary", "learned", "choices", "memory"}, map[string]any{
 			"personalised": boolean("whether For You uses this profile (the account's switch)"),
 			"summary":      map[string]any{"type": "array", "items": str("one sentence in plain words")},
@@ -356,6 +361,9 @@ type categoryJSON struct {
 	Retention string   `json:"retention"`
 	Encrypted bool     `json:"encrypted"`
 	Held      bool     `json:"held"`
+	Count     *int64   `json:"count,omitempty"`
+	Amount    string   `json:"amount,omitempty"`
+	InExport  []string `json:"in_export"`
 }
 
 func (s *Server) getPrivacyInventory(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -365,7 +373,15 @@ func (s *Server) getPrivacyInventory(w http.ResponseWriter, r *http.Request, c *
 	}
 	out := make([]categoryJSON, len(cats))
 	for i, x := range cats {
-		out[i] = categoryJSON{Name: x.Name, Data: x.Data, Why: x.Why, Retention: x.Retention, Encrypted: x.Encrypted, Held: x.Held}
+		out[i] = categoryJSON{Name: x.Name, Data: x.Data, Why: x.Why, Retention: x.Retention, Encrypted: x.Encrypted, Held: x.Held,
+			Amount: x.Amount, InExport: x.Export}
+		if x.Amount != "" {
+			n := x.Count
+			out[i].Count = &n
+		}
+		if out[i].InExport == nil {
+			out[i].InExport = []string{}
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"categories": out})
 	return nil

@@ -25,6 +25,7 @@ type Limits struct {
 	SessionIPRetention time.Duration // how long log-in IPs and User-Agents are kept
 	ExportTTL          time.Duration // how long a finished export can be downloaded
 	SessionTTL         time.Duration // how long an unused session lives, for the inventory
+	UploadTTL          time.Duration // how long an unfinished upload is kept, for the inventory
 }
 
 // Deps are what the privacy service needs, handed over by main.
@@ -38,6 +39,7 @@ type Deps struct {
 	Exports   exportStore
 	Jobs      jobQueue // runs export jobs
 	Sessions  sessionLister
+	Holdings  holdingStore // counts for the inventory; nil counts nothing
 	Passwords PasswordChecker
 	Blobs     blob.Store
 	NewID     func() string

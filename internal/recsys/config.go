@@ -87,7 +87,9 @@ type Config struct {
 	// ExplorationShare (the bound). Graduated videos in their wider round share these slots. A young instance or a burst of uploads gets up to the bound; a steady state
 	// where uploads are tested as fast as they arrive gets little more than the minimum.
 	// Defaults 0.5, 0.05 and 24h. The bound of 0.5 is what it takes, on the offline data
-	// sets, for the lists to cover the catalogue as widely as a random ranking does.
+	// sets, for the lists to cover the catalogue as widely as a random ranking does. A slot
+	// is only a ceiling: it goes back to the main list when no pool video could plausibly
+	// engage as well as the one it would displace (see plausibleAgainst).
 	ExplorationShare    float64
 	ExplorationMinShare float64
 	ExplorationHorizon  time.Duration

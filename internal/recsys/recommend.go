@@ -84,7 +84,8 @@ type candidate struct {
 // a video the viewer watched recently or marked not interested, a video by a creator or with
 // a hashtag they marked not interested, or anything Exclude rejects. Exploration videos fill
 // the last slots (a viewer who stops early sees the best matches first), so a caller that
-// asks for more than it shows should keep them in proportion rather than cut the tail.
+// asks for more than it shows should keep them in proportion rather than cut the tail. A
+// video already measured below the main candidate it would displace gives its slot back.
 func (r *Recommender) Recommend(req Request) []Recommendation {
 	r.mu.RLock()
 	defer r.mu.RUnlock()

@@ -50,6 +50,9 @@ type ArmResult struct {
 	WatchRatio float64   `json:"watch_ratio"`
 	Curve      []float64 `json:"curve"`
 	CurveViews []int     `json:"curve_views"`
+	// Recommended is the curve without the exploration slots (new uploads shown to a test
+	// audience): what the ranking chose for the viewer.
+	Recommended []float64 `json:"recommended_curve"`
 	// Completion, LikeRate and FollowRate are per view.
 	Completion float64 `json:"completion"`
 	LikeRate   float64 `json:"like_rate"`
@@ -67,8 +70,8 @@ type ArmResult struct {
 }
 
 type armAcc struct {
-	sum                              []float64
-	n                                []int
+	sum, recSum                      []float64
+	n, recN                          []int
 	views, completes, likes, follows int
 	firstDay, fresh                  int
 	ratio                            float64
@@ -92,7 +95,7 @@ func newResult(o Options) *Result {
 		}
 	}
 	for a := range r.acc {
-		r.acc[a] = &armAcc{sum: make([]float64, nb), n: make([]int, nb), sources: map[string]int{}, sourceSum: map[string]float64{}}
+		r.acc[a] = &armAcc{sum: make([]float64, nb), n: make([]int, nb), recSum: make([]float64, nb), recN: make([]int, nb), sources: map[string]int{}, sourceSum: map[string]float64{}}
 	}
 	return r
 }
@@ -104,6 +107,10 @@ func (r *Result) record(a arm, swipe int, o outcome, source string, firstDay, fr
 	acc := r.acc[a]
 	b := bucketOf(swipe)
 	acc.sum[b] += o.ratio
+	if source != "exploration" {
+		acc.recSum[b] += o.ratio
+		acc.recN[b]++
+	}
 	acc.n[b]++
 	acc.views++
 	acc.ratio += o.ratio
@@ -166,6 +173,11 @@ func (r *Result) finish(m *sim, wall time.Duration) {
 				v = acc.sum[b] / float64(acc.n[b])
 			}
 			ar.Curve = append(ar.Curve, v)
+			rv := 0.0
+			if acc.recN[b] > 0 {
+				rv = acc.recSum[b] / float64(acc.recN[b])
+			}
+			ar.Recommended = append(ar.Recommended, rv)
 			ar.CurveViews = append(ar.CurveViews, acc.n[b])
 		}
 		r.Arms = append(r.Arms, ar)
@@ -174,7 +186,7 @@ func (r *Result) finish(m *sim, wall time.Duration) {
 		r.Requests += n
 	}
 	r.Events = m.events
-	r.SimulatedHours = m.s.clock.Now().Sub(T0).Hours()
+	r.SimulatedHours = m.s.clock.Now().Sub(firstArrival).Hours()
 	r.WallSeconds = wall.Seconds()
 	r.Notes = append([]string{
 		"viewers sign up, fetch feeds, send watch events, like and follow through the HTTP API of a real kurz server (SQLite, temporary data directory, 127.0.0.1)",
@@ -223,11 +235,14 @@ func (r *Result) Print(w io.Writer) {
 	for _, a := range r.Arms {
 		fmt.Fprintf(w, " %9s", a.Arm)
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, " %9s\n", "ranked")
 	for b, label := range r.Buckets {
 		fmt.Fprintf(w, "%-10s", label)
 		for _, a := range r.Arms {
 			fmt.Fprintf(w, " %9.3f", a.Curve[b])
+		}
+		if fy := r.Arm("for_you"); fy != nil {
+			fmt.Fprintf(w, " %9.3f", fy.Recommended[b])
 		}
 		fmt.Fprintln(w)
 	}
@@ -239,6 +254,7 @@ func (r *Result) Print(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	row("all", func(a *ArmResult) string { return fmt.Sprintf("%.3f", a.WatchRatio) })
+	fmt.Fprintln(w, "(ranked: for_you without its exploration slots, i.e. the videos its ranking chose)")
 	fmt.Fprintln(w)
 	row("views", func(a *ArmResult) string { return fmt.Sprint(a.Views) })
 	row("complete", func(a *ArmResult) string { return pct(a.Completion) })

@@ -72,9 +72,9 @@ var armNames = [numArms]string{"for_you", "trending", "random"}
 
 func (o Options) arms() []arm { return []arm{armForYou, armTrending, armRandom} }
 
-// T0 is when the first viewer arrives, in simulated time. It is fixed so that a run depends
-// only on its options.
-var T0 = time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+// firstArrival is when the first viewer arrives, in simulated time. It is fixed so that a
+// run depends only on its options.
+var firstArrival = time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 
 // action kinds, in the order they run when they fall on the same instant.
 const (
@@ -162,8 +162,8 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Result, error) {
 		return nil, err
 	}
 	started := time.Now()
-	w := buildWorld(o, T0)
-	first := T0
+	w := buildWorld(o, firstArrival)
+	first := firstArrival
 	for _, c := range w.creators {
 		if c.joinAt.Before(first) {
 			first = c.joinAt
@@ -242,6 +242,9 @@ func (m *sim) fetch(u int) error {
 	added := 0
 	switch vw.arm {
 	case armRandom:
+		if len(m.live) == 0 {
+			break
+		}
 		for tries := 0; added < m.o.PageSize && tries < 50*m.o.PageSize; tries++ {
 			v := m.live[vw.rng.IntN(len(m.live))]
 			if !ss.seen[v] && !inBuffer(ss.buffer, v) {

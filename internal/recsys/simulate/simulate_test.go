@@ -98,9 +98,9 @@ func TestOptionsAreChecked(t *testing.T) {
 func TestWorldFollowsTheSeed(t *testing.T) {
 	o := DefaultOptions()
 	o.Users, o.Videos, o.Creators = 30, 200, 20
-	a, b := buildWorld(o, T0), buildWorld(o, T0)
+	a, b := buildWorld(o, firstArrival), buildWorld(o, firstArrival)
 	o.Seed = 2
-	c := buildWorld(o, T0)
+	c := buildWorld(o, firstArrival)
 	same := func(x, y *world) bool {
 		for k := range x.videos {
 			if x.videos[k].caption != y.videos[k].caption || x.videos[k].duration != y.videos[k].duration || x.videos[k].at != y.videos[k].at {
@@ -126,7 +126,7 @@ func TestWorldFollowsTheSeed(t *testing.T) {
 	for _, cr := range a.creators {
 		if cr.fresh {
 			fresh++
-			if cr.joinAt.Before(T0.Add(-7*time.Hour)) || cr.joinAt.After(T0.Add(o.Span)) {
+			if cr.joinAt.Before(firstArrival.Add(-7*time.Hour)) || cr.joinAt.After(firstArrival.Add(o.Span)) {
 				t.Errorf("fresh creator joined at %v, outside the run", cr.joinAt)
 			}
 		}
@@ -140,7 +140,7 @@ func TestWorldFollowsTheSeed(t *testing.T) {
 // than topics they do not care for.
 func TestWatchModelFollowsTaste(t *testing.T) {
 	o := DefaultOptions()
-	w := buildWorld(o, T0)
+	w := buildWorld(o, firstArrival)
 	var fav, other [2]float64
 	for u := range w.viewers[:100] {
 		vw := &w.viewers[u]

@@ -3,9 +3,12 @@
 package web_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -151,22 +154,62 @@ func TestBrowserAccount(t *testing.T) {
 	b.do("scroll to the data section", chromedp.Evaluate[chromedp.Void](`document.querySelector('#data').scrollIntoView()`))
 	b.shot("settings-data-desktop")
 
-	// Download my data: one JSON file with the profile and the vault's personal data.
+	// Download my data: the server builds the archive, and the browser saves the ZIP through
+	// the single-use link. It holds Maya's profile and what the vault keeps about her.
+	if n := evalAs[int](b, `document.querySelectorAll('#download-data').length`); n != 0 {
+		t.Error("the page still offers the in-browser JSON copy beside the archive")
+	}
 	downloads := t.TempDir()
 	b.do("allow downloads", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		_, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
 			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
 		return err
 	}))
-	b.click("#download-data")
-	var archive map[string]any
+	b.click("#export-start")
+	b.wait("the archive link", `document.querySelector('#export-download') !== null`)
+	b.click("#export-download")
+	var saved string
+	archive := map[string][]byte{}
 	b.waitGo(t, "the download", func() bool {
-		data, err := os.ReadFile(filepath.Join(downloads, "kurz-maya.json"))
-		return err == nil && json.Unmarshal(data, &archive) == nil
+		// Chromium writes to a .crdownload file and renames it when the archive is whole.
+		found, _ := filepath.Glob(filepath.Join(downloads, "*.zip"))
+		if len(found) != 1 {
+			return false
+		}
+		data, err := os.ReadFile(found[0])
+		if err != nil {
+			return false
+		}
+		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return false
+		}
+		for _, f := range zr.File {
+			rc, err := f.Open()
+			if err != nil {
+				return false
+			}
+			archive[f.Name], err = io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				return false
+			}
+		}
+		saved = filepath.Base(found[0])
+		return true
 	})
-	if a, _ := archive["account"].(map[string]any); a["username"] != "maya" || a["csrf_token"] != nil || archive["personal_data"] == nil {
-		t.Errorf("the downloaded archive: %v", archive)
+	var account, personal map[string]any
+	if err := json.Unmarshal(archive["account.json"], &account); err != nil || account["username"] != "maya" || account["display_name"] != "Maya Lind" {
+		t.Errorf("account.json in the saved archive %s: %v (%v)", saved, account, err)
 	}
+	if err := json.Unmarshal(archive["personal_data.json"], &personal); err != nil || personal["log_in_origins"] == nil {
+		t.Errorf("personal_data.json in the saved archive: %v (%v)", personal, err)
+	}
+	if !strings.HasPrefix(saved, "kurz-export-") || len(archive["README.md"]) == 0 || len(archive["avatar/400.jpg"]) == 0 {
+		t.Errorf("saved %s with files %d, README %d bytes, avatar %d bytes", saved, len(archive), len(archive["README.md"]), len(archive["avatar/400.jpg"]))
+	}
+	b.wait("the spent link to go", `document.querySelector('#export-download') === null &&
+		document.querySelector('#export-status')?.textContent.includes('Downloaded')`)
 
 	b.open("/settings")
 	b.wait("settings", `document.querySelector('#logout') !== null`)

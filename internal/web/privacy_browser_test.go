@@ -39,7 +39,9 @@ func TestBrowserPrivacyPage(t *testing.T) {
 			map[string]any{"kind": "play_start", "key": fmt.Sprintf("dish-start-%02d", i), "video_id": v, "at": at, "feed": "for_you"},
 			map[string]any{"kind": "complete", "key": fmt.Sprintf("dish-done-%02d", i), "video_id": v, "at": at, "feed": "for_you", "watch_ms": 4000})
 	}
-	batch = append(batch, map[string]any{"kind": "not_interested", "key": "no-pranks-001", "target": "hashtag", "hashtag": "prank", "at": at, "feed": "for_you"})
+	batch = append(batch, map[string]any{"kind": "not_interested", "key": "no-pranks-001", "target": "hashtag", "hashtag": "prank", "at": at, "feed": "for_you"},
+		map[string]any{"kind": "not_interested", "key": "no-gossip-001", "target": "hashtag", "hashtag": "gossip", "at": at, "feed": "for_you"},
+		map[string]any{"kind": "not_interested", "key": "no-dish-0004", "video_id": dishes[4], "at": at, "feed": "for_you"})
 	if r := fan.Do("POST", "/api/v1/events", map[string]any{"events": batch}); r.Status != http.StatusOK {
 		t.Fatalf("events: %d %s", r.Status, r.Body)
 	}
@@ -74,12 +76,13 @@ func TestBrowserPrivacyPage(t *testing.T) {
 	if href := evalAs[string](b, `document.querySelector('#interest-accounts .interest-name')?.getAttribute('href') ?? ''`); href != "/@chef" {
 		t.Errorf("the learned account links to %q", href)
 	}
-	if marks := evalAs[string](b, `document.querySelector('#interest-marks')?.textContent ?? ''`); marks != "#prank" {
-		t.Errorf("not-interested marks shown: %q", marks)
+	marks := `[...document.querySelectorAll('#interest-marks .interest-name')].map(e => e.textContent).join(' ')`
+	if got := evalAs[string](b, marks); got != "#prank #gossip a video" {
+		t.Errorf("not-interested marks shown: %q", got)
 	}
 
-	// What kurz stores, each with why and how long; the interest profile is held now.
-	b.wait("the categories", `document.querySelectorAll('#data-categories .category').length >= 8`)
+	// What kurz stores, each with why and how long, how much and where the archive has it.
+	b.wait("the categories", `document.querySelectorAll('#data-categories .category').length >= 20`)
 	cats := evalAs[map[string]string](b, `Object.fromEntries([...document.querySelectorAll('#data-categories .category')].map(li => [li.dataset.category, li.textContent]))`)
 	for name, text := range cats {
 		if !strings.Contains(text, "Why: ") || !strings.Contains(text, "How long: ") {
@@ -89,6 +92,45 @@ func TestBrowserPrivacyPage(t *testing.T) {
 	if !strings.Contains(cats["interest_profile"], "Held now") || !strings.Contains(cats["contact_and_age"], "Encrypted") ||
 		!strings.Contains(cats["exports"], "None held") {
 		t.Errorf("categories: %v", cats)
+	}
+	if strings.Contains(cats["videos"], "Now: ") {
+		t.Errorf("a category with nothing held gives an amount: %q", cats["videos"])
+	}
+	for name, want := range map[string][]string{
+		"not_interested": {"Held now", "Now: 3 marks", "In your archive: interests/interest_profile.json (choices)"},
+		"watch_history":  {"Held now", "events", "In your archive: history/watch_history.json"},
+		"videos":         {"None held", "In your archive: videos/videos.json"},
+		"video_files":    {"None held", "In your archive: videos/ (a file for each)"},
+		"password":       {"Held now", "In your archive: not included"},
+		"notifications":  {"Why: ", "In your archive: not included"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(cats[name], w) {
+				t.Errorf("category %s lacks %q: %q", name, w, cats[name])
+			}
+		}
+	}
+	if n := evalAs[int](b, `document.querySelectorAll('#download-data').length`); n != 0 {
+		t.Error("the in-browser JSON copy is still offered beside the archive")
+	}
+	b.do("scroll to what kurz stores", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-category="videos"]').scrollIntoView()`))
+	b.shot("settings-what-we-store-phone")
+
+	// Taking marks back, one at a time: the list and the API agree after each, and the
+	// focus stays in the list.
+	b.click(`#interest-marks button[data-undo-target="hashtag"][data-undo-name="gossip"]`)
+	b.wait("the #gossip mark to go", marks+` === '#prank a video'`)
+	if c := fan.Do("GET", "/api/v1/me/interests", nil).JSON()["choices"].(map[string]any); fmt.Sprint(c["not_interested_hashtags"], c["not_interested_videos"]) != "[prank] ["+dishes[4]+"]" {
+		t.Fatalf("marks through the API after undoing #gossip: %v", c)
+	}
+	if f := evalAs[string](b, `document.activeElement?.dataset?.undoTarget ?? ''`); f == "" {
+		t.Errorf("after an undo the focus left the list of marks")
+	}
+	b.shot("settings-marks-phone")
+	b.click(`#interest-marks button[data-undo-target="video"]`)
+	b.wait("the video mark to go", marks+` === '#prank'`)
+	if c := fan.Do("GET", "/api/v1/me/interests", nil).JSON()["choices"].(map[string]any); fmt.Sprint(c["not_interested_hashtags"], c["not_interested_videos"]) != "[prank] []" {
+		t.Fatalf("marks through the API after undoing the video: %v", c)
 	}
 
 	// The moderator's read, proved in this browser.

@@ -3,7 +3,7 @@
 
 import { h, icon, clear } from '../dom.js';
 import { ApiError } from '../api.js';
-import { field, formAlert, showApiError, busy, button, avatar, switchControl, badge, spinner, sheet, soonOr, setChildren } from '../ui.js';
+import { field, formAlert, showApiError, busy, button, iconButton, avatar, switchControl, badge, spinner, sheet, soonOr, setChildren } from '../ui.js';
 import { ago, date, dateTime, bytes } from '../format.js';
 import { cryptoAvailable, verifyAccessLog } from '../transparency.js';
 import { profilePath, tagPath, validVideoID } from '../text.js';
@@ -283,7 +283,7 @@ const ROLES = { admin: 'An administrator', moderator: 'A moderator', system: 'ku
 
 function dataSection(ctx) {
   return section('data', 'Your data', 'kurz keeps your personal data encrypted under a key of its own.',
-    interests(ctx), whatWeStore(ctx), accessLog(ctx), exportArchive(ctx), download(ctx), deletion(ctx));
+    interests(ctx), whatWeStore(ctx), accessLog(ctx), exportArchive(ctx), deletion(ctx));
 }
 
 // interestLink shows one learned interest, a hashtag or an account, with its strength in
@@ -303,33 +303,53 @@ function interestList(id, items, kind) {
 // interests shows what the For You recommender learned about you, in words, and lets you
 // make it forget (Refresh For You, after a confirmation).
 function interests(ctx) {
-  const box = h('div', { id: 'interests', 'aria-live': 'polite' }, spinner('Loading your interests'));
+  const box = h('div', { id: 'interests', 'aria-live': 'polite', tabindex: '-1' }, spinner('Loading your interests'));
   const reset = button('Reset my interests', { kind: 'secondary', iconName: 'sparkle', attrs: { id: 'reset-interests' } });
   const load = async () => {
     try {
       const p = await ctx.api.get('/me/interests');
       const learned = p.learned || {}, choices = p.choices || {};
       const tags = learned.hashtags || [], accounts = learned.accounts || [];
+      // Each mark with a button that takes it back: [target, name, label, link].
       const marks = [
-        ...(choices.not_interested_hashtags || []).map((t) => `#${t}`),
-        ...(choices.not_interested_accounts || []).map((a) => `@${a}`),
+        ...(choices.not_interested_hashtags || []).map((t) => ['hashtag', t, `#${t}`, tagPath(t)]),
+        ...(choices.not_interested_accounts || []).map((a) => ['creator', a, `@${a}`, profilePath(a)]),
+        ...(choices.not_interested_videos || []).filter(validVideoID).map((v) => ['video', v, 'a video', `/v/${v}`]),
       ];
-      const videos = (choices.not_interested_videos || []).filter(validVideoID);
       setChildren(box,
         h('ul', { class: 'interest-summary', id: 'interest-summary' }, (p.summary || []).map((line) => h('li', null, line))),
         tags.length ? h('p', { class: 'data-subtitle' }, 'Hashtags you engage with') : null,
         tags.length ? interestList('interest-hashtags', tags, 'tag') : null,
         accounts.length ? h('p', { class: 'data-subtitle' }, 'Accounts you engage with') : null,
         accounts.length ? interestList('interest-accounts', accounts, 'account') : null,
-        marks.length || videos.length ? h('p', { class: 'data-subtitle' }, 'You said "not interested" in') : null,
-        marks.length || videos.length ? h('ul', { class: 'interest-list', id: 'interest-marks' },
-          marks.map((m) => h('li', { class: 'interest' }, h('span', { class: 'interest-name' }, m))),
-          videos.map((v) => h('li', { class: 'interest' }, h('a', { class: 'interest-name', href: `/v/${v}` }, 'a video')))) : null);
+        marks.length ? h('p', { class: 'data-subtitle' }, 'You said "not interested" in') : null,
+        marks.length ? h('ul', { class: 'interest-list', id: 'interest-marks' }, marks.map((m) => markItem(...m))) : null);
       reset.disabled = !(tags.length || accounts.length || learned.recent_engaged_videos || learned.recent_turned_away_videos || learned.taste_vector);
     } catch (err) {
       clear(box).append(h('p', { class: 'access-empty' }, soonOr(err, 'Reading your interest profile is not available on this server yet.')));
       reset.disabled = true;
     }
+  };
+  // markItem shows one "not interested" mark and a button that takes it back; the profile
+  // is read again after, so the summary says the same as the list.
+  const markItem = (target, name, label, link) => {
+    const what = target === 'video' ? 'this video' : label;
+    const undo = iconButton('close', `Take back "not interested" in ${what}`, {
+      attrs: { dataset: { undoTarget: target, undoName: name } },
+      onClick: () => busy(undo, async () => {
+        try {
+          await ctx.api.delete(`/me/not-interested/${encodeURIComponent(target)}/${encodeURIComponent(name)}`);
+          await load();
+          ctx.toast.show(target === 'video' ? 'That video can be recommended again.' : `You can see ${label} again in For You.`);
+          (box.querySelector('#interest-marks button') || box).focus();
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 404) await load();
+          ctx.toast.show(err.message, { kind: 'error' });
+        }
+      }),
+    });
+    return h('li', { class: 'interest', dataset: { mark: target } },
+      link ? h('a', { class: 'interest-name', href: link }, label) : h('span', { class: 'interest-name' }, label), undo);
   };
   reset.addEventListener('click', () => {
     const alert = formAlert();
@@ -363,8 +383,21 @@ function interests(ctx) {
 
 const CATEGORIES = {
   profile: 'Profile', password: 'Password', contact_and_age: 'Contact details and age', sessions: 'Log-ins',
-  log_in_origins: 'Where you logged in from', interest_profile: 'Interest profile', access_log: 'Access log', exports: 'Data archives',
+  log_in_origins: 'Where you logged in from', invites: 'Invitations', deletion_request: 'Account deletion request',
+  videos: 'Your videos', video_files: 'Video files', uploads: 'Uploads in progress', comments: 'Comments',
+  comment_filters: 'Comment filters', likes: 'Likes', follows: 'Follows and follow requests', blocks_and_mutes: 'Blocks and mutes',
+  notifications: 'Notifications', watch_history: 'Watch history', not_interested: '"Not interested" marks',
+  interest_profile: 'Interest profile', creator_analytics: 'Creator analytics', access_log: 'Access log', exports: 'Data archives',
 };
+
+// archivePlace names where the archive holds a category: "social/activity.json#likes" is
+// the likes part of social/activity.json.
+function archivePlace(place) {
+  const [file, key] = place.split('#');
+  if (key) return `${file} (${key.replaceAll('_', ' ')})`;
+  const star = file.indexOf('*');
+  return star < 0 ? file : `${file.slice(0, star)} (a file for each)`;
+}
 
 // whatWeStore lists each kind of data kurz keeps about you: what it is, why, for how long,
 // whether it is encrypted and whether kurz holds any of it for you now.
@@ -373,19 +406,23 @@ function whatWeStore(ctx) {
   ctx.api.get('/me/privacy').then((inv) => {
     clear(list);
     for (const c of inv.categories || []) {
+      const places = Array.isArray(c.in_export) ? c.in_export : [];
       list.append(h('li', { class: 'category', dataset: { category: c.name } },
         h('p', { class: 'category-head' }, CATEGORIES[c.name] || c.name,
           c.held ? badge('Held now', 'accent') : badge('None held'), c.encrypted ? badge('Encrypted', 'ok') : null),
         h('p', { class: 'setting-help' }, (c.data || []).join('; ')),
+        c.held && c.amount ? h('p', { class: 'category-line category-amount' }, h('span', { class: 'category-key' }, 'Now: '), c.amount) : null,
         h('p', { class: 'category-line' }, h('span', { class: 'category-key' }, 'Why: '), c.why),
-        h('p', { class: 'category-line' }, h('span', { class: 'category-key' }, 'How long: '), c.retention)));
+        h('p', { class: 'category-line' }, h('span', { class: 'category-key' }, 'How long: '), c.retention),
+        h('p', { class: 'category-line category-export' }, h('span', { class: 'category-key' }, 'In your archive: '),
+          places.length ? places.map(archivePlace).join(', ') : 'not included')));
     }
   }).catch((e) => {
     clear(list).append(h('li', { class: 'access-empty' }, soonOr(e, 'This list is not available on this server yet.')));
   });
   return h('div', { class: 'data-block' },
     h('h3', { class: 'data-title' }, 'What kurz stores about you'),
-    h('p', { class: 'setting-help' }, 'Each kind of data, why it is kept and for how long.'),
+    h('p', { class: 'setting-help' }, 'Each kind of data, why it is kept, for how long, how much of it kurz holds now, and where your archive has it.'),
     list);
 }
 
@@ -435,8 +472,8 @@ function exportArchive(ctx) {
     }
   }));
   return h('div', { class: 'data-block' },
-    h('h3', { class: 'data-title' }, 'Download everything (archive)'),
-    h('p', { class: 'setting-help' }, 'Everything kurz stores about you, built on the server as one ZIP: your videos\' files, comments, likes, follows, watch history, interest profile and the access log with its proofs, with a README that explains each file.'),
+    h('h3', { class: 'data-title' }, 'Download my data'),
+    h('p', { class: 'setting-help' }, 'Your data, built on the server as one ZIP: your videos\' files, comments, likes, follows, watch history, interest profile and the access log with its proofs, with a README that explains each file. The list above says where each kind of data is in it, and which kinds it leaves out.'),
     h('div', { class: 'btn-row' }, start), status);
 }
 
@@ -482,34 +519,6 @@ function accessLog(ctx) {
     h('h3', { class: 'data-title' }, 'Access log'),
     h('p', { class: 'setting-help' }, 'Every time anyone but you reads your personal data, it is entered in a tamper-evident log, with the reason they gave.'),
     list, note);
-}
-
-// download saves what the server holds about you as one JSON file.
-function download(ctx) {
-  const btn = button('Download my data', { kind: 'secondary', iconName: 'download', attrs: { id: 'download-data' } });
-  btn.addEventListener('click', () => busy(btn, async () => {
-    try {
-      const me = ctx.session.me;
-      const [account, personal, sessions, videos] = await Promise.all([
-        ctx.api.get('/me'), ctx.api.get('/me/personal-data'), ctx.api.get('/sessions?limit=100'),
-        ctx.api.get(`/accounts/${encodeURIComponent(me.username)}/videos?limit=100`).catch(() => ({ items: [] })),
-      ]);
-      delete account.csrf_token;
-      const archive = { exported_at: new Date().toISOString(), account, personal_data: personal, sessions: sessions.items, videos: videos.items };
-      const url = URL.createObjectURL(new Blob([JSON.stringify(archive, null, 2)], { type: 'application/json' }));
-      const a = h('a', { href: url, download: `kurz-${me.username}.json`, hidden: true });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
-    } catch (err) {
-      ctx.toast.show(soonOr(err, 'Downloading your data is not available on this server yet.'), { kind: 'error' });
-    }
-  }));
-  return h('div', { class: 'data-block' },
-    h('h3', { class: 'data-title' }, 'Download my data'),
-    h('p', { class: 'setting-help' }, 'A quick copy made in this browser: your profile, the personal data the vault holds, your sessions and your videos\' details, as one JSON file.'),
-    h('div', { class: 'btn-row' }, btn));
 }
 
 // deletion asks for the password, then schedules the account's deletion; logging in again

@@ -4,10 +4,11 @@ import "math"
 
 // plausibleAgainst returns the exploration candidates that could still engage viewers as
 // well as alt, the main candidate an exploration slot would displace: the optimistic end of
-// their engagement rate reaches alt's smoothed rate. This is the optimism of a bandit (UCB):
-// a video with few impressions always qualifies, because its interval is wide, so new uploads
-// keep their test audience; one whose impressions already show it below what the viewer
-// would otherwise get does not, and the slot goes back to the main list. The share of a list
+// their engagement rate reaches alt's smoothed rate. This is the optimism of a bandit (UCB).
+// A video is not judged before its first judgeAfter impressions, the same point where the
+// flop rule may first end its test: a new upload's guaranteed audience is not cut short by
+// one or two early skips. One whose impressions already show it below what the viewer would
+// otherwise get gives the slot back to the main list. The share of a list
 // exploration takes therefore shrinks when the pool holds only well-measured, middling
 // videos. With no alternative every candidate qualifies.
 func (r *Recommender) plausibleAgainst(explore []*candidate, alt *candidate) []*candidate {
@@ -18,7 +19,7 @@ func (r *Recommender) plausibleAgainst(explore []*candidate, alt *candidate) []*
 	out := make([]*candidate, 0, len(explore))
 	for _, c := range explore {
 		vid := &r.videos[c.video]
-		if optimisticRate(float64(vid.positives), float64(vid.impressions)) >= bar {
+		if vid.impressions < r.judgeAfter() || optimisticRate(float64(vid.positives), float64(vid.impressions)) >= bar {
 			out = append(out, c)
 		}
 	}

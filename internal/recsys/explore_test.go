@@ -33,8 +33,9 @@ func TestOptimisticRate(t *testing.T) {
 }
 
 // An exploration slot goes to a video that could still be as good as what it displaces: a
-// new upload gets it, a video that two dozen viewers skipped does not, until the main list
-// runs out.
+// new upload gets it, and so does one with two early skips (its test audience is not cut
+// short before judgeAfter impressions); a video that 40 viewers saw and most skipped does
+// not, until the main list runs out.
 func TestExplorationSkipsVideosMeasuredBelowTheList(t *testing.T) {
 	r := newTestRecommender(t, DefaultConfig())
 	var seq uint64
@@ -53,10 +54,21 @@ func TestExplorationSkipsVideosMeasuredBelowTheList(t *testing.T) {
 			apply(Event{Kind: Complete, User: fmt.Sprintf("u%d", u), Video: id})
 		}
 	}
+	// Middling: 16 of 40 finished it, above the flop bar so it stays in the pool, but
+	// clearly below videos everyone finished.
 	apply(Event{Kind: VideoPublished, Video: "skipped", Creator: "s", DurationMS: 10000})
-	for u := 0; u < 24; u++ {
+	for u := 0; u < 40; u++ {
 		apply(Event{Kind: Impression, User: fmt.Sprintf("u%d", u), Video: "skipped"})
-		apply(Event{Kind: Skip, User: fmt.Sprintf("u%d", u), Video: "skipped", WatchMS: 500})
+		if u < 16 {
+			apply(Event{Kind: Complete, User: fmt.Sprintf("u%d", u), Video: "skipped"})
+		} else {
+			apply(Event{Kind: Skip, User: fmt.Sprintf("u%d", u), Video: "skipped", WatchMS: 500})
+		}
+	}
+	apply(Event{Kind: VideoPublished, Video: "young", Creator: "y", DurationMS: 10000})
+	for u := 0; u < 2; u++ {
+		apply(Event{Kind: Impression, User: fmt.Sprintf("u%d", u), Video: "young"})
+		apply(Event{Kind: Skip, User: fmt.Sprintf("u%d", u), Video: "young", WatchMS: 500})
 	}
 	apply(Event{Kind: VideoPublished, Video: "new", Creator: "n", DurationMS: 10000})
 	skipped, _ := r.videoNames.lookup("skipped")
@@ -75,11 +87,14 @@ func TestExplorationSkipsVideosMeasuredBelowTheList(t *testing.T) {
 	if got["new"] != SourceExploration {
 		t.Errorf("new upload: source %q, want an exploration slot", got["new"])
 	}
-	if s, ok := got["skipped"]; ok {
-		t.Errorf("a video 24 viewers skipped took a slot (%s) from videos everyone finished", s)
+	if got["young"] != SourceExploration {
+		t.Errorf("a video with two early skips: source %q, want its guaranteed exploration slot", got["young"])
 	}
-	// With more slots than main candidates nothing is displaced, and it is shown.
-	if got := sources(40); got["skipped"] != SourceExploration {
-		t.Errorf("with the main list exhausted the skipped video's source is %q, want exploration", got["skipped"])
+	if got["skipped"] == SourceExploration {
+		t.Errorf("a video 24 of 40 viewers skipped took an exploration slot from videos everyone finished")
+	}
+	// With more slots than candidates nothing is displaced, and it is shown.
+	if _, ok := sources(40)["skipped"]; !ok {
+		t.Errorf("with the lists exhausted the middling video is not shown at all")
 	}
 }

@@ -473,11 +473,15 @@ func (r *Recommender) openView(u, v int32, seq uint64) {
 	}
 }
 
+// judgeAfter is how many impressions a video in exploration has before its rate may count
+// against it: a quarter of its test audience, at least 10.
+func (r *Recommender) judgeAfter() float32 { return float32(max(10, r.cfg.TestAudience/4)) }
+
 // progressExploration moves a video through its exploration stages as impressions arrive.
 func (r *Recommender) progressExploration(v int32) {
 	vid := &r.videos[v]
 	switch {
-	case vid.stage != stageDone && vid.impressions >= float32(max(10, r.cfg.TestAudience/4)) &&
+	case vid.stage != stageDone && vid.impressions >= r.judgeAfter() &&
 		wilsonUpper(float64(vid.positives), float64(vid.impressions)) < r.cfg.GraduationRate:
 		// A clear flop stops taking exploration slots before its whole test audience: even
 		// the optimistic end of its 95% interval is below the bar.

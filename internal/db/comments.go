@@ -339,8 +339,10 @@ func (s *Social) DeleteNotifications(ctx context.Context, accountID, kind, actor
 	return err
 }
 
-// CommentFact is what decides whether a comment shows to a viewer: its author, whether it is
-// held, how the viewer stands to the author, and its stored reply count.
+// CommentFact is what decides whether comments show to a viewer: their author, whether
+// they are held, and how the viewer stands to the author. It stands for Count comments with
+// these facts under one parent ("" for top-level comments), whose stored reply counts sum to
+// Replies; or, among CommentFacts' parents, for one top-level comment, ID.
 type CommentFact struct {
 	ID, ParentID        string
 	AuthorID            string
@@ -348,8 +350,8 @@ type CommentFact struct {
 	AuthorState         string
 	AuthorPrivate       bool
 	Filtered            bool
-	ReplyCount          int64
 	Blocking, BlockedBy bool // the viewer blocked the author; the author blocked the viewer
+	Count, Replies      int64
 }
 
 // CommentScope names the comments of a video that may show differently to a viewer than to
@@ -362,21 +364,18 @@ type CommentScope struct {
 	Inactive bool   // comments by accounts that are not active
 }
 
-// CommentFacts returns the comments of a video in scope and the top-level comments that
-// the replies among them answer. Each part is found through an index — comments by account
-// and video, held comments by video, inactive accounts — so it costs what the viewer's
-// blocks, its own comments, the video's held comments or the inactive accounts' comments
-// on it number, never the video's comments.
-func (s *Social) CommentFacts(ctx context.Context, videoID string, sc CommentScope) ([]CommentFact, error) {
-	sel := `SELECT c.id, c.parent_id, c.account_id, a.role, a.state, a.private, c.filtered, c.reply_count,
-		EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = ? AND b.blocked_id = c.account_id),
-		EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = c.account_id AND b.blocked_id = ?)
-		FROM comments c JOIN accounts a ON a.id = c.account_id WHERE `
+// CommentFacts returns the comments of a video in scope, grouped by parent, author and held
+// flag, and the top-level comments that the replies among them answer, one by one. Each part
+// of the scope is found through an index — comments by account and video, held comments by
+// video, inactive accounts — so it costs what the viewer's blocks, its own comments, the
+// video's held comments or the inactive accounts' comments on it number, never the video's
+// comments.
+func (s *Social) CommentFacts(ctx context.Context, videoID string, sc CommentScope) (groups, parents []CommentFact, err error) {
 	var parts []string
 	var args []any
 	add := func(where string, extra ...any) {
-		parts = append(parts, sel+where)
-		args = append(append(args, sc.Viewer, sc.Viewer), extra...)
+		parts = append(parts, `SELECT c.id, c.parent_id, c.account_id, c.filtered, c.reply_count FROM comments c WHERE `+where)
+		args = append(args, extra...)
 	}
 	if sc.Blocks && sc.Viewer != "" {
 		add(`c.account_id IN (SELECT blocked_id FROM blocks WHERE blocker_id = ? UNION SELECT blocker_id FROM blocks WHERE blocked_id = ?)
@@ -392,40 +391,57 @@ func (s *Social) CommentFacts(ctx context.Context, videoID string, sc CommentSco
 		add(`c.account_id IN (SELECT id FROM accounts WHERE state <> 'active') AND c.video_id = ?`, videoID)
 	}
 	if len(parts) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	facts, err := queryAll(ctx, s.db.reader(), scanCommentFact, strings.Join(parts, " UNION "), args...)
+	// The parts select rows, each through its index, and overlap (a blocked account's held
+	// comments): UNION keeps each comment once; then they are grouped. (Grouping inside the
+	// parts would tempt SQLite into the video's index, for its order.)
+	groups, err = queryAll(ctx, s.db.reader(), scanCommentFact, `SELECT g.parent_id, g.account_id, a.role, a.state, a.private, g.filtered,
+		EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = ? AND b.blocked_id = g.account_id),
+		EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = g.account_id AND b.blocked_id = ?), g.n, g.replies
+		FROM (SELECT r.parent_id, r.account_id, r.filtered, COUNT(*) AS n, CAST(SUM(r.reply_count) AS BIGINT) AS replies
+			FROM (`+strings.Join(parts, " UNION ")+`) r GROUP BY r.parent_id, r.account_id, r.filtered) g
+		JOIN accounts a ON a.id = g.account_id`, append([]any{sc.Viewer, sc.Viewer}, args...)...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	have := map[string]bool{}
-	for _, f := range facts {
-		have[f.ID] = true
-	}
-	var parents []any
-	for _, f := range facts {
-		if f.ParentID != "" && !have[f.ParentID] {
-			have[f.ParentID] = true
-			parents = append(parents, f.ParentID)
+	var ids []any
+	seen := map[string]bool{}
+	for _, g := range groups {
+		if g.ParentID != "" && !seen[g.ParentID] {
+			seen[g.ParentID] = true
+			ids = append(ids, g.ParentID)
 		}
 	}
-	for len(parents) > 0 {
-		n := min(len(parents), 500)
-		more, err := queryAll(ctx, s.db.reader(), scanCommentFact,
-			sel+`c.id IN (`+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`, append([]any{sc.Viewer, sc.Viewer}, parents[:n]...)...)
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		more, err := queryAll(ctx, s.db.reader(), scanParentFact, `SELECT c.id, c.account_id, a.role, a.state, a.private, c.filtered,
+			EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = ? AND b.blocked_id = c.account_id),
+			EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = c.account_id AND b.blocked_id = ?), 1, c.reply_count
+			FROM comments c JOIN accounts a ON a.id = c.account_id WHERE c.id IN (`+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`,
+			append([]any{sc.Viewer, sc.Viewer}, ids[:n]...)...)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		facts, parents = append(facts, more...), parents[n:]
+		parents, ids = append(parents, more...), ids[n:]
 	}
-	return facts, nil
+	return groups, parents, nil
 }
 
+// scanCommentFact reads a group, whose first column is its parent.
 func scanCommentFact(sc scanner) (CommentFact, error) {
 	var f CommentFact
 	var parent sql.NullString
-	err := sc.Scan(&f.ID, &parent, &f.AuthorID, &f.AuthorRole, &f.AuthorState, &f.AuthorPrivate, &f.Filtered, &f.ReplyCount,
-		&f.Blocking, &f.BlockedBy)
+	err := sc.Scan(&parent, &f.AuthorID, &f.AuthorRole, &f.AuthorState, &f.AuthorPrivate, &f.Filtered,
+		&f.Blocking, &f.BlockedBy, &f.Count, &f.Replies)
 	f.ParentID = parent.String
+	return f, err
+}
+
+// scanParentFact reads one top-level comment, whose first column is its ID.
+func scanParentFact(sc scanner) (CommentFact, error) {
+	var f CommentFact
+	err := sc.Scan(&f.ID, &f.AuthorID, &f.AuthorRole, &f.AuthorState, &f.AuthorPrivate, &f.Filtered,
+		&f.Blocking, &f.BlockedBy, &f.Count, &f.Replies)
 	return f, err
 }

@@ -2,7 +2,6 @@ package social
 
 import (
 	"context"
-	"slices"
 
 	"kurz/internal/db"
 	"kurz/internal/errs"
@@ -59,39 +58,34 @@ func (s *Service) commentCounts(ctx context.Context, v policy.Viewer, videoID, o
 	if sc == (policy.CountScope{}) {
 		return out, nil
 	}
-	facts, err := s.d.Store.CommentFacts(ctx, videoID, db.CommentScope{Viewer: v.AccountID, Blocks: sc.Blocks,
+	groups, parents, err := s.d.Store.CommentFacts(ctx, videoID, db.CommentScope{Viewer: v.AccountID, Blocks: sc.Blocks,
 		OwnHeld: sc.OwnHeld, AllHeld: sc.AllHeld, Inactive: sc.Inactive})
 	if err != nil {
 		return out, errs.Internal(err)
 	}
-	seen := map[string]bool{}
-	facts = slices.DeleteFunc(facts, func(f db.CommentFact) bool {
-		dup := seen[f.ID]
-		seen[f.ID] = true
-		return dup
-	})
 	visible := func(f db.CommentFact) (viewer, anonymous int64) {
 		c := policy.Comment{Author: policy.Account{ID: f.AuthorID, Role: policy.Role(f.AuthorRole), State: policy.State(f.AuthorState),
 			Private: f.AuthorPrivate}, Held: f.Filtered, VideoOwnerID: ownerID}
 		return shown(policy.CommentShown(v, c, policy.Relation{Blocked: f.BlockedBy, Blocking: f.Blocking})),
 			shown(policy.CommentShown(policy.Viewer{}, c, policy.Relation{}))
 	}
-	// The replies among the facts are the ones in scope: each changes its parent's count by
-	// whether it shows to v rather than to the visitor.
-	for _, f := range facts {
-		if f.ParentID != "" {
-			me, anon := visible(f)
-			out.replies[f.ParentID] += me - anon
+	// A top-level comment counts with its replies where it shows: the visitor's count has it
+	// with its stored reply count, v's with the count corrected by the replies in scope.
+	// Outside the scope a comment shows alike to both (policy.CountScope), so the difference
+	// is the groups of comments in scope, plus the corrections of the replies in scope under
+	// the top-level comments that v sees.
+	for _, g := range groups {
+		me, anon := visible(g)
+		if g.ParentID == "" {
+			out.comments += (me - anon) * (g.Count + g.Replies)
+		} else {
+			out.replies[g.ParentID] += (me - anon) * g.Count
 		}
 	}
-	// A top-level comment counts with its replies where it shows: the visitor's count has
-	// it with the stored reply count, v's with the corrected one.
-	for _, f := range facts {
-		if f.ParentID != "" {
-			continue
+	for _, p := range parents {
+		if me, _ := visible(p); me == 1 {
+			out.comments += out.replies[p.ID]
 		}
-		me, anon := visible(f)
-		out.comments += me*(1+f.ReplyCount+out.replies[f.ID]) - anon*(1+f.ReplyCount)
 	}
 	return out, nil
 }

@@ -34,7 +34,7 @@ type store interface {
 	AccountStats(ctx context.Context, id string) (db.AccountStats, error)
 	VideoStats(ctx context.Context, id string) (db.VideoStats, error)
 	FollowFacts(ctx context.Context, accountID, viewer string) ([]db.FollowFact, error)
-	CommentFacts(ctx context.Context, videoID string, sc db.CommentScope) ([]db.CommentFact, error)
+	CommentFacts(ctx context.Context, videoID string, sc db.CommentScope) (groups, parents []db.CommentFact, err error)
 	Like(ctx context.Context, accountID, videoID, ownerID string, now time.Time) (bool, error)
 	Unlike(ctx context.Context, accountID, videoID, ownerID string) (bool, error)
 	Liked(ctx context.Context, accountID, videoID string) (bool, error)

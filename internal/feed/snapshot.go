@@ -397,28 +397,14 @@ func (s *Service) rebuild(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var seq int64
-	for {
-		n, last, err := s.follow(ctx, fresh, seq)
-		if err != nil {
-			return err
-		}
-		seq = last
-		if n == 0 {
-			break
-		}
+	seq, err := s.replay(ctx, fresh, 0)
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for {
-		n, last, err := s.follow(ctx, fresh, seq)
-		if err != nil {
-			return err
-		}
-		seq = last
-		if n == 0 {
-			break
-		}
+	if seq, err = s.replay(ctx, fresh, seq); err != nil {
+		return err
 	}
 	if err := s.rec.Adopt(fresh); err != nil {
 		return err

@@ -326,7 +326,9 @@ func runFeedHTTP(b *testing.B) {
 	if err := pool.QueryRowContext(ctx, `SELECT COUNT(*) FROM events`).Scan(&logLen); err != nil {
 		b.Fatal(err)
 	}
+	stopProfile = profile(b, "coldstart")
 	noSnap, _ := cold(b.TempDir())
+	stopProfile()
 	add("cold start without a snapshot", fmt.Sprintf("%s (%d events replayed)", secs(noSnap), logLen), "≤ 10 s")
 	withSnap, _ := cold(cfg.DataDir)
 	tail := logLen - int64(sc.Events)

@@ -73,6 +73,32 @@ func TestForYouLearnsWithinASession(t *testing.T) {
 	}
 }
 
+// Two runs with one seed give the same figures: the world, the viewers' choices and the
+// server's answers all follow from the seed.
+func TestSameSeedSameRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a server twice")
+	}
+	o := DefaultOptions()
+	o.Users, o.Videos, o.Creators, o.Swipes = 30, 120, 12, 20
+	var curves [2][]float64
+	for k := range curves {
+		res, err := Run(context.Background(), o, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range res.Arms {
+			curves[k] = append(curves[k], a.Curve...)
+			curves[k] = append(curves[k], a.FirstDayShare, a.LikeRate)
+		}
+	}
+	for i := range curves[0] {
+		if curves[0][i] != curves[1][i] {
+			t.Fatalf("two runs with seed %d differ:\n%v\n%v", o.Seed, curves[0], curves[1])
+		}
+	}
+}
+
 func TestOptionsAreChecked(t *testing.T) {
 	for _, tc := range []struct {
 		args []string

@@ -89,6 +89,7 @@ type Service struct {
 	genCheckedAt time.Time
 	snapSeq      uint64    // model seq of the newest snapshot
 	snapAt       time.Time // when it was written (or the service started)
+	snapFailedAt time.Time // the last failed scheduled write, to retry only a minute later
 
 	startOnce  sync.Once
 	snapMu     sync.Mutex  // snapshot files: writes against an erasure's removal
@@ -168,9 +169,10 @@ func (s *Service) Run(ctx context.Context) {
 		}
 		if !first {
 			s.mu.Lock()
-			if s.snapshotDue(false) {
+			if s.snapshotDue(false) && time.Since(s.snapFailedAt) >= time.Minute {
 				if err := s.writeSnapshot(ctx); err != nil && ctx.Err() == nil {
-					s.d.Log.Warn("recommender snapshot", "err", err)
+					s.d.Log.Warn("recommender snapshot; retrying in a minute", "err", err)
+					s.snapFailedAt = time.Now()
 				}
 			}
 			s.mu.Unlock()
@@ -181,8 +183,11 @@ func (s *Service) Run(ctx context.Context) {
 						defer rebuilds.Done()
 						defer s.rebuilding.Store(false)
 						if err := s.rebuild(ctx); err != nil && ctx.Err() == nil {
+							// The next generation check, in generationPoll, tries again.
 							s.d.Log.Warn("recommender rebuild after an erasure", "err", err)
-							s.genCheck.Store(true) // try again on the next round
+							s.mu.Lock()
+							s.genCheckedAt = time.Now()
+							s.mu.Unlock()
 						}
 					}()
 				}

@@ -299,6 +299,17 @@ func (s *Social) Unmute(ctx context.Context, muter, muted string) error {
 // FollowList pages through the accounts following (followers=true) or followed by an
 // account, in the given state, by account ID descending.
 func (s *Social) FollowList(ctx context.Context, accountID string, followers bool, state, after string, limit int) ([]*AccountRow, error) {
+	q, args := followListQuery(accountID, followers, state, after, limit)
+	return queryAll(ctx, s.db.reader(), scanAccount, q, args...)
+}
+
+// followListQuery is FollowList's query. It orders and bounds by the follows column, so an
+// index hands over the page in order from the cursor on (the primary key for the following
+// list, follows_followee_page for the followers) instead of every follow of the account
+// being read and sorted; the same bound on a.id lets PostgreSQL's merge join start at the
+// cursor on both sides. The two columns are equal through the join, so the order is the
+// account ID's either way.
+func followListQuery(accountID string, followers bool, state, after string, limit int) (string, []any) {
 	join, where := "f.follower_id", "f.followee_id"
 	if !followers {
 		join, where = "f.followee_id", "f.follower_id"
@@ -309,12 +320,12 @@ func (s *Social) FollowList(ctx context.Context, accountID string, followers boo
 		WHERE ` + where + ` = ? AND f.state = ? AND a.state = 'active'`
 	args := []any{accountID, state}
 	if after != "" {
-		q += ` AND a.id < ?`
-		args = append(args, after)
+		q += ` AND ` + join + ` < ? AND a.id < ?`
+		args = append(args, after, after)
 	}
-	q += ` ORDER BY a.id DESC LIMIT ?`
+	q += ` ORDER BY ` + join + ` DESC LIMIT ?`
 	args = append(args, limit)
-	return queryAll(ctx, s.db.reader(), scanAccount, q, args...)
+	return q, args
 }
 
 // AccountStats are an account's counters.

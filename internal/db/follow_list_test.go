@@ -68,7 +68,7 @@ func TestFollowListPages(t *testing.T) {
 				var got []string
 				after := ""
 				for range 20 {
-					page, err := d.Social().FollowList(ctx, account, followers, state, after, 2)
+					page, err := d.Social().FollowList(ctx, account, followers, state, "", after, 2)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -107,7 +107,7 @@ func TestFollowListPages(t *testing.T) {
 					continue
 				}
 				for _, after := range []string{"", c.want[0]} {
-					q, args := db.FollowListQuery(c.account, c.followers, c.state, after, 2)
+					q, args := db.FollowListQuery(c.account, c.followers, c.state, "", after, 2)
 					if plan := explain(t, d, q, args); strings.Contains(plan, "TEMP B-TREE") {
 						t.Errorf("%s (after %q): the plan sorts the whole list:\n%s", c.name, after, plan)
 					}

@@ -30,7 +30,7 @@ type store interface {
 	Unblock(ctx context.Context, blocker, blocked string) error
 	Mute(ctx context.Context, muter, muted string, now time.Time) error
 	Unmute(ctx context.Context, muter, muted string) error
-	FollowList(ctx context.Context, accountID string, followers bool, state, after string, limit int) ([]*db.AccountRow, error)
+	FollowList(ctx context.Context, accountID string, followers bool, state, blockedID, after string, limit int) ([]*db.AccountRow, error)
 	AccountStats(ctx context.Context, id string) (db.AccountStats, error)
 	VideoStats(ctx context.Context, id string) (db.VideoStats, error)
 	FollowFacts(ctx context.Context, accountID, viewer string) ([]db.FollowFact, error)
@@ -272,7 +272,7 @@ func (s *Service) PrivacyChanged(ctx context.Context, accountID string, private 
 	}
 	for {
 		// Approved requests leave the pending list, so the first page is always the next.
-		page, err := s.d.Store.FollowList(ctx, accountID, true, "pending", "", 500)
+		page, err := s.d.Store.FollowList(ctx, accountID, true, "pending", "", "", 500)
 		if err != nil {
 			return err
 		}
@@ -365,17 +365,39 @@ func (s *Service) FollowList(ctx context.Context, v policy.Viewer, username stri
 	if err := policy.RelationDecision(v, policy.ViewFollowLists, targetOf(a), rel); err != nil {
 		return nil, err
 	}
-	rows, err := s.d.Store.FollowList(ctx, a.ID, followers, "accepted", after, limit)
-	if err != nil {
-		return nil, errs.Internal(err)
+	// The accounts that blocked a member viewer never show to it (policy.Listed): the query
+	// leaves them out, so that they cannot cut a page short however many they are.
+	blockedID := ""
+	if !v.Anonymous() && !policy.Listed(v, policy.Account{State: policy.StateActive}, policy.Relation{Blocked: true}) {
+		blockedID = v.AccountID
 	}
-	return s.visibleAccounts(ctx, v, rows)
+	// Whatever else the viewer may not see is dropped after reading, and the page filled
+	// from further on, so that a page comes back short only at the end of the list (a full
+	// page is what tells the client that more may follow).
+	var out []*db.AccountRow
+	for len(out) < limit {
+		want := limit - len(out)
+		rows, err := s.d.Store.FollowList(ctx, a.ID, followers, "accepted", blockedID, after, want)
+		if err != nil {
+			return nil, errs.Internal(err)
+		}
+		vis, err := s.visibleAccounts(ctx, v, rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, vis...)
+		if len(rows) < want {
+			break
+		}
+		after = rows[len(rows)-1].ID
+	}
+	return out, nil
 }
 
 // visibleAccounts keeps the accounts a list shows to the viewer (policy.Listed, which the
 // counts beside the list count too): never one that blocked the viewer.
 func (s *Service) visibleAccounts(ctx context.Context, v policy.Viewer, rows []*db.AccountRow) ([]*db.AccountRow, error) {
-	out := rows[:0]
+	var out []*db.AccountRow
 	for _, r := range rows {
 		rel, err := s.Relation(ctx, v.AccountID, r.ID)
 		if err != nil {
@@ -393,7 +415,7 @@ func (s *Service) FollowRequests(ctx context.Context, v policy.Viewer, after str
 	if v.Anonymous() {
 		return nil, errs.Unauthenticated("login_required", "log in to do this")
 	}
-	rows, err := s.d.Store.FollowList(ctx, v.AccountID, true, "pending", after, limit)
+	rows, err := s.d.Store.FollowList(ctx, v.AccountID, true, "pending", "", after, limit)
 	if err != nil {
 		return nil, errs.Internal(err)
 	}

@@ -167,12 +167,17 @@ func (s *Service) Comments(ctx context.Context, v policy.Viewer, videoID, parent
 			return nil, errs.Internal(err)
 		}
 		for _, c := range rows {
+			// The page ends at the row that fills it: the rows after it are the next page's,
+			// from the cursor the API makes of this page's last comment.
+			if len(out) == limit {
+				break
+			}
 			after = c.ID
 			vis, err := s.commentVisible(ctx, v, row, c)
 			if err != nil {
 				return nil, err
 			}
-			if vis != nil && len(out) < limit {
+			if vis != nil {
 				vis.Pinned = c.ID == pinned
 				vis.Replies += counts.replies[c.ID]
 				out = append(out, vis)

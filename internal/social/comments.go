@@ -160,6 +160,24 @@ func (s *Service) Comments(ctx context.Context, v policy.Viewer, videoID, parent
 		}
 	}
 	var out []*Comment
+	if parentID == "" && pinned != "" {
+		// The pinned comment leads the first page, however old, and is left out of the pages
+		// after. A first page ends with it only when it is all that page shows; the cursor
+		// made of it then asks for the rest of the comments from the top.
+		switch after {
+		case pinned:
+			after = ""
+		case "":
+			p, err := s.pinnedFirst(ctx, v, row, pinned)
+			if err != nil {
+				return nil, err
+			}
+			if p != nil {
+				p.Replies += counts.replies[p.ID]
+				out = append(out, p)
+			}
+		}
+	}
 	// Pages are filled by reading ahead, so hidden comments do not shorten them.
 	for len(out) < limit {
 		rows, err := s.d.Store.Comments(ctx, videoID, parentID, after, limit)
@@ -173,12 +191,14 @@ func (s *Service) Comments(ctx context.Context, v policy.Viewer, videoID, parent
 				break
 			}
 			after = c.ID
+			if parentID == "" && c.ID == pinned {
+				continue
+			}
 			vis, err := s.commentVisible(ctx, v, row, c)
 			if err != nil {
 				return nil, err
 			}
 			if vis != nil {
-				vis.Pinned = c.ID == pinned
 				vis.Replies += counts.replies[c.ID]
 				out = append(out, vis)
 			}
@@ -188,6 +208,27 @@ func (s *Service) Comments(ctx context.Context, v policy.Viewer, videoID, parent
 		}
 	}
 	return out, nil
+}
+
+// pinnedFirst returns a video's pinned comment as v sees it, or nil when it does not show
+// to v or is gone.
+func (s *Service) pinnedFirst(ctx context.Context, v policy.Viewer, vid *db.VideoRow, pinned string) (*Comment, error) {
+	c, err := s.d.Store.Comment(ctx, pinned)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	if c.VideoID != vid.ID || c.ParentID != "" {
+		return nil, nil
+	}
+	vis, err := s.commentVisible(ctx, v, vid, c)
+	if err != nil || vis == nil {
+		return nil, err
+	}
+	vis.Pinned = true
+	return vis, nil
 }
 
 // commentVisible returns the comment as v sees it, or nil when it does not show to v

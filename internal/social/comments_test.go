@@ -96,3 +96,56 @@ func TestCommentPagesStopWhenFull(t *testing.T) {
 		})
 	}
 }
+
+// TestPinnedCommentLeads checks that a video's pinned comment, however old, leads the first
+// page of its comments and shows nowhere else in the pages, whatever the page size; and that
+// a pinned comment hidden from the viewer shows to it on no page, on both engines.
+func TestPinnedCommentLeads(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, e)
+			f.accounts("creator", "viewer", "fan", "troll")
+			if err := f.d.Social().Block(f.ctx, f.id["troll"], f.id["viewer"], time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			vid := f.video("creator")
+			old := f.comment(vid, "troll") // the oldest, pinned
+			var rest []string
+			for range 4 {
+				rest = append(rest, f.comment(vid, "fan"))
+			}
+			slices.Reverse(rest)
+			if err := f.d.Social().Pin(f.ctx, vid, old); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				viewer string
+				want   []string
+			}{
+				{"", append([]string{old}, rest...)},
+				{"fan", append([]string{old}, rest...)},
+				{"viewer", rest}, // the pinned comment's author blocked the viewer
+			} {
+				for _, limit := range []int{1, 2, 3, 10} {
+					var pinnedSeen []string
+					got := walk(t, limit, func(after string) ([]*social.Comment, error) {
+						page, err := f.s.Comments(f.ctx, f.viewer(c.viewer), vid, "", after, limit)
+						for _, cm := range page {
+							if cm.Pinned {
+								pinnedSeen = append(pinnedSeen, cm.ID)
+							}
+						}
+						return page, err
+					}, func(c *social.Comment) string { return c.ID })
+					if !slices.Equal(got, c.want) {
+						t.Errorf("viewer %q, pages of %d: walked %v, want %v", c.viewer, limit, got, c.want)
+					}
+					if wantPinned := c.want[0] == old; wantPinned != (len(pinnedSeen) == 1) || len(pinnedSeen) > 1 {
+						t.Errorf("viewer %q, pages of %d: flagged pinned %v", c.viewer, limit, pinnedSeen)
+					}
+				}
+			}
+		})
+	}
+}

@@ -79,7 +79,7 @@ func (s *Service) currentGeneration(ctx context.Context) (string, error) {
 	return s.d.Settings.Secret(ctx, generationKey, newGeneration)
 }
 
-// startOnce loads the newest usable snapshot, once, before the log is first followed.
+// start loads the newest usable snapshot, once, before the log is first followed.
 func (s *Service) start(ctx context.Context) {
 	s.startOnce.Do(func() {
 		s.mu.Lock()

@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"database/sql"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -33,9 +35,11 @@ type Events struct{ db *DB }
 func (d *DB) Events() *Events { return &Events{db: d} }
 
 // Append writes events in one transaction and returns how many were new: an event whose
-// idempotency key is already in the log is skipped, so a client may resend a batch safely.
-// Views are counted here, as the log is written, so the counter is derived from the log
-// and exact. On PostgreSQL an advisory lock orders appends, so a reader that follows seq
+// idempotency key is already in the log (or earlier in the same batch) is skipped, so a
+// client may resend a batch safely. Views are counted here, as the log is written, so the
+// counter is derived from the log and exact: the rows come back from a multi-row INSERT …
+// ON CONFLICT DO NOTHING RETURNING only if they were inserted, and only those play_starts
+// count. On PostgreSQL an advisory lock orders appends, so a reader that follows seq
 // never skips an event committed late.
 func (s *Events) Append(ctx context.Context, rows []*EventRow) (int, error) {
 	added := 0
@@ -46,28 +50,80 @@ func (s *Events) Append(ctx context.Context, rows []*EventRow) (int, error) {
 				return err
 			}
 		}
-		for _, e := range rows {
-			res, err := tx.exec(ctx, `INSERT INTO events (at, client_at, kind, account_id, session_id, idem_key, video_id, creator_id,
-				hashtag, target, feed, watch_ms, position_ms, duration_ms, extra)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				ms(e.At), ms(e.ClientAt), e.Kind, nullStr(e.AccountID), e.SessionID, nullStr(e.IdemKey), nullStr(e.VideoID),
-				e.CreatorID, e.Hashtag, e.Target, e.Feed, e.WatchMS, e.PositionMS, e.DurationMS, e.Extra)
+		views := map[string]int{}
+		for start := 0; start < len(rows); start += appendChunk {
+			n, err := insertEvents(ctx, tx, rows[start:min(start+appendChunk, len(rows))], views)
 			if err != nil {
-				return classify(err)
+				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue
-			}
-			added++
-			if e.Kind == "play_start" && e.VideoID != "" {
-				if err := bumpVideo(ctx, tx, e.VideoID, "views", 1); err != nil {
-					return err
-				}
-			}
+			added += n
 		}
-		return nil
+		return countViews(ctx, tx, views)
 	})
 	return added, err
+}
+
+// appendChunk is how many events one INSERT writes (15 parameters each).
+const appendChunk = 200
+
+const eventRowParams = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+// insertEvents inserts rows with one statement and adds the new play_starts to views, by
+// video. It returns how many rows were inserted.
+func insertEvents(ctx context.Context, tx *Tx, rows []*EventRow, views map[string]int) (int, error) {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (at, client_at, kind, account_id, session_id, idem_key, video_id, creator_id,
+		hashtag, target, feed, watch_ms, position_ms, duration_ms, extra) VALUES `)
+	args := make([]any, 0, len(rows)*15)
+	for i, e := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(eventRowParams)
+		args = append(args, ms(e.At), ms(e.ClientAt), e.Kind, nullStr(e.AccountID), e.SessionID, nullStr(e.IdemKey), nullStr(e.VideoID),
+			e.CreatorID, e.Hashtag, e.Target, e.Feed, e.WatchMS, e.PositionMS, e.DurationMS, e.Extra)
+	}
+	b.WriteString(` ON CONFLICT DO NOTHING RETURNING kind, video_id`)
+	res, err := tx.query(ctx, b.String(), args...)
+	if err != nil {
+		return 0, classify(err)
+	}
+	defer res.Close()
+	n := 0
+	for res.Next() {
+		var kind string
+		var vid sql.NullString
+		if err := res.Scan(&kind, &vid); err != nil {
+			return 0, err
+		}
+		n++
+		if kind == "play_start" && vid.String != "" {
+			views[vid.String]++
+		}
+	}
+	if err := res.Err(); err != nil {
+		return 0, classify(err)
+	}
+	return n, nil
+}
+
+// countViews adds the new views to video_stats, one row per video, in video order so two
+// writers lock the rows in the same order.
+func countViews(ctx context.Context, tx *Tx, views map[string]int) error {
+	if len(views) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(views))
+	for id := range views {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	rows := make([][]any, len(ids))
+	for i, id := range ids {
+		rows[i] = []any{id, views[id]}
+	}
+	return upsert(ctx, tx, `INSERT INTO video_stats (video_id, views)`,
+		`ON CONFLICT (video_id) DO UPDATE SET views = video_stats.views + excluded.views`, rows)
 }
 
 // Since returns up to limit events after seq, in order.

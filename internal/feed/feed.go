@@ -26,6 +26,8 @@ import (
 type eventStore interface {
 	Append(ctx context.Context, rows []*db.EventRow) (int, error)
 	Since(ctx context.Context, after int64, limit int) ([]*db.EventRow, error)
+	// Subjects reads together what deciding on the videos of a batch needs.
+	Subjects(ctx context.Context, viewerID string, videoIDs []string) (map[string]*db.EventSubject, error)
 }
 
 type videoStore interface {
@@ -398,7 +400,10 @@ func (s *Service) Record(ctx context.Context, v policy.Viewer, sessionKey string
 	if err := s.allow(sessionKey, len(batch), now); err != nil {
 		return 0, err
 	}
-	videos := map[string]*db.VideoRow{}
+	videos, err := s.visibleVideos(ctx, v, batch)
+	if err != nil {
+		return 0, errs.Internal(err)
+	}
 	rows := make([]*db.EventRow, 0, len(batch))
 	for i, e := range batch {
 		bad := func(code, msg string) error {
@@ -436,8 +441,8 @@ func (s *Service) Record(ctx context.Context, v policy.Viewer, sessionKey string
 			rows = append(rows, row)
 			continue
 		}
-		vid, err := s.visibleVideo(ctx, v, e.VideoID, videos)
-		if err != nil {
+		vid, ok := videos[e.VideoID]
+		if !ok {
 			return 0, bad("unknown_video", "the video does not exist or you cannot see it")
 		}
 		row.VideoID, row.CreatorID, row.DurationMS = vid.ID, vid.AccountID, vid.DurationMS
@@ -471,25 +476,52 @@ func (s *Service) Record(ctx context.Context, v policy.Viewer, sessionKey string
 	return n, nil
 }
 
-// visibleVideo loads a video the viewer may see, caching within one batch.
-func (s *Service) visibleVideo(ctx context.Context, v policy.Viewer, videoID string, cache map[string]*db.VideoRow) (*db.VideoRow, error) {
-	if row, ok := cache[videoID]; ok {
-		return row, nil
+// visibleVideos decides once for each distinct video of a batch whether the viewer may see
+// it, reading the videos, their owners and the viewer's relations to them together, and
+// returns the videos the viewer may see, by id.
+func (s *Service) visibleVideos(ctx context.Context, v policy.Viewer, batch []ClientEvent) (map[string]*db.VideoRow, error) {
+	visible := map[string]*db.VideoRow{}
+	var ids []string
+	seen := map[string]bool{}
+	for _, e := range batch {
+		if e.VideoID == "" || seen[e.VideoID] || !id.Valid(e.VideoID) {
+			continue
+		}
+		seen[e.VideoID] = true
+		ids = append(ids, e.VideoID)
 	}
-	if !id.Valid(videoID) {
-		return nil, errs.NotFound("video")
+	if len(ids) == 0 {
+		return visible, nil
 	}
-	row, err := s.d.Videos.ByID(ctx, videoID)
+	subjects, err := s.d.Events.Subjects(ctx, v.AccountID, ids)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.check(ctx, v, row); err != nil {
-		return nil, err
+	for vid, sub := range subjects {
+		var rel policy.Relation
+		if !v.Anonymous() && v.AccountID != sub.Video.AccountID {
+			rel = relationOf(sub.Relation)
+		}
+		if decide(v, sub.Video, sub.OwnerState, rel) == nil {
+			visible[vid] = sub.Video
+		}
 	}
-	cache[videoID] = row
-	return row, nil
+	return visible, nil
 }
 
+// relationOf is how the viewer stands to a video's owner, as the social service tells it.
+func relationOf(r db.RelationRow) policy.Relation {
+	return policy.Relation{
+		Follower: r.Following == "accepted",
+		Pending:  r.Following == "pending",
+		Friend:   r.Following == "accepted" && r.FollowedBy == "accepted",
+		Blocked:  r.BlockedBy,
+		Blocking: r.Blocking,
+		Muting:   r.Muting,
+	}
+}
+
+// check decides whether the viewer may see a video, reading its owner and their relation.
 func (s *Service) check(ctx context.Context, v policy.Viewer, row *db.VideoRow) error {
 	owner, err := s.d.Accounts.ByID(ctx, row.AccountID)
 	if err != nil {
@@ -501,8 +533,13 @@ func (s *Service) check(ctx context.Context, v policy.Viewer, row *db.VideoRow) 
 			return err
 		}
 	}
+	return decide(v, row, owner.State, rel)
+}
+
+// decide is whether the viewer may see the video, and so log events about it.
+func decide(v policy.Viewer, row *db.VideoRow, ownerState string, rel policy.Relation) error {
 	return policy.VideoDecision(v, policy.ViewVideo, policy.Video{ID: row.ID, OwnerID: row.AccountID, Visibility: row.Visibility,
-		Ready: row.State == "ready", Removed: row.Removed, OwnerState: policy.State(owner.State)}, rel)
+		Ready: row.State == "ready", Removed: row.Removed, OwnerState: policy.State(ownerState)}, rel)
 }
 
 // allow bounds events per session per minute.

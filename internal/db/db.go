@@ -52,6 +52,9 @@ type DB struct {
 	read    *sql.DB
 	path    string // SQLite file
 
+	// Prepared statements per pool, SQLite only (see stmtCache); nil on PostgreSQL.
+	readStmts, writeStmts *stmtCache
+
 	mu     sync.RWMutex
 	rebind map[string]string
 }
@@ -91,7 +94,8 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 	}
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
-	d := &DB{Dialect: SQLite, write: write, read: read, path: path, rebind: map[string]string{}}
+	d := &DB{Dialect: SQLite, write: write, read: read, path: path, rebind: map[string]string{},
+		readStmts: newStmtCache(read, stmtCacheSize), writeStmts: newStmtCache(write, stmtCacheSize)}
 	// The writer creates the file and switches it to WAL before any reader opens it.
 	if err := d.Ping(ctx); err != nil {
 		d.Close()
@@ -131,8 +135,12 @@ func (d *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes every connection.
+// Close closes every prepared statement and connection.
 func (d *DB) Close() error {
+	if d.readStmts != nil {
+		d.readStmts.close()
+		d.writeStmts.close()
+	}
 	err := d.write.Close()
 	if d.read != d.write {
 		err = errors.Join(err, d.read.Close())
@@ -193,29 +201,52 @@ type Querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// conn binds a Querier to the dialect so callers write ? placeholders.
+// conn binds a Querier to the dialect so callers write ? placeholders. Outside transactions
+// on SQLite it runs queries through the pool's prepared statements (stmts).
 type conn struct {
-	d *DB
-	q Querier
+	d     *DB
+	q     Querier
+	stmts *stmtCache // nil: run unprepared
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return c.q.ExecContext(ctx, c.d.Q(query), args...)
+	query = c.d.Q(query)
+	if c.stmts != nil {
+		if cs := c.stmts.get(ctx, query); cs != nil {
+			defer c.stmts.put(cs)
+			return cs.stmt.ExecContext(ctx, args...)
+		}
+	}
+	return c.q.ExecContext(ctx, query, args...)
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return c.q.QueryContext(ctx, c.d.Q(query), args...)
+	query = c.d.Q(query)
+	if c.stmts != nil {
+		if cs := c.stmts.get(ctx, query); cs != nil {
+			defer c.stmts.put(cs)
+			return cs.stmt.QueryContext(ctx, args...)
+		}
+	}
+	return c.q.QueryContext(ctx, query, args...)
 }
 
 func (c conn) row(ctx context.Context, query string, args ...any) *sql.Row {
-	return c.q.QueryRowContext(ctx, c.d.Q(query), args...)
+	query = c.d.Q(query)
+	if c.stmts != nil {
+		if cs := c.stmts.get(ctx, query); cs != nil {
+			defer c.stmts.put(cs)
+			return cs.stmt.QueryRowContext(ctx, args...)
+		}
+	}
+	return c.q.QueryRowContext(ctx, query, args...)
 }
 
 // reader is for reads outside a transaction.
-func (d *DB) reader() conn { return conn{d: d, q: d.read} }
+func (d *DB) reader() conn { return conn{d: d, q: d.read, stmts: d.readStmts} }
 
 // writer is for single writes outside a transaction.
-func (d *DB) writer() conn { return conn{d: d, q: d.write} }
+func (d *DB) writer() conn { return conn{d: d, q: d.write, stmts: d.writeStmts} }
 
 // Tx is a write transaction. Exported store methods open one with InTx; unexported helpers
 // take it, so transactions compose (WTF Dial's findDialByID(ctx, tx, id)).

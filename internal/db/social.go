@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -143,13 +144,27 @@ func (s *Social) Follow(ctx context.Context, follower, followee string, pending 
 		if err != nil {
 			return err
 		}
-		res, err := tx.exec(ctx, `INSERT INTO follows (follower_id, followee_id, state, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			follower, followee, state, ms(now))
-		if err != nil {
-			return classify(err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return tx.row(ctx, `SELECT state FROM follows WHERE follower_id = ? AND followee_id = ?`, follower, followee).Scan(&state)
+		// On PostgreSQL a follow that conflicts may be deleted by an unfollow or a block
+		// that commits between the insert and the read; the insert is then tried again.
+		for attempt := 0; ; attempt++ {
+			res, err := tx.exec(ctx, `INSERT INTO follows (follower_id, followee_id, state, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				follower, followee, state, ms(now))
+			if err != nil {
+				return classify(err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				break
+			}
+			var was string
+			err = tx.row(ctx, `SELECT state FROM follows WHERE follower_id = ? AND followee_id = ?`, follower, followee).Scan(&was)
+			if errors.Is(err, sql.ErrNoRows) && attempt < 3 {
+				continue
+			}
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("follow %s → %s: deleted and recreated under the insert four times", follower, followee)
+			}
+			state = was
+			return err
 		}
 		changed = true
 		if state == "accepted" {

@@ -263,29 +263,57 @@ const upsertChunk = 100
 
 // upsert writes rows with one multi-row INSERT per chunk, so a batch costs a few round trips
 // rather than one per row. Keys must be unique within rows (PostgreSQL refuses to update a
-// row twice in one statement); the deltas are built from maps, so they are.
-func upsert(ctx context.Context, tx *Tx, insert, onConflict string, rows [][]any) error {
+// row twice in one statement); the deltas are built from maps, so they are. When rows fill
+// more than one chunk, the full-chunk statement is prepared once and run for each of them:
+// SQLite would otherwise parse the long statement again for every chunk.
+func upsert(ctx context.Context, tx *Tx, insert, onConflict string, rows [][]any) (err error) {
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			if cerr := full.Close(); err == nil {
+				err = cerr
+			}
+		}
+	}()
 	for start := 0; start < len(rows); start += upsertChunk {
 		part := rows[start:min(start+upsertChunk, len(rows))]
-		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(part[0])), ", ") + ")"
-		var b strings.Builder
-		b.WriteString(insert)
-		b.WriteString(" VALUES ")
 		args := make([]any, 0, len(part)*len(part[0]))
-		for i, r := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(one)
+		for _, r := range part {
 			args = append(args, r...)
 		}
-		b.WriteString(" ")
-		b.WriteString(onConflict)
-		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+		if len(part) == upsertChunk && len(rows) >= 2*upsertChunk {
+			if full == nil {
+				if full, err = tx.tx.PrepareContext(ctx, tx.d.Q(upsertSQL(insert, onConflict, len(part), len(part[0])))); err != nil {
+					return err
+				}
+			}
+			if _, err := full.ExecContext(ctx, args...); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := tx.exec(ctx, upsertSQL(insert, onConflict, len(part), len(part[0])), args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// upsertSQL is the statement that writes n rows of cols values each.
+func upsertSQL(insert, onConflict string, n, cols int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	var b strings.Builder
+	b.WriteString(insert)
+	b.WriteString(" VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(one)
+	}
+	b.WriteString(" ")
+	b.WriteString(onConflict)
+	return b.String()
 }
 
 // DayTotals are summed aggregates of one day (or of a whole range, with Day unset).

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 )
 
@@ -349,4 +350,134 @@ func inList(q, col string, vals []string, args []any) (string, []any) {
 		args = append(args, v)
 	}
 	return q + ")", args
+}
+
+// idList returns "?, ?, …" for n values and the values as arguments.
+func idList(ids []string) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", "), args
+}
+
+// maxBatch bounds the IN lists of the batched loads (SQLite allows 32,766 parameters).
+const maxBatch = 500
+
+// ByIDs returns the videos among ids that exist, by ID, each with its hashtags and
+// mentions as ByID gives them, in three queries per batch of maxBatch IDs.
+func (s *Videos) ByIDs(ctx context.Context, ids []string) (map[string]*VideoRow, error) {
+	out := make(map[string]*VideoRow, len(ids))
+	r := s.db.reader()
+	for len(ids) > 0 {
+		n := min(len(ids), maxBatch)
+		in, args := idList(ids[:n])
+		ids = ids[n:]
+		rows, err := queryAll(ctx, r, scanVideo, `SELECT `+videoCols+` FROM videos WHERE id IN (`+in+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range rows {
+			out[v.ID] = v
+		}
+		if err := pairs(ctx, r, `SELECT video_id, tag FROM video_hashtags WHERE video_id IN (`+in+`) ORDER BY video_id, tag`, args,
+			func(id, tag string) {
+				if v := out[id]; v != nil {
+					v.Hashtags = append(v.Hashtags, tag)
+				}
+			}); err != nil {
+			return nil, err
+		}
+		if err := pairs(ctx, r, `SELECT video_id, username FROM video_mentions WHERE video_id IN (`+in+`) ORDER BY video_id, username`, args,
+			func(id, name string) {
+				if v := out[id]; v != nil {
+					v.Mentions = append(v.Mentions, name)
+				}
+			}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func pairs(ctx context.Context, c conn, q string, args []any, each func(a, b string)) error {
+	rows, err := c.query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			return err
+		}
+		each(a, b)
+	}
+	return rows.Err()
+}
+
+// RenditionsOf lists the playable files of several videos, by video ID, each video's
+// smallest first as Renditions gives them.
+func (s *Videos) RenditionsOf(ctx context.Context, ids []string) (map[string][]*RenditionRow, error) {
+	out := make(map[string][]*RenditionRow, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), maxBatch)
+		in, args := idList(ids[:n])
+		ids = ids[n:]
+		rows, err := s.db.reader().query(ctx, `SELECT video_id, name, blob_key, width, height, bitrate, bytes, created_at
+			FROM renditions WHERE video_id IN (`+in+`) ORDER BY video_id, width * height, name`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var r RenditionRow
+			var c int64
+			if err := rows.Scan(&r.VideoID, &r.Name, &r.BlobKey, &r.Width, &r.Height, &r.Bitrate, &r.Bytes, &c); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			r.CreatedAt = fromMS(c)
+			out[r.VideoID] = append(out[r.VideoID], &r)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CommentPolicies reads who may comment on each of several videos, by video ID.
+func (s *Videos) CommentPolicies(ctx context.Context, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), maxBatch)
+		in, args := idList(ids[:n])
+		ids = ids[n:]
+		if err := pairs(ctx, s.db.reader(), `SELECT id, comment_policy FROM videos WHERE id IN (`+in+`)`, args,
+			func(id, p string) { out[id] = p }); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Owners reads the accounts among ids that exist, by ID, as Accounts.ByID reads each: the
+// owners of a page of videos in one query per batch of maxBatch IDs.
+func (s *Videos) Owners(ctx context.Context, ids []string) (map[string]*AccountRow, error) {
+	out := make(map[string]*AccountRow, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), maxBatch)
+		in, args := idList(ids[:n])
+		ids = ids[n:]
+		rows, err := queryAll(ctx, s.db.reader(), scanAccount, `SELECT `+accountCols+` FROM accounts WHERE id IN (`+in+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range rows {
+			out[a.ID] = a
+		}
+	}
+	return out, nil
 }

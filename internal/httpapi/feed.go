@@ -5,8 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"kurz/internal/auth"
 	"kurz/internal/errs"
 	"kurz/internal/feed"
+	"kurz/internal/video"
 )
 
 var feedOperations = []operation{
@@ -104,12 +106,36 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, c *call) error 
 	if r.PathValue("name") == "for_you" && !page.Personalised {
 		out.Notice = "Personalisation is off: this feed uses only your region and language, not your activity."
 	}
-	for _, it := range page.Items {
-		vid, err := s.d.Videos.Get(r.Context(), c.viewer(), it.VideoID)
-		if err != nil {
-			continue // hidden since it was chosen
+	ids := make([]string, len(page.Items))
+	for i, it := range page.Items {
+		ids[i] = it.VideoID
+	}
+	// The videos come in one batch, with the same decision as Get for each: those hidden
+	// since they were chosen are left out.
+	vp, err := s.d.Videos.GetMany(r.Context(), c.viewer(), ids)
+	if err != nil {
+		return err
+	}
+	vids := make(map[string]*video.Video, len(vp.Videos))
+	for _, vid := range vp.Videos {
+		vids[vid.ID] = vid
+	}
+	authors := map[string]*auth.Account{}
+	for id, row := range vp.Owners {
+		if row != nil {
+			authors[id] = auth.FromRow(row)
 		}
-		item := feedItemJSON{videoJSON: s.videoOut(r.Context(), c, vid), Reason: reasonJSON{Source: it.Source, Text: it.Reason}}
+	}
+	for _, it := range page.Items {
+		vid := vids[it.VideoID]
+		if vid == nil {
+			continue
+		}
+		k := known{author: authors[vid.OwnerID], whoCanComment: vp.WhoCanComment[vid.ID]}
+		if rel, ok := vp.Relations[vid.OwnerID]; ok {
+			k.rel = &rel
+		}
+		item := feedItemJSON{videoJSON: s.videoOutKnown(r.Context(), c, vid, k), Reason: reasonJSON{Source: it.Source, Text: it.Reason}}
 		for _, sg := range it.Signals {
 			item.Reason.Signals = append(item.Reason.Signals, signalJSON{Name: sg.Name, Value: sg.Value})
 		}

@@ -12,7 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"kurz/internal/auth"
 	"kurz/internal/errs"
+	"kurz/internal/policy"
+	"kurz/internal/social"
 	"kurz/internal/video"
 )
 
@@ -114,6 +117,20 @@ type viewerJSON struct {
 }
 
 func (s *Server) videoOut(ctx context.Context, c *call, v *video.Video) videoJSON {
+	return s.videoOutKnown(ctx, c, v, known{})
+}
+
+// known is what a caller of videoOutKnown has already read about a video (video.GetMany
+// reads it for a whole page, once per owner); the zero value of a field means read it.
+type known struct {
+	author        *auth.Account
+	rel           *policy.Relation // how the viewer stands to the author
+	whoCanComment string
+}
+
+// videoOutKnown is videoOut reusing what the caller already knows.
+func (s *Server) videoOutKnown(ctx context.Context, c *call, v *video.Video, k known) videoJSON {
+	author, rel := k.author, k.rel
 	out := videoJSON{ID: v.ID, Caption: v.Caption, Hashtags: nonNil(v.Hashtags), Mentions: nonNil(v.Mentions),
 		Visibility: v.Visibility, AllowComments: v.AllowComments, AllowDownload: v.AllowDownload, State: v.State,
 		DurationMS: v.Duration.Milliseconds(), Width: v.Width, Height: v.Height, Renditions: []renditionJSON{},
@@ -123,14 +140,27 @@ func (s *Server) videoOut(ctx context.Context, c *call, v *video.Video) videoJSO
 		out.Failure = &failureJSON{Code: v.FailureCode, Message: v.FailureReason}
 	}
 	if s.d.Social != nil {
-		if counts, err := s.d.Social.Counts(ctx, viewer, v.ID, v.OwnerID); err == nil {
+		var counts social.VideoCounts
+		var err error
+		if rel != nil {
+			counts, err = s.d.Social.CountsWithRelation(ctx, viewer, v.ID, v.OwnerID, *rel)
+		} else {
+			counts, err = s.d.Social.Counts(ctx, viewer, v.ID, v.OwnerID)
+		}
+		if err == nil {
 			out.Counts = countsOut(counts)
 			out.Viewer = viewerJSON{Liked: counts.Liked, Following: counts.Following}
 		}
-		out.WhoCanComment, _ = s.d.Social.CommentPolicy(ctx, v.ID)
+		out.WhoCanComment = k.whoCanComment
+		if out.WhoCanComment == "" {
+			out.WhoCanComment, _ = s.d.Social.CommentPolicy(ctx, v.ID)
+		}
 	}
-	if a, err := s.d.Auth.AccountByID(ctx, v.OwnerID); err == nil {
-		aj := s.accountOut(a)
+	if author == nil {
+		author, _ = s.d.Auth.AccountByID(ctx, v.OwnerID)
+	}
+	if author != nil {
+		aj := s.accountOut(author)
 		out.Author = &aj
 	}
 	if v.State == video.StateReady {

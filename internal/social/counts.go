@@ -96,3 +96,26 @@ func shown(b bool) int64 {
 	}
 	return 0
 }
+
+// CountsWithRelation is Counts for a caller that has already read how v stands to the
+// video's owner (the Relation of v.AccountID and ownerID, as Relation gives it), so a page of
+// videos reads each owner's relation once.
+func (s *Service) CountsWithRelation(ctx context.Context, v policy.Viewer, videoID, ownerID string, rel policy.Relation) (VideoCounts, error) {
+	st, err := s.d.Store.VideoStats(ctx, videoID)
+	if err != nil {
+		return VideoCounts{}, errs.Internal(err)
+	}
+	d, err := s.commentCounts(ctx, v, videoID, ownerID)
+	if err != nil {
+		return VideoCounts{}, err
+	}
+	st.Comments += d.comments
+	c := VideoCounts{VideoStats: st}
+	if !v.Anonymous() {
+		if c.Liked, err = s.d.Store.Liked(ctx, v.AccountID, videoID); err != nil {
+			return c, errs.Internal(err)
+		}
+		c.Following = rel.Follower
+	}
+	return c, nil
+}

@@ -92,6 +92,10 @@ type videoStore interface {
 	CreateWithUpload(ctx context.Context, v *db.VideoRow, up *db.UploadRow) error
 	ByID(ctx context.Context, id string) (*db.VideoRow, error)
 	Renditions(ctx context.Context, videoID string) ([]*db.RenditionRow, error)
+	ByIDs(ctx context.Context, ids []string) (map[string]*db.VideoRow, error)
+	RenditionsOf(ctx context.Context, ids []string) (map[string][]*db.RenditionRow, error)
+	CommentPolicies(ctx context.Context, ids []string) (map[string]string, error)
+	Owners(ctx context.Context, ids []string) (map[string]*db.AccountRow, error)
 	Upload(ctx context.Context, id string) (*db.UploadRow, error)
 	AdvanceUpload(ctx context.Context, id string, from, to int64) error
 	FinishUpload(ctx context.Context, uploadID, videoID string, job *db.JobRow, now time.Time) error
@@ -238,6 +242,79 @@ func (s *Service) load(ctx context.Context, v policy.Viewer, a policy.Action, id
 		vid.Renditions = append(vid.Renditions, Rendition{Name: r.Name, Key: r.BlobKey, Width: r.Width, Height: r.Height, Bitrate: r.Bitrate, Bytes: r.Bytes})
 	}
 	return vid, owner, nil
+}
+
+// Page is what GetMany returns: the videos, and for each owner read on the way its account
+// and how the viewer stands to it, for the caller to reuse.
+type Page struct {
+	Videos    []*Video // the videos v may see, in the order asked for
+	Owners    map[string]*db.AccountRow
+	Relations map[string]policy.Relation // by owner ID; the zero Relation for v's own videos and for anonymous viewers
+	// WhoCanComment is each video's comment policy (everyone, followers, friends or
+	// nobody), by video ID, for display; CommentDecision in package social still decides.
+	WhoCanComment map[string]string
+}
+
+// GetMany returns those of the videos that v may see, in the order asked for, leaving out
+// the rest as Get would refuse them, with the same policy decision for each. It reads the
+// videos, their tags, renditions, comment policies and owners in a few batched queries,
+// and the viewer's relation to each owner once however many of the videos it made.
+func (s *Service) GetMany(ctx context.Context, v policy.Viewer, ids []string) (*Page, error) {
+	rows, err := s.d.Videos.ByIDs(ctx, ids)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	var ownerIDs []string
+	seen := map[string]bool{}
+	for _, row := range rows {
+		if !seen[row.AccountID] {
+			seen[row.AccountID] = true
+			ownerIDs = append(ownerIDs, row.AccountID)
+		}
+	}
+	owners, err := s.d.Videos.Owners(ctx, ownerIDs)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	page := &Page{Owners: owners, Relations: map[string]policy.Relation{}}
+	var visible []string
+	for _, id := range ids {
+		row := rows[id]
+		if row == nil {
+			continue
+		}
+		owner := owners[row.AccountID]
+		if owner == nil {
+			continue // as Get would fail
+		}
+		rel, ok := page.Relations[row.AccountID]
+		if !ok {
+			if rel, err = s.relation(ctx, v, row.AccountID); err != nil {
+				continue // as Get would fail
+			}
+			page.Relations[row.AccountID] = rel
+		}
+		if policy.VideoDecision(v, policy.ViewVideo, target(row, owner), rel) != nil {
+			continue
+		}
+		vid := fromRow(row)
+		vid.OwnerActive = owner.State == string(policy.StateActive)
+		page.Videos = append(page.Videos, vid)
+		visible = append(visible, id)
+	}
+	rends, err := s.d.Videos.RenditionsOf(ctx, visible)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	if page.WhoCanComment, err = s.d.Videos.CommentPolicies(ctx, visible); err != nil {
+		return nil, errs.Internal(err)
+	}
+	for _, vid := range page.Videos {
+		for _, r := range rends[vid.ID] {
+			vid.Renditions = append(vid.Renditions, Rendition{Name: r.Name, Key: r.BlobKey, Width: r.Width, Height: r.Height, Bitrate: r.Bitrate, Bytes: r.Bytes})
+		}
+	}
+	return page, nil
 }
 
 func (s *Service) relation(ctx context.Context, v policy.Viewer, ownerID string) (policy.Relation, error) {

@@ -387,66 +387,12 @@ func (s *Server) getPrivacyInventory(w http.ResponseWriter, r *http.Request, c *
 	return nil
 }
 
-type interestJSON struct {
-	Name     string  `json:"name"`
-	Strength string  `json:"strength"`
-	Score    float64 `json:"score"`
-}
-
-type interestProfileJSON struct {
-	Personalised bool     `json:"personalised"`
-	Summary      []string `json:"summary"`
-	Learned      struct {
-		Hashtags         []interestJSON `json:"hashtags"`
-		Accounts         []interestJSON `json:"accounts"`
-		RecentEngaged    int            `json:"recent_engaged_videos"`
-		RecentTurnedAway int            `json:"recent_turned_away_videos"`
-		TasteVector      bool           `json:"taste_vector"`
-	} `json:"learned"`
-	Choices struct {
-		NotInterestedVideos   []string `json:"not_interested_videos"`
-		NotInterestedAccounts []string `json:"not_interested_accounts"`
-		NotInterestedHashtags []string `json:"not_interested_hashtags"`
-		Following             int      `json:"following"`
-	} `json:"choices"`
-	Memory struct {
-		Watched  int    `json:"videos_remembered_as_seen"`
-		Views    int    `json:"videos_opened"`
-		Region   string `json:"region,omitempty"`
-		Language string `json:"language,omitempty"`
-	} `json:"memory"`
-}
-
-func interestsOut(list []privacy.Interest) []interestJSON {
-	out := make([]interestJSON, 0, len(list))
-	for _, x := range list {
-		out = append(out, interestJSON{Name: x.Name, Strength: x.Strength, Score: x.Score})
-	}
-	return out
-}
-
-func orEmpty(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
 func (s *Server) getInterests(w http.ResponseWriter, r *http.Request, c *call) error {
 	p, err := s.d.Privacy.MyInterests(r.Context(), c.viewer())
 	if err != nil {
 		return err
 	}
-	var out interestProfileJSON
-	out.Personalised, out.Summary = p.Personalised, p.Summary()
-	out.Learned.Hashtags, out.Learned.Accounts = interestsOut(p.Hashtags), interestsOut(p.Creators)
-	out.Learned.RecentEngaged, out.Learned.RecentTurnedAway, out.Learned.TasteVector = p.RecentEngaged, p.RecentTurnedOff, p.TasteVector
-	out.Choices.NotInterestedVideos = orEmpty(p.NotInterestedVideos)
-	out.Choices.NotInterestedAccounts = orEmpty(p.NotInterestedCreators)
-	out.Choices.NotInterestedHashtags = orEmpty(p.NotInterestedHashtags)
-	out.Choices.Following = p.Following
-	out.Memory.Watched, out.Memory.Views, out.Memory.Region, out.Memory.Language = p.Watched, p.Views, p.Region, p.Language
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, p.Doc())
 	return nil
 }
 

@@ -170,17 +170,18 @@ func count(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// interestProfileJSON is interests/interest_profile.json in the export archive, described
-// by schema.json; the same words the privacy page shows.
-type interestProfileJSON struct {
+// InterestProfileDoc is the profile as a document: interests/interest_profile.json in the
+// export archive (described by schema.json) and the answer of GET /api/v1/me/interests, so
+// the archive and the privacy page show the same words.
+type InterestProfileDoc struct {
 	Personalised bool     `json:"personalised"`
 	Summary      []string `json:"summary"`
 	Learned      struct {
-		Hashtags         []interestJSON `json:"hashtags"`
-		Creators         []interestJSON `json:"accounts"`
-		RecentEngaged    int            `json:"recent_engaged_videos"`
-		RecentTurnedAway int            `json:"recent_turned_away_videos"`
-		TasteVector      bool           `json:"taste_vector"`
+		Hashtags         []InterestDoc `json:"hashtags"`
+		Creators         []InterestDoc `json:"accounts"`
+		RecentEngaged    int           `json:"recent_engaged_videos"`
+		RecentTurnedAway int           `json:"recent_turned_away_videos"`
+		TasteVector      bool          `json:"taste_vector"`
 	} `json:"learned"`
 	Choices struct {
 		NotInterestedVideos   []string `json:"not_interested_videos"`
@@ -196,7 +197,8 @@ type interestProfileJSON struct {
 	} `json:"memory"`
 }
 
-type interestJSON struct {
+// InterestDoc is one learned interest of InterestProfileDoc.
+type InterestDoc struct {
 	Name     string  `json:"name"`
 	Strength string  `json:"strength"`
 	Score    float64 `json:"score"`
@@ -209,23 +211,31 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// WriteInterestProfile adds the profile to an export archive as interest_profile.json.
-func WriteInterestProfile(w *ExportWriter, p *InterestProfile) error {
-	var j interestProfileJSON
+// Doc returns the profile as a document, with empty lists rather than null.
+func (p *InterestProfile) Doc() InterestProfileDoc {
+	var j InterestProfileDoc
 	j.Personalised, j.Summary = p.Personalised, p.Summary()
-	j.Learned.Hashtags, j.Learned.Creators = []interestJSON{}, []interestJSON{}
-	for _, x := range p.Hashtags {
-		j.Learned.Hashtags = append(j.Learned.Hashtags, interestJSON{Name: x.Name, Strength: x.Strength, Score: x.Score})
-	}
-	for _, x := range p.Creators {
-		j.Learned.Creators = append(j.Learned.Creators, interestJSON{Name: x.Name, Strength: x.Strength, Score: x.Score})
-	}
+	j.Learned.Hashtags, j.Learned.Creators = interestDocs(p.Hashtags), interestDocs(p.Creators)
 	j.Learned.RecentEngaged, j.Learned.RecentTurnedAway, j.Learned.TasteVector = p.RecentEngaged, p.RecentTurnedOff, p.TasteVector
 	j.Choices.NotInterestedVideos = nonNil(p.NotInterestedVideos)
 	j.Choices.NotInterestedCreators = nonNil(p.NotInterestedCreators)
 	j.Choices.NotInterestedHashtags = nonNil(p.NotInterestedHashtags)
 	j.Choices.Following = p.Following
 	j.Memory.Watched, j.Memory.Views, j.Memory.Region, j.Memory.Language = p.Watched, p.Views, p.Region, p.Language
+	return j
+}
+
+func interestDocs(list []Interest) []InterestDoc {
+	out := make([]InterestDoc, 0, len(list))
+	for _, x := range list {
+		out = append(out, InterestDoc{Name: x.Name, Strength: x.Strength, Score: x.Score})
+	}
+	return out
+}
+
+// WriteInterestProfile adds the profile to an export archive as interest_profile.json.
+func WriteInterestProfile(w *ExportWriter, p *InterestProfile) error {
+	j := p.Doc()
 	return w.JSON("interest_profile.json", j, "what the For You recommender learned about you, in words (summary) and in detail: "+
 		"learned: hashtags and accounts you engage with and how strongly (strong, some or slight; scores halve each week without new activity), "+
 		"which Refresh For You forgets; choices: your \"not interested\" marks and follows; memory: what it keeps so seen videos do not come back")

@@ -458,27 +458,14 @@ type VideoCounts struct {
 // Counts returns a video's counters for a viewer who may see the video: the comment count
 // counts the comments and replies the viewer's comment list shows (see commentCounts).
 func (s *Service) Counts(ctx context.Context, v policy.Viewer, videoID, ownerID string) (VideoCounts, error) {
-	st, err := s.d.Store.VideoStats(ctx, videoID)
-	if err != nil {
-		return VideoCounts{}, errs.Internal(err)
-	}
-	d, err := s.commentCounts(ctx, v, videoID, ownerID)
-	if err != nil {
-		return VideoCounts{}, err
-	}
-	st.Comments += d.comments
-	c := VideoCounts{VideoStats: st}
+	var rel policy.Relation
 	if !v.Anonymous() {
-		if c.Liked, err = s.d.Store.Liked(ctx, v.AccountID, videoID); err != nil {
-			return c, errs.Internal(err)
+		var err error
+		if rel, err = s.Relation(ctx, v.AccountID, ownerID); err != nil {
+			return VideoCounts{}, errs.Internal(err)
 		}
-		rel, err := s.Relation(ctx, v.AccountID, ownerID)
-		if err != nil {
-			return c, errs.Internal(err)
-		}
-		c.Following = rel.Follower
 	}
-	return c, nil
+	return s.CountsWithRelation(ctx, v, videoID, ownerID, rel)
 }
 
 // Like likes or unlikes a video; both are idempotent.

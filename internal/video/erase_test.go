@@ -107,6 +107,10 @@ func (noRelations) Relation(context.Context, string, string) (policy.Relation, e
 	return policy.Relation{}, nil
 }
 
+func (noRelations) Relations(context.Context, string, []string) (map[string]policy.Relation, error) {
+	return map[string]policy.Relation{}, nil
+}
+
 type eraseRig struct {
 	t       *testing.T
 	d       *db.DB

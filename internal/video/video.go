@@ -119,6 +119,8 @@ type accountStore interface {
 // means no relationships exist.
 type Relations interface {
 	Relation(ctx context.Context, viewerID, ownerID string) (policy.Relation, error)
+	// Relations is Relation for several owners, by owner ID.
+	Relations(ctx context.Context, viewerID string, ownerIDs []string) (map[string]policy.Relation, error)
 }
 
 // Catalogue is told when a video can be recommended and when it no longer can (the feed).
@@ -277,6 +279,16 @@ func (s *Service) GetMany(ctx context.Context, v policy.Viewer, ids []string) (*
 		return nil, errs.Internal(err)
 	}
 	page := &Page{Owners: owners, Relations: map[string]policy.Relation{}}
+	if s.d.Relations != nil && !v.Anonymous() {
+		if page.Relations, err = s.d.Relations.Relations(ctx, v.AccountID, ownerIDs); err != nil {
+			return nil, errs.Internal(err)
+		}
+	}
+	for _, o := range ownerIDs {
+		if _, ok := page.Relations[o]; !ok {
+			page.Relations[o] = policy.Relation{} // anonymous, or no relations at all
+		}
+	}
 	var visible []string
 	for _, id := range ids {
 		row := rows[id]
@@ -287,13 +299,7 @@ func (s *Service) GetMany(ctx context.Context, v policy.Viewer, ids []string) (*
 		if owner == nil {
 			continue // as Get would fail
 		}
-		rel, ok := page.Relations[row.AccountID]
-		if !ok {
-			if rel, err = s.relation(ctx, v, row.AccountID); err != nil {
-				continue // as Get would fail
-			}
-			page.Relations[row.AccountID] = rel
-		}
+		rel := page.Relations[row.AccountID]
 		if policy.VideoDecision(v, policy.ViewVideo, target(row, owner), rel) != nil {
 			continue
 		}

@@ -273,12 +273,7 @@ func Seed(ctx context.Context, d *db.DB, sc Scale, now time.Time) (*World, error
 	if err := stats.flush(); err != nil {
 		return nil, err
 	}
-	if d.Dialect == db.Postgres {
-		pool := d.Pools()["main"]
-		if _, err := pool.ExecContext(ctx, "ANALYZE"); err != nil {
-			return nil, err
-		}
-	} else if _, err := d.Pools()["writer"].ExecContext(ctx, "ANALYZE"); err != nil {
+	if err := d.Analyze(ctx); err != nil {
 		return nil, err
 	}
 	return w, nil

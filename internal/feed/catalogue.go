@@ -41,6 +41,59 @@ type catalogue struct {
 	owners map[string]cachedOwner
 }
 
+// prefetch loads the videos among ids that are not cached (or no longer trusted), and
+// their owners, in two queries, so that a page's checks cost two queries and not two per
+// candidate. A video that does not exist is left out and looked up again, one by one, by
+// video, which then reports the error.
+func (c *catalogue) prefetch(ctx context.Context, s *Service, ids []string) error {
+	now := time.Now()
+	var missing []string
+	c.mu.Lock()
+	for _, id := range ids {
+		if v, ok := c.videos[id]; !ok || now.Sub(v.at) >= catalogueTTL {
+			missing = append(missing, id)
+		}
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return nil
+	}
+	rows, err := s.d.Videos.ByIDs(ctx, missing)
+	if err != nil {
+		return err
+	}
+	var owners []string
+	seen := map[string]bool{}
+	c.mu.Lock()
+	for _, row := range rows {
+		if o, ok := c.owners[row.AccountID]; (!ok || now.Sub(o.at) >= catalogueTTL) && !seen[row.AccountID] {
+			seen[row.AccountID] = true
+			owners = append(owners, row.AccountID)
+		}
+	}
+	c.mu.Unlock()
+	states, err := s.d.Videos.Owners(ctx, owners)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.videos == nil || len(c.videos)+len(rows) > catalogueMax {
+		c.videos = map[string]cachedVideo{}
+	}
+	for id, row := range rows {
+		c.videos[id] = cachedVideo{at: now, owner: row.AccountID, visibility: row.Visibility, ready: row.State == "ready",
+			removed: row.Removed, hashtags: row.Hashtags}
+	}
+	if c.owners == nil || len(c.owners)+len(states) > catalogueMax {
+		c.owners = map[string]cachedOwner{}
+	}
+	for id, row := range states {
+		c.owners[id] = cachedOwner{at: now, state: row.State}
+	}
+	return nil
+}
+
 func (c *catalogue) video(ctx context.Context, s *Service, id string) (cachedVideo, error) {
 	now := time.Now()
 	c.mu.Lock()

@@ -32,6 +32,9 @@ type eventStore interface {
 
 type videoStore interface {
 	ByID(ctx context.Context, id string) (*db.VideoRow, error)
+	// ByIDs and Owners load a page's candidates together (see catalogue.go).
+	ByIDs(ctx context.Context, ids []string) (map[string]*db.VideoRow, error)
+	Owners(ctx context.Context, ids []string) (map[string]*db.AccountRow, error)
 }
 
 type accountStore interface {

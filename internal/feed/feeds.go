@@ -110,7 +110,15 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 		req.User = ""
 	}
 	page := &Page{Personalised: personal}
-	for _, r := range s.rec.Recommend(req) {
+	recs := s.rec.Recommend(req)
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.Video
+	}
+	if err := s.cat.prefetch(ctx, s, ids); err != nil {
+		return nil, errs.Internal(err)
+	}
+	for _, r := range recs {
 		if len(page.Items) == limit {
 			break
 		}
@@ -128,7 +136,7 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 	// A young instance (or a viewer who has seen everything recommended) still gets a full
 	// page: trending, then the newest public videos.
 	if len(page.Items) < limit {
-		ids, err := s.d.Feeds.Trending(ctx, v.Region, s.d.Now(), 0, 500)
+		ids, err = s.d.Feeds.Trending(ctx, v.Region, s.d.Now(), 0, 500)
 		if err != nil {
 			return nil, errs.Internal(err)
 		}
@@ -137,6 +145,16 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 			if creators, videos, tags, watched, err = s.d.Feeds.Dismissed(ctx, v.AccountID); err != nil {
 				return nil, errs.Internal(err)
 			}
+		}
+		var fresh []string
+		for _, vid := range ids {
+			if !served[hashID(vid)] {
+				fresh = append(fresh, vid)
+			}
+		}
+		// Only as many as can fill the page, plus a margin for the ones left out, in one load.
+		if err := s.cat.prefetch(ctx, s, fresh[:min(len(fresh), 4*limit)]); err != nil {
+			return nil, errs.Internal(err)
 		}
 		for _, vid := range ids {
 			if len(page.Items) == limit {

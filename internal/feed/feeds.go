@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"hash/fnv"
 	"strconv"
 	"strings"
 
@@ -39,10 +38,16 @@ type Viewer struct {
 // maxServed bounds the cursor: it remembers this many served videos so pages never repeat.
 const maxServed = 300
 
+// hashID is the 64-bit FNV-1a hash of id, written out so that it does not allocate: the
+// recommender asks about hundreds of candidates per page.
 func hashID(id string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(id))
-	return h.Sum64()
+	const offset64, prime64 = 14695981039346656037, 1099511628211
+	h := uint64(offset64)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= prime64
+	}
+	return h
 }
 
 // servedCursor keeps the videos already served, as 8-byte hashes.
@@ -104,7 +109,8 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 	req := recsys.Request{User: v.AccountID, Region: v.Region, Language: v.Language, Limit: limit,
 		NoPersonalisation: !personal,
 		Exclude: func(videoID, creatorID string) bool {
-			return served[hashID(videoID)] || hidden[creatorID] || creatorID == v.AccountID
+			return creatorID == v.AccountID || (len(hidden) > 0 && hidden[creatorID]) ||
+				(len(served) > 0 && served[hashID(videoID)])
 		}}
 	if !personal {
 		req.User = ""

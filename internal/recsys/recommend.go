@@ -108,6 +108,16 @@ func (r *Recommender) Recommend(req Request) []Recommendation {
 
 	cands := map[int32]*candidate{}
 	var order []int32 // first-seen order, so that nothing depends on map iteration
+	// addChecked adds a candidate whose exclusion was already checked (the top-k sources check
+	// it before a video enters their heap); add checks it first.
+	addChecked := func(v int32, m sourceMask) {
+		if c, ok := cands[v]; ok {
+			c.sources |= m
+			return
+		}
+		cands[v] = &candidate{video: v, sources: m}
+		order = append(order, v)
+	}
 	add := func(v int32, m sourceMask) bool {
 		if c, ok := cands[v]; ok {
 			c.sources |= m
@@ -116,8 +126,7 @@ func (r *Recommender) Recommend(req Request) []Recommendation {
 		if ex.excluded(v) {
 			return false
 		}
-		cands[v] = &candidate{video: v, sources: m}
-		order = append(order, v)
+		addChecked(v, m)
 		return true
 	}
 
@@ -130,21 +139,23 @@ func (r *Recommender) Recommend(req Request) []Recommendation {
 		fc.co = map[int32]float64{}
 		r.co.scoreAll(&usr.recentPos, fc.co)
 		for _, v := range topOfMap(fc.co, r.cfg.CoEngagementCandidates, ex) {
-			add(v, maskCoEngagement)
+			addChecked(v, maskCoEngagement)
 		}
 		r.hashtagCandidates(usr, add)
 		if fc.uvec != nil {
 			for _, v := range r.embeddingCandidates(fc.uvec, r.cfg.EmbeddingCandidates, ex) {
-				add(v, maskEmbedding)
+				addChecked(v, maskEmbedding)
 			}
 		}
 	}
 	r.trendingCandidates(region, add)
 
 	main := make([]*candidate, 0, len(order))
-	for _, v := range order {
+	// One backing array holds every candidate's features instead of one allocation each.
+	feats := make([]float32, len(order)*numFeatures)
+	for i, v := range order {
 		c := cands[v]
-		r.score(fc, c)
+		r.score(fc, c, feats[i*numFeatures:i*numFeatures:(i+1)*numFeatures])
 		main = append(main, c)
 	}
 	sortCandidates(main)
@@ -156,7 +167,7 @@ func (r *Recommender) Recommend(req Request) []Recommendation {
 			return taken || ex.excluded(v)
 		}) {
 			c := &candidate{video: v, sources: maskExploration}
-			r.score(fc, c)
+			r.score(fc, c, nil)
 			explore = append(explore, c)
 		}
 		sortCandidates(explore)
@@ -174,8 +185,8 @@ func sortCandidates(cs []*candidate) {
 }
 
 // score fills a candidate's features and the weighted sum of the ranker's predictions.
-func (r *Recommender) score(fc *featureContext, c *candidate) {
-	c.feats = fc.features(c.video, nil)
+func (r *Recommender) score(fc *featureContext, c *candidate, buf []float32) {
+	c.feats = fc.features(c.video, buf)
 	c.logits = r.rank.logits(c.feats, c.video, r.videos[c.video].creator)
 	w := r.taskWeights()
 	c.score = 0

@@ -311,21 +311,43 @@ func (r *Recommender) trendingCandidates(region int32, add func(int32, sourceMas
 	}
 }
 
-// embeddingCandidates scans every video vector (brute force is a few milliseconds at 100k
-// videos and needs no index to keep in step with online updates).
+// embeddingCandidates returns the n videos whose vectors have the largest dot product with
+// the viewer's: from every vector in a small catalogue, from the groups of the index that
+// best match the viewer in a large one (see ann.go).
 func (r *Recommender) embeddingCandidates(uvec []float32, n int, ex *exclusion) []int32 {
 	t := r.videoEmb
 	dim := t.dim
 	uvec = uvec[:dim]
 	h := newTopK(n)
-	for s, v := range t.ids {
+	consider := func(s int) {
+		v := t.ids[s]
 		if v < 0 {
-			continue
+			return
 		}
 		d := float64(dot(uvec, t.vals[s*dim:(s+1)*dim]))
 		if h.admits(d, v) && !ex.excluded(v) {
 			h.push(d, v)
 		}
+	}
+	idx := r.annFor(t)
+	if idx == nil {
+		for s := range t.ids {
+			consider(s)
+		}
+		return h.sorted()
+	}
+	for _, c := range idx.probe(uvec, dim, n) {
+		g := &idx.groups[c]
+		for i, v := range g.videos {
+			d := float64(dot(uvec, g.vecs[i*dim:(i+1)*dim]))
+			if h.admits(d, v) && !ex.excluded(v) {
+				h.push(d, v)
+			}
+		}
+	}
+	// Rows added since the build are in no group yet.
+	for s := idx.slots; s < len(t.ids); s++ {
+		consider(s)
 	}
 	return h.sorted()
 }

@@ -46,6 +46,12 @@ type Recommender struct {
 	// different new videos and each one reaches its test audience. It is serving state, not
 	// model state: it is not in snapshots.
 	cursor atomic.Uint64
+
+	// ann indexes the video vectors for embedding retrieval in a large catalogue (ann.go).
+	// It is serving state too, built in the background.
+	ann         atomic.Pointer[annIndex]
+	annBuilding atomic.Bool
+	annMin      int // catalogue size from which the index is used; 0 means annMinRows
 }
 
 type totals struct {

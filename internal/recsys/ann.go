@@ -8,18 +8,17 @@ import (
 
 // Embedding retrieval reads every video vector: at 100,000 videos of 32 floats that is
 // 12.8 MB per For You request, so it was bound by memory bandwidth, not arithmetic, and it
-// alone capped a 2-core server at a few hundred requests a second. Past annMinRows videos
+// alone capped a 2-core server at a few hundred requests a second. Past annMinRows vectors
 // it goes through an inverted-file index instead (IVF, as in FAISS): the vectors are grouped
-// around annLists directions (spherical k-means), and a request reads only the groups whose
-// directions best match the viewer's vector, about a tenth of the catalogue. Scores are
-// dot products with the vectors as they were at the build; the ranker then scores the
-// candidates with the current ones.
+// by k-means, and a request reads only the groups nearest the viewer's vector, about a
+// tenth of the catalogue. Retrieval ranks by dot products with the vectors as they were at
+// the build; the ranker then scores the candidates with the current ones.
 //
 // The index is a cache, not model state: it is built in the background from a copy of the
-// vectors, replaced after annMaxAge, and never in snapshots. Vectors that got a row after
-// the build (new videos) are read in full on every request until the next one, so a new
-// video can be retrieved at once. A vector that moved since the build is still scored
-// exactly, it may just sit in a group that is no longer its best.
+// vectors, replaced after annMaxAge, and never in snapshots, so Apply stays deterministic.
+// Vectors that got a row after the build (new videos) are read in full on every request
+// until the next one, so a new video can be retrieved at once. A vector that moved since
+// the build is retrieved by where it was, for at most annMaxAge.
 
 const (
 	annMinRows = 20_000          // below this a full scan is cheap enough and exact

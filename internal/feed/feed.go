@@ -30,13 +30,6 @@ type eventStore interface {
 	Subjects(ctx context.Context, viewerID string, videoIDs []string) (map[string]*db.EventSubject, error)
 }
 
-type videoStore interface {
-	ByID(ctx context.Context, id string) (*db.VideoRow, error)
-	// ByIDs and Owners load a page's candidates together (see catalogue.go).
-	ByIDs(ctx context.Context, ids []string) (map[string]*db.VideoRow, error)
-	Owners(ctx context.Context, ids []string) (map[string]*db.AccountRow, error)
-}
-
 type accountStore interface {
 	ByID(ctx context.Context, id string) (*db.AccountRow, error)
 	ByUsername(ctx context.Context, username string) (*db.AccountRow, error) // naming a creator's mark to undo
@@ -47,11 +40,6 @@ type feedStore interface {
 	Trending(ctx context.Context, region string, now time.Time, offset, limit int) ([]string, error)
 	Hidden(ctx context.Context, viewerID string) (map[string]bool, error)
 	Dismissed(ctx context.Context, viewerID string) (creators, videos, hashtags, watched map[string]bool, err error)
-}
-
-// Relations tells how a viewer stands to a creator.
-type Relations interface {
-	Relation(ctx context.Context, viewerID, ownerID string) (policy.Relation, error)
 }
 
 // Limits are the named limits on event ingestion.
@@ -66,16 +54,14 @@ type Limits struct {
 
 // Deps are what the service needs.
 type Deps struct {
-	Events    eventStore
-	Videos    videoStore
-	Accounts  accountStore
-	Feeds     feedStore
-	Relations Relations
-	Recsys    recsys.Config
-	Now       func() time.Time
-	Limits    Limits
-	Region    string
-	Log       *slog.Logger
+	Events   eventStore
+	Accounts accountStore
+	Feeds    feedStore
+	Recsys   recsys.Config
+	Now      func() time.Time
+	Limits   Limits
+	Region   string
+	Log      *slog.Logger
 	// Settings holds the log's generation (see snapshot.go); nil keeps it in memory.
 	Settings  settingsStore
 	Snapshots SnapshotOptions
@@ -101,8 +87,6 @@ type Service struct {
 	rebuildMu  sync.Mutex  // one rebuild at a time
 	rebuilding atomic.Bool // a rebuild runs in the background
 	genCheck   atomic.Bool // an erasure here changed the generation: check it at once
-
-	cat catalogue // video and owner facts for the feed's page filling
 
 	rateMu sync.Mutex
 	rates  map[string]*rate
@@ -522,21 +506,6 @@ func relationOf(r db.RelationRow) policy.Relation {
 		Blocking: r.Blocking,
 		Muting:   r.Muting,
 	}
-}
-
-// check decides whether the viewer may see a video, reading its owner and their relation.
-func (s *Service) check(ctx context.Context, v policy.Viewer, row *db.VideoRow) error {
-	owner, err := s.d.Accounts.ByID(ctx, row.AccountID)
-	if err != nil {
-		return err
-	}
-	var rel policy.Relation
-	if !v.Anonymous() && v.AccountID != row.AccountID {
-		if rel, err = s.d.Relations.Relation(ctx, v.AccountID, row.AccountID); err != nil {
-			return err
-		}
-	}
-	return decide(v, row, owner.State, rel)
 }
 
 // decide is whether the viewer may see the video, and so log events about it.

@@ -90,9 +90,21 @@ var reasonText = map[recsys.Source]string{
 	recsys.SourceExploration:  "A new video we are showing to a first audience",
 }
 
+// Loaded is what the feed uses of a video the viewer may see.
+type Loaded struct {
+	Owner    string
+	Hashtags []string
+}
+
+// Loader returns those of the videos that the viewer may see, by ID, deciding each as
+// showing it would (the authorization policy, uncached). The API passes the video
+// service's batch load and then renders what it loaded, so the videos of a page are read
+// once, in a few queries, and the feed never counts a video the page could not show.
+type Loader func(ctx context.Context, ids []string) (map[string]Loaded, error)
+
 // ForYou is the personalised feed; with the switch off (or for anonymous viewers) it uses
 // nothing about the viewer but region and language.
-func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int) (*Page, error) {
+func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int, load Loader) (*Page, error) {
 	served, order, err := decodeServed(cursor)
 	if err != nil {
 		return nil, err
@@ -121,14 +133,15 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 	for i, r := range recs {
 		ids[i] = r.Video
 	}
-	if err := s.cat.prefetch(ctx, s, ids); err != nil {
-		return nil, errs.Internal(err)
+	shown, err := load(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	for _, r := range recs {
 		if len(page.Items) == limit {
 			break
 		}
-		if _, ok := s.feedVisible(ctx, v.Viewer, r.Video, hidden); !ok {
+		if _, ok := shown[r.Video]; !ok {
 			continue
 		}
 		text := reasonText[r.Source]
@@ -142,7 +155,7 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 	// A young instance (or a viewer who has seen everything recommended) still gets a full
 	// page: trending, then the newest public videos.
 	if len(page.Items) < limit {
-		ids, err = s.d.Feeds.Trending(ctx, v.Region, s.d.Now(), 0, 500)
+		ids, err := s.d.Feeds.Trending(ctx, v.Region, s.d.Now(), 0, 500)
 		if err != nil {
 			return nil, errs.Internal(err)
 		}
@@ -154,31 +167,30 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 		}
 		var fresh []string
 		for _, vid := range ids {
-			if !served[hashID(vid)] {
+			if !served[hashID(vid)] && !videos[vid] && !watched[vid] {
 				fresh = append(fresh, vid)
 			}
 		}
-		// Only as many as can fill the page, plus a margin for the ones left out, in one load.
-		if err := s.cat.prefetch(ctx, s, fresh[:min(len(fresh), 4*limit)]); err != nil {
-			return nil, errs.Internal(err)
-		}
-		for _, vid := range ids {
-			if len(page.Items) == limit {
-				break
+		// In chunks of a few pages' worth, so that a short page reads only what fills it.
+		for len(fresh) > 0 && len(page.Items) < limit {
+			chunk := fresh[:min(len(fresh), 4*limit)]
+			fresh = fresh[len(chunk):]
+			shown, err := load(ctx, chunk)
+			if err != nil {
+				return nil, err
 			}
-			if served[hashID(vid)] {
-				continue
+			for _, vid := range chunk {
+				if len(page.Items) == limit {
+					break
+				}
+				row, ok := shown[vid]
+				if !ok || row.Owner == v.AccountID || hidden[row.Owner] || creators[row.Owner] || anyTag(row.Hashtags, tags) {
+					continue
+				}
+				page.Items = append(page.Items, Item{VideoID: vid, Source: "trending", Reason: "Popular in your region right now"})
+				served[hashID(vid)] = true
+				order = append(order, hashID(vid))
 			}
-			row, ok := s.feedVisible(ctx, v.Viewer, vid, hidden)
-			if !ok || row.owner == v.AccountID || creators[row.owner] || videos[vid] || watched[vid] {
-				continue
-			}
-			if anyTag(row.hashtags, tags) {
-				continue
-			}
-			page.Items = append(page.Items, Item{VideoID: vid, Source: "trending", Reason: "Popular in your region right now"})
-			served[hashID(vid)] = true
-			order = append(order, hashID(vid))
 		}
 	}
 	if len(page.Items) > 0 {
@@ -207,7 +219,7 @@ func (s *Service) Following(ctx context.Context, v Viewer, after string, limit i
 }
 
 // Trending is the regional trending feed; it uses nothing about the viewer but the region.
-func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit int) (*Page, error) {
+func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit int, load Loader) (*Page, error) {
 	offset := 0
 	if cursor != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(cursor, "o"))
@@ -227,10 +239,13 @@ func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit i
 	if err != nil {
 		return nil, errs.Internal(err)
 	}
+	shown, err := load(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	page := &Page{}
 	for _, id := range ids {
-		row, err := s.d.Videos.ByID(ctx, id)
-		if err != nil || hidden[row.AccountID] || s.check(ctx, v.Viewer, row) != nil {
+		if row, ok := shown[id]; !ok || hidden[row.Owner] {
 			continue
 		}
 		page.Items = append(page.Items, Item{VideoID: id, Source: "trending", Reason: "Popular in your region right now"})

@@ -190,8 +190,8 @@ func TestUnusableSnapshotsFallBackToTheLog(t *testing.T) {
 			}
 			other := recsys.DefaultConfig()
 			other.EmbeddingDim++
-			s, err := feed.New(feed.Deps{Events: w.a.DB.Events(), Videos: w.a.DB.Videos(), Accounts: w.a.DB.Accounts(),
-				Feeds: w.a.DB.Feeds(), Relations: w.a.Social, Recsys: other, Now: w.a.Clock.Now,
+			s, err := feed.New(feed.Deps{Events: w.a.DB.Events(), Accounts: w.a.DB.Accounts(),
+				Feeds: w.a.DB.Feeds(), Recsys: other, Now: w.a.Clock.Now,
 				Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Settings: w.a.DB.Settings(),
 				Snapshots: feed.SnapshotOptions{Dir: w.dir()}})
 			if err != nil {

@@ -1,13 +1,17 @@
 package httpapi
 
 import (
+	"context"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
 
 	"kurz/internal/auth"
+	"kurz/internal/db"
 	"kurz/internal/errs"
 	"kurz/internal/feed"
+	"kurz/internal/policy"
 	"kurz/internal/video"
 )
 
@@ -82,10 +86,29 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, c *call) error 
 	}
 	v := s.feedViewer(r, c)
 	cursor := r.URL.Query().Get("cursor")
+	// The feed decides on the videos it places through the same batched load that renders
+	// them, so a page reads its videos once.
+	vp := &video.Page{Owners: map[string]*db.AccountRow{}, Relations: map[string]policy.Relation{}, WhoCanComment: map[string]string{}}
+	vids := map[string]*video.Video{}
+	load := func(ctx context.Context, ids []string) (map[string]feed.Loaded, error) {
+		p, err := s.d.Videos.GetMany(ctx, c.viewer(), ids)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]feed.Loaded, len(p.Videos))
+		for _, vid := range p.Videos {
+			out[vid.ID] = feed.Loaded{Owner: vid.OwnerID, Hashtags: vid.Hashtags}
+			vids[vid.ID] = vid
+			vp.WhoCanComment[vid.ID] = p.WhoCanComment[vid.ID]
+		}
+		maps.Copy(vp.Owners, p.Owners)
+		maps.Copy(vp.Relations, p.Relations)
+		return out, nil
+	}
 	var page *feed.Page
 	switch r.PathValue("name") {
 	case "for_you":
-		page, err = s.d.Feed.ForYou(r.Context(), v, cursor, limit)
+		page, err = s.d.Feed.ForYou(r.Context(), v, cursor, limit, load)
 	case "following":
 		after := ""
 		if cursor != "" {
@@ -95,7 +118,7 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, c *call) error 
 		}
 		page, err = s.d.Feed.Following(r.Context(), v, after, limit)
 	case "trending":
-		page, err = s.d.Feed.Trending(r.Context(), v, cursor, limit)
+		page, err = s.d.Feed.Trending(r.Context(), v, cursor, limit, load)
 	default:
 		return errs.NotFound("feed (try for_you, following or trending)")
 	}
@@ -106,19 +129,18 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, c *call) error 
 	if r.PathValue("name") == "for_you" && !page.Personalised {
 		out.Notice = "Personalisation is off: this feed uses only your region and language, not your activity."
 	}
-	ids := make([]string, len(page.Items))
-	for i, it := range page.Items {
-		ids[i] = it.VideoID
+	// Following hands over IDs only: its videos are loaded here, in one batch, with the same
+	// decision as Get for each.
+	var missing []string
+	for _, it := range page.Items {
+		if vids[it.VideoID] == nil {
+			missing = append(missing, it.VideoID)
+		}
 	}
-	// The videos come in one batch, with the same decision as Get for each: those hidden
-	// since they were chosen are left out.
-	vp, err := s.d.Videos.GetMany(r.Context(), c.viewer(), ids)
-	if err != nil {
-		return err
-	}
-	vids := make(map[string]*video.Video, len(vp.Videos))
-	for _, vid := range vp.Videos {
-		vids[vid.ID] = vid
+	if len(missing) > 0 {
+		if _, err := load(r.Context(), missing); err != nil {
+			return err
+		}
 	}
 	authors := map[string]*auth.Account{}
 	for id, row := range vp.Owners {

@@ -115,6 +115,11 @@ type Config struct {
 	// QualityPrior is the pseudo-count of impressions at the global engagement rate used to
 	// smooth a video's rates. Default 10.
 	QualityPrior float64
+	// PopularityWeight adds weight·ln(1 + trend score) to every candidate's score: a prior
+	// for how much engagement a video gathers overall, beside the ranker's estimate of how
+	// a viewer engages once it is shown. Logs whose held-out engagement follows the
+	// overall counts (KuaiRec) want it; fast-moving tastes (KuaiRand) do not. Default 0.
+	PopularityWeight float64
 
 	// --- Candidates and re-ranking ---
 
@@ -163,6 +168,7 @@ func DefaultConfig() Config {
 		RankerNegatives:        3,
 		RankerNegativeWeight:   1,
 		QualityPrior:           10,
+		PopularityWeight:       0,
 		CoEngagementCandidates: 300,
 		EmbeddingCandidates:    200,
 		TrendingCandidates:     200,
@@ -207,6 +213,7 @@ func (c Config) Validate() error {
 		{"RankerNegatives", c.RankerNegatives >= 0},
 		{"RankerNegativeWeight", c.RankerNegativeWeight >= 0},
 		{"QualityPrior", c.QualityPrior > 0},
+		{"PopularityWeight", c.PopularityWeight >= 0},
 		{"candidate caps", c.CoEngagementCandidates >= 0 && c.EmbeddingCandidates >= 0 && c.TrendingCandidates >= 0 && c.FollowingCandidates >= 0 && c.HashtagCandidates >= 0},
 		{"HashtagRepeatPenalty", c.HashtagRepeatPenalty >= 0 && c.HashtagRepeatPenalty < 1},
 	} {

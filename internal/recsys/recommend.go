@@ -193,6 +193,9 @@ func (r *Recommender) score(fc *featureContext, c *candidate, buf []float32) {
 	for t, z := range c.logits {
 		c.score += w[t] * sigmoid(z)
 	}
+	if pw := r.cfg.PopularityWeight; pw > 0 {
+		c.score += pw * math.Log1p(math.Exp2(trendAt(r.videos[c.video].trend, r.now, r.halfLifeMS())))
+	}
 }
 
 func (r *Recommender) taskWeights() [numTasks]float64 {

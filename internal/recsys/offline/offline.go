@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -187,7 +188,7 @@ type variant struct {
 // variantsOf lists the settings tried for a model on the validation data, the default
 // (used without validation data) first. Baselines get the same chance as kurz: their
 // neighbourhood size, epochs and regularisation are picked on validation too; kurz runs
-// with its one config.
+// with its one config except for the popularity prior (kurzPopularityWeights).
 func variantsOf(name string, opt options) []variant {
 	switch name {
 	case "random":
@@ -216,9 +217,38 @@ func variantsOf(name string, opt options) []variant {
 		}
 		return vs
 	case "kurz":
-		return []variant{{"kurz", func() (model, error) { return newKurzModel(opt.sets) }}}
+		if setsField(opt.sets, "PopularityWeight") {
+			return []variant{{"kurz", func() (model, error) { return newKurzModel(opt.sets) }}}
+		}
+		var vs []variant
+		for _, w := range kurzPopularityWeights {
+			label, sets := "kurz", opt.sets
+			if w != 0 {
+				label = fmt.Sprintf("kurz popularity=%g", w)
+				sets = append(slices.Clone(opt.sets), fmt.Sprintf("PopularityWeight=%g", w))
+			}
+			vs = append(vs, variant{label, func() (model, error) { return newKurzModel(sets) }})
+		}
+		return vs
 	}
 	return nil
+}
+
+// kurzPopularityWeights is the grid of recsys.Config.PopularityWeight tried on validation
+// data, the default first. Every other setting is the server's default (or --set). The
+// weight is the one setting whose best value differs between the data sets: a log whose
+// held-out engagement follows the overall counts (KuaiRec) wants the popularity prior, one
+// whose tastes move (KuaiRand) does not. A --set PopularityWeight=... replaces the grid.
+var kurzPopularityWeights = []float64{0, 1}
+
+// setsField reports whether a --set override names the config field.
+func setsField(sets []string, field string) bool {
+	for _, s := range sets {
+		if name, _, _ := strings.Cut(s, "="); strings.EqualFold(name, field) {
+			return true
+		}
+	}
+	return false
 }
 
 // runModels evaluates the variants of each named model. With tune set it tries every

@@ -147,3 +147,47 @@ func TestProductionModelLearnsTwoTastes(t *testing.T) {
 		t.Fatalf("kurz Recall@10 %.3f is not clearly above random %.3f", kurz.Recall10, random.Recall10)
 	}
 }
+
+// kurz's popularity prior is picked on validation from its grid, the choice is marked and
+// the test table names it; an explicit --set PopularityWeight replaces the grid.
+func TestKurzPopularityGridIsTunedOnValidation(t *testing.T) {
+	dir := t.TempDir()
+	train, test := writeTwoTasteData(t, dir)
+	run := func(extra ...string) (validation, testTable string) {
+		t.Helper()
+		var stdout bytes.Buffer
+		args := append([]string{"--train", train, "--test", test, "--valid", test, "--k", "10", "--model", "kurz"}, extra...)
+		if err := RunOffline(context.Background(), args, &stdout); err != nil {
+			t.Fatal(err)
+		}
+		v, te, ok := strings.Cut(stdout.String(), "test:")
+		if !ok {
+			t.Fatalf("no test table:\n%s", stdout.String())
+		}
+		return v, te
+	}
+	v, te := run()
+	var marked []string
+	for _, w := range kurzPopularityWeights {
+		label := "kurz"
+		if w != 0 {
+			label = fmt.Sprintf("kurz popularity=%g", w)
+		}
+		if !strings.Contains(v, label) {
+			t.Errorf("validation lacks the variant %q:\n%s", label, v)
+		}
+		if strings.Contains(v, "*"+label+" ") {
+			marked = append(marked, label)
+		}
+	}
+	if len(marked) != 1 {
+		t.Fatalf("validation marks %v, want exactly one kurz variant:\n%s", marked, v)
+	}
+	if !strings.Contains(te, marked[0]+" ") || strings.Count(te, "kurz") != 1 {
+		t.Errorf("the test table does not run the chosen %q alone:\n%s", marked[0], te)
+	}
+	v, _ = run("--set", "PopularityWeight=2")
+	if strings.Contains(v, "popularity=") || strings.Count(v, "kurz") != 1 {
+		t.Errorf("with --set PopularityWeight the grid still runs:\n%s", v)
+	}
+}

@@ -407,6 +407,33 @@ func (s *Social) VideoStats(ctx context.Context, id string) (VideoStats, error) 
 	return st, err
 }
 
+// VideoStatsMany reads the counters of a page of videos, by video ID, in one query per batch
+// of maxBatch IDs; a video without counters is missing, as VideoStats gives it zero.
+func (s *Social) VideoStatsMany(ctx context.Context, ids []string) (map[string]VideoStats, error) {
+	out := make(map[string]VideoStats, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), maxBatch)
+		in, args := idList(ids[:n])
+		ids = ids[n:]
+		type row struct {
+			id string
+			st VideoStats
+		}
+		rows, err := queryAll(ctx, s.db.reader(), func(sc scanner) (row, error) {
+			var r row
+			err := sc.Scan(&r.id, &r.st.Likes, &r.st.Comments, &r.st.Shares, &r.st.Views)
+			return r, err
+		}, `SELECT video_id, likes, comments, shares, views FROM video_stats WHERE video_id IN (`+in+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out[r.id] = r.st
+		}
+	}
+	return out, nil
+}
+
 // Like records a like once; liking twice changes nothing. It reports whether it was new.
 func (s *Social) Like(ctx context.Context, accountID, videoID, ownerID string, now time.Time) (bool, error) {
 	added := false
@@ -461,6 +488,23 @@ func (s *Social) Liked(ctx context.Context, accountID, videoID string) (bool, er
 	var n int
 	err := s.db.reader().row(ctx, `SELECT COUNT(*) FROM likes WHERE video_id = ? AND account_id = ?`, videoID, accountID).Scan(&n)
 	return n > 0, err
+}
+
+// LikedMany reports which of a page of videos an account likes: the set of their IDs, in
+// one query per batch of maxBatch IDs (each a seek on the likes' primary key).
+func (s *Social) LikedMany(ctx context.Context, accountID string, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for len(ids) > 0 {
+		n := min(len(ids), maxBatch)
+		in, args := idList(ids[:n])
+		ids = ids[n:]
+		err := pairs(ctx, s.db.reader(), `SELECT video_id, account_id FROM likes WHERE account_id = ? AND video_id IN (`+in+`)`,
+			append([]any{accountID}, args...), func(id, _ string) { out[id] = true })
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Share counts a share.

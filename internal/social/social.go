@@ -33,11 +33,14 @@ type store interface {
 	FollowList(ctx context.Context, accountID string, followers bool, state, blockedID, after string, limit int) ([]*db.AccountRow, error)
 	AccountStats(ctx context.Context, id string) (db.AccountStats, error)
 	VideoStats(ctx context.Context, id string) (db.VideoStats, error)
+	VideoStatsMany(ctx context.Context, ids []string) (map[string]db.VideoStats, error)
 	FollowFacts(ctx context.Context, accountID, viewer string) ([]db.FollowFact, error)
 	CommentFacts(ctx context.Context, videoID string, sc db.CommentScope) (groups, parents []db.CommentFact, err error)
+	CommentFactsMany(ctx context.Context, scopes map[string]db.CommentScope) (groups, parents []db.CommentFact, err error)
 	Like(ctx context.Context, accountID, videoID, ownerID string, now time.Time) (bool, error)
 	Unlike(ctx context.Context, accountID, videoID, ownerID string) (bool, error)
 	Liked(ctx context.Context, accountID, videoID string) (bool, error)
+	LikedMany(ctx context.Context, accountID string, ids []string) (map[string]bool, error)
 	Share(ctx context.Context, videoID string) error
 	AddComment(ctx context.Context, c *db.CommentRow) error
 	Comment(ctx context.Context, id string) (*db.CommentRow, error)

@@ -67,6 +67,42 @@ func (s *Social) Relation(ctx context.Context, viewer, other string) (RelationRo
 	return r, nil
 }
 
+// Relations is Relation of viewer to each of others at once, by their ID, in one query per
+// batch of maxBatch IDs (each part a seek on a primary key); an ID that names no account
+// is missing, as Relation finds nothing for it.
+func (s *Social) Relations(ctx context.Context, viewer string, others []string) (map[string]RelationRow, error) {
+	out := make(map[string]RelationRow, len(others))
+	for len(others) > 0 {
+		n := min(len(others), maxBatch)
+		in, args := idList(others[:n])
+		others = others[n:]
+		type row struct {
+			id string
+			r  RelationRow
+		}
+		rows, err := queryAll(ctx, s.db.reader(), func(sc scanner) (row, error) {
+			var r row
+			var f, fb sql.NullString
+			err := sc.Scan(&r.id, &f, &fb, &r.r.Blocking, &r.r.BlockedBy, &r.r.Muting)
+			r.r.Following, r.r.FollowedBy = f.String, fb.String
+			return r, err
+		}, `SELECT a.id,
+			(SELECT state FROM follows WHERE follower_id = ? AND followee_id = a.id),
+			(SELECT state FROM follows WHERE follower_id = a.id AND followee_id = ?),
+			EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = a.id),
+			EXISTS (SELECT 1 FROM blocks WHERE blocker_id = a.id AND blocked_id = ?),
+			EXISTS (SELECT 1 FROM mutes WHERE muter_id = ? AND muted_id = a.id)
+			FROM accounts a WHERE a.id IN (`+in+`)`, append([]any{viewer, viewer, viewer, viewer, viewer}, args...)...)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out[r.id] = r.r
+		}
+	}
+	return out, nil
+}
+
 // activeAccounts reads which of the accounts are active, inside tx, before it changes any
 // counter. On PostgreSQL it holds a share lock on their rows until the transaction ends: a
 // concurrent change of state (whose trigger moves what the account did off or onto the

@@ -140,8 +140,8 @@ type VideoRef struct{ ID, OwnerID string }
 // the comment corrections and the viewer's likes each in one batch (db.CommentFactsMany
 // finds the comments in scope of every video in one query, which for a viewer with no
 // blocks and no held comments on the page finds none), so a page costs a few queries
-// instead of a few per video. rels is how v stands to each owner, as Relation gives it; an
-// owner missing from it is read here, once.
+// instead of a few per video. rels is how v stands to each owner, as Relation gives it; the
+// owners missing from it are read here, in one query.
 func (s *Service) CountsMany(ctx context.Context, v policy.Viewer, videos []VideoRef, rels map[string]policy.Relation) (map[string]VideoCounts, error) {
 	out := make(map[string]VideoCounts, len(videos))
 	if len(videos) == 0 {
@@ -184,7 +184,18 @@ func (s *Service) CountsMany(ctx context.Context, v policy.Viewer, videos []Vide
 			return nil, errs.Internal(err)
 		}
 	}
-	read := map[string]policy.Relation{} // the relations missing from rels
+	var missing []string // the owners whose relation rels lacks
+	if !v.Anonymous() {
+		for _, id := range ids {
+			if _, ok := rels[owners[id]]; !ok {
+				missing = append(missing, owners[id])
+			}
+		}
+	}
+	read, err := s.Relations(ctx, v.AccountID, missing)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
 	for _, id := range ids {
 		owner := owners[id]
 		st := stats[id]
@@ -193,12 +204,7 @@ func (s *Service) CountsMany(ctx context.Context, v policy.Viewer, videos []Vide
 		if !v.Anonymous() {
 			rel, ok := rels[owner]
 			if !ok {
-				if rel, ok = read[owner]; !ok {
-					if rel, err = s.Relation(ctx, v.AccountID, owner); err != nil {
-						return nil, errs.Internal(err)
-					}
-					read[owner] = rel
-				}
+				rel = read[owner]
 			}
 			c.Liked, c.Following = liked[id], rel.Follower
 		}

@@ -12,7 +12,8 @@ import (
 	"kurz/internal/testkit"
 )
 
-// batchStore counts the reads of a video's counts, one by one and in batches.
+// batchStore counts the reads of a video's counts and of relations, one by one and in
+// batches.
 type batchStore struct {
 	*db.Social
 	single, batches atomic.Int64
@@ -31,6 +32,16 @@ func (b *batchStore) CommentFacts(ctx context.Context, videoID string, sc db.Com
 func (b *batchStore) Liked(ctx context.Context, accountID, videoID string) (bool, error) {
 	b.single.Add(1)
 	return b.Social.Liked(ctx, accountID, videoID)
+}
+
+func (b *batchStore) Relation(ctx context.Context, viewer, other string) (db.RelationRow, error) {
+	b.single.Add(1)
+	return b.Social.Relation(ctx, viewer, other)
+}
+
+func (b *batchStore) Relations(ctx context.Context, viewer string, others []string) (map[string]db.RelationRow, error) {
+	b.batches.Add(1)
+	return b.Social.Relations(ctx, viewer, others)
 }
 
 func (b *batchStore) VideoStatsMany(ctx context.Context, ids []string) (map[string]db.VideoStats, error) {
@@ -147,8 +158,8 @@ func TestCountsManyMatchesOneByOne(t *testing.T) {
 				if n := bs.single.Load(); n != 0 {
 					t.Errorf("%q: the batch read %d videos one by one", name, n)
 				}
-				if n := bs.batches.Load(); n > 3 {
-					t.Errorf("%q: the batch took %d batched reads, want at most 3", name, n)
+				if n := bs.batches.Load(); n > 4 {
+					t.Errorf("%q: the batch took %d batched reads, want at most 4", name, n)
 				}
 				if len(got) != len(refs)-1 {
 					t.Errorf("%q: %d videos counted, want %d", name, len(got), len(refs)-1)
@@ -173,6 +184,66 @@ func TestCountsManyMatchesOneByOne(t *testing.T) {
 			}
 			if anon[v4].Likes != 1 {
 				t.Errorf("the video liked once has %d likes", anon[v4].Likes)
+			}
+		})
+	}
+}
+
+// TestRelationsMatchOneByOne checks that the relations of a viewer to several accounts read
+// at once are those Relation reads one by one — follows either way and pending, blocks
+// either way, mutes, the viewer itself, an unknown account — on both engines.
+func TestRelationsMatchOneByOne(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, e)
+			names := []string{"viewer", "friend", "fan", "idol", "asked", "troll", "grump", "bore", "stranger"}
+			f.accounts(names...)
+			now := time.Now().UTC()
+			st := f.d.Social()
+			for _, fl := range []struct {
+				from, to string
+				pending  bool
+			}{{"viewer", "friend", false}, {"friend", "viewer", false}, {"fan", "viewer", false}, {"viewer", "idol", false},
+				{"viewer", "asked", true}, {"viewer", "troll", false}} {
+				if _, _, err := st.Follow(f.ctx, f.id[fl.from], f.id[fl.to], fl.pending, now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, err := range []error{st.Block(f.ctx, f.id["viewer"], f.id["troll"], now), st.Block(f.ctx, f.id["grump"], f.id["viewer"], now),
+				st.Mute(f.ctx, f.id["viewer"], f.id["bore"], now)} {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			owners := []string{"unknown"}
+			for _, n := range names {
+				owners = append(owners, f.id[n])
+			}
+			owners = append(owners, f.id["friend"]) // twice
+			kinds := 0
+			for _, viewer := range []string{"", "viewer", "friend", "grump"} {
+				got, err := f.s.Relations(f.ctx, f.id[viewer], owners)
+				if err != nil {
+					t.Fatal(err)
+				}
+				seen := map[policy.Relation]bool{}
+				for _, o := range owners {
+					want, err := f.s.Relation(f.ctx, f.id[viewer], o)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if r, ok := got[o]; !ok || r != want {
+						t.Errorf("%q to %v: at once %+v (%v), one by one %+v", viewer, f.names([]string{o}), r, ok, want)
+					}
+					seen[want] = true
+				}
+				kinds = max(kinds, len(seen))
+			}
+			// The viewer stands in several ways to the accounts; otherwise the comparison
+			// would test little.
+			if kinds < 6 {
+				t.Errorf("the viewers stand in at most %d different ways to the accounts, want at least 6", kinds)
 			}
 		})
 	}

@@ -22,6 +22,7 @@ import (
 
 type store interface {
 	Relation(ctx context.Context, viewer, other string) (db.RelationRow, error)
+	Relations(ctx context.Context, viewer string, others []string) (map[string]db.RelationRow, error)
 	Follow(ctx context.Context, follower, followee string, pending bool, now time.Time) (string, bool, error)
 	Unfollow(ctx context.Context, follower, followee string) (string, error)
 	Approve(ctx context.Context, followee, follower string) error
@@ -112,6 +113,35 @@ func (s *Service) Relation(ctx context.Context, viewer, owner string) (policy.Re
 	if err != nil {
 		return policy.Relation{}, err
 	}
+	return relationOf(r), nil
+}
+
+// Relations is Relation of viewer to each of owners at once, by owner ID, in one query.
+func (s *Service) Relations(ctx context.Context, viewer string, owners []string) (map[string]policy.Relation, error) {
+	out := make(map[string]policy.Relation, len(owners))
+	var others []string
+	for _, o := range owners {
+		if viewer == "" || viewer == o {
+			out[o] = policy.Relation{}
+		} else if _, ok := out[o]; !ok {
+			out[o] = policy.Relation{}
+			others = append(others, o)
+		}
+	}
+	if len(others) == 0 {
+		return out, nil
+	}
+	rows, err := s.d.Store.Relations(ctx, viewer, others)
+	if err != nil {
+		return nil, err
+	}
+	for id, r := range rows {
+		out[id] = relationOf(r)
+	}
+	return out, nil
+}
+
+func relationOf(r db.RelationRow) policy.Relation {
 	return policy.Relation{
 		Follower: r.Following == "accepted",
 		Pending:  r.Following == "pending",
@@ -119,7 +149,7 @@ func (s *Service) Relation(ctx context.Context, viewer, owner string) (policy.Re
 		Blocked:  r.BlockedBy,
 		Blocking: r.Blocking,
 		Muting:   r.Muting,
-	}, nil
+	}
 }
 
 func targetOf(a *db.AccountRow) policy.Account {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -341,10 +343,12 @@ func (s *Social) DeleteNotifications(ctx context.Context, accountID, kind, actor
 
 // CommentFact is what decides whether comments show to a viewer: their author, whether
 // they are held, and how the viewer stands to the author. It stands for Count comments with
-// these facts under one parent ("" for top-level comments), whose stored reply counts sum to
-// Replies; or, among CommentFacts' parents, for one top-level comment, ID.
+// these facts under one parent ("" for top-level comments) on the video VideoID, whose
+// stored reply counts sum to Replies; or, among CommentFacts' parents, for one top-level
+// comment, ID.
 type CommentFact struct {
 	ID, ParentID        string
+	VideoID             string
 	AuthorID            string
 	AuthorRole          string
 	AuthorState         string
@@ -371,77 +375,122 @@ type CommentScope struct {
 // video's held comments or the inactive accounts' comments on it number, never the video's
 // comments.
 func (s *Social) CommentFacts(ctx context.Context, videoID string, sc CommentScope) (groups, parents []CommentFact, err error) {
-	var parts []string
-	var args []any
-	add := func(where string, extra ...any) {
-		parts = append(parts, `SELECT c.id, c.parent_id, c.account_id, c.filtered, c.reply_count FROM comments c WHERE `+where)
-		args = append(args, extra...)
+	return s.CommentFactsMany(ctx, map[string]CommentScope{videoID: sc})
+}
+
+// commentFactsBatch bounds the videos of one CommentFactsMany query; each part of a scope
+// lists them all.
+const commentFactsBatch = 100
+
+// CommentFactsMany is CommentFacts for a page of videos, each in its own scope (all for one
+// viewer), in one query per batch of videos plus one for the parents: what a page costs
+// is what its videos would cost one by one, in two queries instead of two per video.
+func (s *Social) CommentFactsMany(ctx context.Context, scopes map[string]CommentScope) (groups, parents []CommentFact, err error) {
+	ids := make([]string, 0, len(scopes))
+	viewer := ""
+	for id, sc := range scopes {
+		if len(ids) > 0 && sc.Viewer != viewer {
+			return nil, nil, fmt.Errorf("db: comment facts for two viewers (%q, %q) in one query", viewer, sc.Viewer)
+		}
+		viewer = sc.Viewer
+		ids = append(ids, id)
 	}
-	if sc.Blocks && sc.Viewer != "" {
-		add(`c.account_id IN (SELECT blocked_id FROM blocks WHERE blocker_id = ? UNION SELECT blocker_id FROM blocks WHERE blocked_id = ?)
-			AND c.video_id = ?`, sc.Viewer, sc.Viewer, videoID)
+	// Sorted, so that a page asks the same statement each time (SQLite caches them).
+	slices.Sort(ids)
+	for len(ids) > 0 {
+		n := min(len(ids), commentFactsBatch)
+		more, err := s.commentGroups(ctx, viewer, ids[:n], scopes)
+		if err != nil {
+			return nil, nil, err
+		}
+		groups, ids = append(groups, more...), ids[n:]
 	}
-	if sc.OwnHeld && sc.Viewer != "" {
-		add(`c.account_id = ? AND c.video_id = ? AND c.filtered`, sc.Viewer, videoID)
-	}
-	if sc.AllHeld {
-		add(`c.video_id = ? AND c.filtered`, videoID)
-	}
-	if sc.Inactive {
-		add(`c.account_id IN (SELECT id FROM accounts WHERE state <> 'active') AND c.video_id = ?`, videoID)
-	}
-	if len(parts) == 0 {
-		return nil, nil, nil
-	}
-	// The parts select rows, each through its index, and overlap (a blocked account's held
-	// comments): UNION keeps each comment once; then they are grouped. (Grouping inside the
-	// parts would tempt SQLite into the video's index, for its order.)
-	groups, err = queryAll(ctx, s.db.reader(), scanCommentFact, `SELECT g.parent_id, g.account_id, a.role, a.state, a.private, g.filtered,
-		EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = ? AND b.blocked_id = g.account_id),
-		EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = g.account_id AND b.blocked_id = ?), g.n, g.replies
-		FROM (SELECT r.parent_id, r.account_id, r.filtered, COUNT(*) AS n, CAST(SUM(r.reply_count) AS BIGINT) AS replies
-			FROM (`+strings.Join(parts, " UNION ")+`) r GROUP BY r.parent_id, r.account_id, r.filtered) g
-		JOIN accounts a ON a.id = g.account_id`, append([]any{sc.Viewer, sc.Viewer}, args...)...)
-	if err != nil {
-		return nil, nil, err
-	}
-	var ids []any
+	var pids []any
 	seen := map[string]bool{}
 	for _, g := range groups {
 		if g.ParentID != "" && !seen[g.ParentID] {
 			seen[g.ParentID] = true
-			ids = append(ids, g.ParentID)
+			pids = append(pids, g.ParentID)
 		}
 	}
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		more, err := queryAll(ctx, s.db.reader(), scanParentFact, `SELECT c.id, c.account_id, a.role, a.state, a.private, c.filtered,
+	for len(pids) > 0 {
+		n := min(len(pids), maxBatch)
+		more, err := queryAll(ctx, s.db.reader(), scanParentFact, `SELECT c.id, c.video_id, c.account_id, a.role, a.state, a.private, c.filtered,
 			EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = ? AND b.blocked_id = c.account_id),
 			EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = c.account_id AND b.blocked_id = ?), 1, c.reply_count
 			FROM comments c JOIN accounts a ON a.id = c.account_id WHERE c.id IN (`+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`,
-			append([]any{sc.Viewer, sc.Viewer}, ids[:n]...)...)
+			append([]any{viewer, viewer}, pids[:n]...)...)
 		if err != nil {
 			return nil, nil, err
 		}
-		parents, ids = append(parents, more...), ids[n:]
+		parents, pids = append(parents, more...), pids[n:]
 	}
 	return groups, parents, nil
 }
 
-// scanCommentFact reads a group, whose first column is its parent.
+// commentGroups reads the groups of CommentFactsMany for the videos of ids (sorted), which
+// share one viewer; the videos with the same scope share the parts that find them.
+func (s *Social) commentGroups(ctx context.Context, viewer string, ids []string, scopes map[string]CommentScope) ([]CommentFact, error) {
+	var order []CommentScope
+	byScope := map[CommentScope][]string{}
+	for _, id := range ids {
+		sc := scopes[id]
+		if _, ok := byScope[sc]; !ok {
+			order = append(order, sc)
+		}
+		byScope[sc] = append(byScope[sc], id)
+	}
+	var parts []string
+	var args []any
+	for _, sc := range order {
+		in, vids := idList(byScope[sc])
+		add := func(where string, extra ...any) {
+			parts = append(parts, `SELECT c.id, c.video_id, c.parent_id, c.account_id, c.filtered, c.reply_count FROM comments c WHERE `+
+				where+` AND c.video_id IN (`+in+`)`)
+			args = append(append(args, extra...), vids...)
+		}
+		if sc.Blocks && sc.Viewer != "" {
+			add(`c.account_id IN (SELECT blocked_id FROM blocks WHERE blocker_id = ? UNION SELECT blocker_id FROM blocks WHERE blocked_id = ?)`,
+				sc.Viewer, sc.Viewer)
+		}
+		if sc.OwnHeld && sc.Viewer != "" {
+			add(`c.account_id = ? AND c.filtered`, sc.Viewer)
+		}
+		if sc.AllHeld {
+			add(`c.filtered`)
+		}
+		if sc.Inactive {
+			add(`c.account_id IN (SELECT id FROM accounts WHERE state <> 'active')`)
+		}
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	// The parts select rows, each through its index, and overlap (a blocked account's held
+	// comments): UNION keeps each comment once; then they are grouped. (Grouping inside the
+	// parts would tempt SQLite into the video's index, for its order.)
+	return queryAll(ctx, s.db.reader(), scanCommentFact, `SELECT g.video_id, g.parent_id, g.account_id, a.role, a.state, a.private, g.filtered,
+		EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = ? AND b.blocked_id = g.account_id),
+		EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = g.account_id AND b.blocked_id = ?), g.n, g.replies
+		FROM (SELECT r.video_id, r.parent_id, r.account_id, r.filtered, COUNT(*) AS n, CAST(SUM(r.reply_count) AS BIGINT) AS replies
+			FROM (`+strings.Join(parts, " UNION ")+`) r GROUP BY r.video_id, r.parent_id, r.account_id, r.filtered) g
+		JOIN accounts a ON a.id = g.account_id`, append([]any{viewer, viewer}, args...)...)
+}
+
+// scanCommentFact reads a group, whose first columns are its video and parent.
 func scanCommentFact(sc scanner) (CommentFact, error) {
 	var f CommentFact
 	var parent sql.NullString
-	err := sc.Scan(&parent, &f.AuthorID, &f.AuthorRole, &f.AuthorState, &f.AuthorPrivate, &f.Filtered,
+	err := sc.Scan(&f.VideoID, &parent, &f.AuthorID, &f.AuthorRole, &f.AuthorState, &f.AuthorPrivate, &f.Filtered,
 		&f.Blocking, &f.BlockedBy, &f.Count, &f.Replies)
 	f.ParentID = parent.String
 	return f, err
 }
 
-// scanParentFact reads one top-level comment, whose first column is its ID.
+// scanParentFact reads one top-level comment, whose first columns are its ID and video.
 func scanParentFact(sc scanner) (CommentFact, error) {
 	var f CommentFact
-	err := sc.Scan(&f.ID, &f.AuthorID, &f.AuthorRole, &f.AuthorState, &f.AuthorPrivate, &f.Filtered,
+	err := sc.Scan(&f.ID, &f.VideoID, &f.AuthorID, &f.AuthorRole, &f.AuthorState, &f.AuthorPrivate, &f.Filtered,
 		&f.Blocking, &f.BlockedBy, &f.Count, &f.Replies)
 	return f, err
 }

@@ -67,6 +67,42 @@ func (s *Social) Relation(ctx context.Context, viewer, other string) (RelationRo
 	return r, nil
 }
 
+// Relations is Relation of viewer to each of others at once, by their ID, in one query per
+// batch of maxBatch IDs (each part a seek on a primary key); an ID that names no account
+// is missing, as Relation finds nothing for it.
+func (s *Social) Relations(ctx context.Context, viewer string, others []string) (map[string]RelationRow, error) {
+	out := make(map[string]RelationRow, len(others))
+	for len(others) > 0 {
+		n := min(len(others), maxBatch)
+		in, args := idList(others[:n])
+		others = others[n:]
+		type row struct {
+			id string
+			r  RelationRow
+		}
+		rows, err := queryAll(ctx, s.db.reader(), func(sc scanner) (row, error) {
+			var r row
+			var f, fb sql.NullString
+			err := sc.Scan(&r.id, &f, &fb, &r.r.Blocking, &r.r.BlockedBy, &r.r.Muting)
+			r.r.Following, r.r.FollowedBy = f.String, fb.String
+			return r, err
+		}, `SELECT a.id,
+			(SELECT state FROM follows WHERE follower_id = ? AND followee_id = a.id),
+			(SELECT state FROM follows WHERE follower_id = a.id AND followee_id = ?),
+			EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = a.id),
+			EXISTS (SELECT 1 FROM blocks WHERE blocker_id = a.id AND blocked_id = ?),
+			EXISTS (SELECT 1 FROM mutes WHERE muter_id = ? AND muted_id = a.id)
+			FROM accounts a WHERE a.id IN (`+in+`)`, append([]any{viewer, viewer, viewer, viewer, viewer}, args...)...)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out[r.id] = r.r
+		}
+	}
+	return out, nil
+}
+
 // activeAccounts reads which of the accounts are active, inside tx, before it changes any
 // counter. On PostgreSQL it holds a share lock on their rows until the transaction ends: a
 // concurrent change of state (whose trigger moves what the account did off or onto the
@@ -407,6 +443,33 @@ func (s *Social) VideoStats(ctx context.Context, id string) (VideoStats, error) 
 	return st, err
 }
 
+// VideoStatsMany reads the counters of a page of videos, by video ID, in one query per batch
+// of maxBatch IDs; a video without counters is missing, as VideoStats gives it zero.
+func (s *Social) VideoStatsMany(ctx context.Context, ids []string) (map[string]VideoStats, error) {
+	out := make(map[string]VideoStats, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), maxBatch)
+		in, args := idList(ids[:n])
+		ids = ids[n:]
+		type row struct {
+			id string
+			st VideoStats
+		}
+		rows, err := queryAll(ctx, s.db.reader(), func(sc scanner) (row, error) {
+			var r row
+			err := sc.Scan(&r.id, &r.st.Likes, &r.st.Comments, &r.st.Shares, &r.st.Views)
+			return r, err
+		}, `SELECT video_id, likes, comments, shares, views FROM video_stats WHERE video_id IN (`+in+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out[r.id] = r.st
+		}
+	}
+	return out, nil
+}
+
 // Like records a like once; liking twice changes nothing. It reports whether it was new.
 func (s *Social) Like(ctx context.Context, accountID, videoID, ownerID string, now time.Time) (bool, error) {
 	added := false
@@ -461,6 +524,23 @@ func (s *Social) Liked(ctx context.Context, accountID, videoID string) (bool, er
 	var n int
 	err := s.db.reader().row(ctx, `SELECT COUNT(*) FROM likes WHERE video_id = ? AND account_id = ?`, videoID, accountID).Scan(&n)
 	return n > 0, err
+}
+
+// LikedMany reports which of a page of videos an account likes: the set of their IDs, in
+// one query per batch of maxBatch IDs (each a seek on the likes' primary key).
+func (s *Social) LikedMany(ctx context.Context, accountID string, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for len(ids) > 0 {
+		n := min(len(ids), maxBatch)
+		in, args := idList(ids[:n])
+		ids = ids[n:]
+		err := pairs(ctx, s.db.reader(), `SELECT video_id, account_id FROM likes WHERE account_id = ? AND video_id IN (`+in+`)`,
+			append([]any{accountID}, args...), func(id, _ string) { out[id] = true })
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Share counts a share.

@@ -148,6 +148,7 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, c *call) error 
 			authors[id] = auth.FromRow(row)
 		}
 	}
+	counts := s.pageCounts(r.Context(), c, vp.Videos, vp.Relations)
 	for _, it := range page.Items {
 		vid := vids[it.VideoID]
 		if vid == nil {
@@ -156,6 +157,9 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, c *call) error 
 		k := known{author: authors[vid.OwnerID], whoCanComment: vp.WhoCanComment[vid.ID]}
 		if rel, ok := vp.Relations[vid.OwnerID]; ok {
 			k.rel = &rel
+		}
+		if cs, ok := counts[vid.ID]; ok {
+			k.counts = &cs
 		}
 		item := feedItemJSON{videoJSON: s.videoOutKnown(r.Context(), c, vid, k), Reason: reasonJSON{Source: it.Source, Text: it.Reason}}
 		for _, sg := range it.Signals {

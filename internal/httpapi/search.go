@@ -67,10 +67,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, c *call) error {
 		out.Hashtags = &tags
 	}
 	if res.Videos != nil {
-		vids := make([]videoJSON, len(res.Videos))
-		for i, v := range res.Videos {
-			vids[i] = s.videoOut(r.Context(), c, v)
-		}
+		vids := s.videosOut(r.Context(), c, res.Videos)
 		out.Videos = &vids
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -96,10 +93,7 @@ func (s *Server) hashtagVideos(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	out := list[videoJSON]{Items: make([]videoJSON, len(vids)), NextCursor: next}
-	for i, v := range vids {
-		out.Items[i] = s.videoOut(r.Context(), c, v)
-	}
+	out := list[videoJSON]{Items: s.videosOut(r.Context(), c, vids), NextCursor: next}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -126,6 +126,39 @@ type known struct {
 	author        *auth.Account
 	rel           *policy.Relation // how the viewer stands to the author
 	whoCanComment string
+	counts        *social.VideoCounts // from pageCounts
+}
+
+// pageCounts reads the counts of a page of videos in one batch, by video ID; rels is how the
+// viewer stands to the owners known so far (may be nil). Nil when that fails, and then each
+// video reads its own, as it did before.
+func (s *Server) pageCounts(ctx context.Context, c *call, vids []*video.Video, rels map[string]policy.Relation) map[string]social.VideoCounts {
+	if s.d.Social == nil || len(vids) == 0 {
+		return nil
+	}
+	refs := make([]social.VideoRef, len(vids))
+	for i, v := range vids {
+		refs[i] = social.VideoRef{ID: v.ID, OwnerID: v.OwnerID}
+	}
+	counts, err := s.d.Social.CountsMany(ctx, c.viewer(), refs, rels)
+	if err != nil {
+		return nil
+	}
+	return counts
+}
+
+// videosOut renders a list of videos, their counts read in one batch.
+func (s *Server) videosOut(ctx context.Context, c *call, vids []*video.Video) []videoJSON {
+	counts := s.pageCounts(ctx, c, vids, nil)
+	out := make([]videoJSON, len(vids))
+	for i, v := range vids {
+		var k known
+		if cs, ok := counts[v.ID]; ok {
+			k.counts = &cs
+		}
+		out[i] = s.videoOutKnown(ctx, c, v, k)
+	}
+	return out
 }
 
 // videoOutKnown is videoOut reusing what the caller already knows.
@@ -142,7 +175,9 @@ func (s *Server) videoOutKnown(ctx context.Context, c *call, v *video.Video, k k
 	if s.d.Social != nil {
 		var counts social.VideoCounts
 		var err error
-		if rel != nil {
+		if k.counts != nil {
+			counts = *k.counts
+		} else if rel != nil {
 			counts, err = s.d.Social.CountsWithRelation(ctx, viewer, v.ID, v.OwnerID, *rel)
 		} else {
 			counts, err = s.d.Social.Counts(ctx, viewer, v.ID, v.OwnerID)
@@ -481,10 +516,7 @@ func (s *Server) accountVideos(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	out := make([]videoJSON, len(vids))
-	for i, v := range vids {
-		out[i] = s.videoOut(r.Context(), c, v)
-	}
+	out := s.videosOut(r.Context(), c, vids)
 	writeJSON(w, http.StatusOK, makeList(out, limit, func(x videoJSON) string { return x.ID }))
 	return nil
 }

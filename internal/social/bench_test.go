@@ -49,11 +49,12 @@ type socialWorld struct {
 	popular, ordinary, heavy, light string // usernames
 	popularDeep, heavyDeep          string // follow-list cursors half-way down
 
-	hot, typical                     string          // video IDs
-	hotDeep                          string          // a top-level cursor 45% down the hot video
-	thread, threadDeep               string          // the pinned comment with 2,000 replies, and a cursor half-way
-	typicalThread                    string          // a comment with a few replies on another video
-	hidden, blockedBy                map[string]bool // authors hidden from the viewer; accounts that blocked it
+	hot, typical                     string            // video IDs
+	hotDeep                          string            // a top-level cursor 45% down the hot video
+	thread, threadDeep               string            // the pinned comment with 2,000 replies, and a cursor half-way
+	typicalThread                    string            // a comment with a few replies on another video
+	hidden, blockedBy                map[string]bool   // authors hidden from the viewer; accounts that blocked it
+	page                             []social.VideoRef // a page of videos, the hot one first
 	popularFollowers, heavyFollowing int
 }
 
@@ -388,6 +389,9 @@ func buildSocial(b *testing.B, e testkit.Engine, accounts, comments int) socialW
 	for _, i := range blockers {
 		w.blockedBy[accs[i].id] = true
 	}
+	for v := range min(pageSize, nVideos) {
+		w.page = append(w.page, social.VideoRef{ID: vids[v], OwnerID: accs[owners[v]].id})
+	}
 	// Cursors as the API hands them out: the ID of the last account or comment of a page,
 	// here the one half-way down the list (follow lists go by account ID, newest first).
 	listIDs := func(to bool, who int) []string {
@@ -512,10 +516,59 @@ func socialCases(b *testing.B, w socialWorld) {
 			return len(list), err
 		}
 	}
+	// counts reads the counts of a page of videos as the feed does, one by one or in a
+	// batch, with the viewer's relations to the owners read beforehand (video.GetMany reads
+	// them); checked, the batch must give what the videos give one by one.
+	counts := func(v policy.Viewer, batched bool) func(bool) (int, error) {
+		rels := map[string]policy.Relation{}
+		for _, r := range w.page {
+			rel, err := w.s.Relation(ctx, v.AccountID, r.OwnerID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rels[r.OwnerID] = rel
+		}
+		oneByOne := func() (map[string]social.VideoCounts, error) {
+			out := map[string]social.VideoCounts{}
+			for _, r := range w.page {
+				c, err := w.s.CountsWithRelation(ctx, v, r.ID, r.OwnerID, rels[r.OwnerID])
+				if err != nil {
+					return nil, err
+				}
+				out[r.ID] = c
+			}
+			return out, nil
+		}
+		return func(check bool) (int, error) {
+			if !batched {
+				got, err := oneByOne()
+				return len(got), err
+			}
+			got, err := w.s.CountsMany(ctx, v, w.page, rels)
+			if check && err == nil {
+				want, err := oneByOne()
+				if err != nil {
+					return 0, err
+				}
+				for id, c := range want {
+					if got[id] != c {
+						return 0, fmt.Errorf("video %s: batch gives %+v, one by one %+v", id, got[id], c)
+					}
+				}
+			}
+			return len(got), err
+		}
+	}
 	for _, tc := range []struct {
 		name string
 		run  func(check bool) (int, error)
 	}{
+		{"counts/page/one-by-one", counts(w.viewer, false)},
+		{"counts/page/batched", counts(w.viewer, true)},
+		{"counts/page/one-by-one-creator", counts(w.creator, false)},
+		{"counts/page/batched-creator", counts(w.creator, true)},
+		{"counts/page/one-by-one-anonymous", counts(anon, false)},
+		{"counts/page/batched-anonymous", counts(anon, true)},
 		{"followers/popular/first", follows(w.viewer, w.popular, true, "")},
 		{"followers/popular/deep", follows(w.viewer, w.popular, true, w.popularDeep)},
 		{"followers/popular/first-anonymous", follows(anon, w.popular, true, "")},

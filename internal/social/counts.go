@@ -53,16 +53,29 @@ type commentDelta struct {
 
 // commentCounts works out the commentDelta of v on a video of ownerID.
 func (s *Service) commentCounts(ctx context.Context, v policy.Viewer, videoID, ownerID string) (commentDelta, error) {
-	out := commentDelta{replies: map[string]int64{}}
-	sc := policy.CountScopeOf(v, ownerID)
-	if sc == (policy.CountScope{}) {
-		return out, nil
+	sc, ok := commentScope(v, ownerID)
+	if !ok {
+		return commentDelta{}, nil
 	}
-	groups, parents, err := s.d.Store.CommentFacts(ctx, videoID, db.CommentScope{Viewer: v.AccountID, Blocks: sc.Blocks,
-		OwnHeld: sc.OwnHeld, AllHeld: sc.AllHeld, Inactive: sc.Inactive})
+	groups, parents, err := s.d.Store.CommentFacts(ctx, videoID, sc)
 	if err != nil {
-		return out, errs.Internal(err)
+		return commentDelta{}, errs.Internal(err)
 	}
+	return commentDeltaOf(v, ownerID, groups, parents), nil
+}
+
+// commentScope is the db.CommentScope of v on a video of ownerID, and whether it has
+// anything in it.
+func commentScope(v policy.Viewer, ownerID string) (db.CommentScope, bool) {
+	sc := policy.CountScopeOf(v, ownerID)
+	return db.CommentScope{Viewer: v.AccountID, Blocks: sc.Blocks, OwnHeld: sc.OwnHeld, AllHeld: sc.AllHeld, Inactive: sc.Inactive},
+		sc != (policy.CountScope{})
+}
+
+// commentDeltaOf works out the commentDelta of v on a video of ownerID from the video's
+// comment facts in v's scope.
+func commentDeltaOf(v policy.Viewer, ownerID string, groups, parents []db.CommentFact) commentDelta {
+	out := commentDelta{replies: map[string]int64{}}
 	visible := func(f db.CommentFact) (viewer, anonymous int64) {
 		c := policy.Comment{Author: policy.Account{ID: f.AuthorID, Role: policy.Role(f.AuthorRole), State: policy.State(f.AuthorState),
 			Private: f.AuthorPrivate}, Held: f.Filtered, VideoOwnerID: ownerID}
@@ -87,7 +100,7 @@ func (s *Service) commentCounts(ctx context.Context, v policy.Viewer, videoID, o
 			out.comments += out.replies[p.ID]
 		}
 	}
-	return out, nil
+	return out
 }
 
 func shown(b bool) int64 {
@@ -118,4 +131,84 @@ func (s *Service) CountsWithRelation(ctx context.Context, v policy.Viewer, video
 		c.Following = rel.Follower
 	}
 	return c, nil
+}
+
+// VideoRef names a video of a page and its owner, for CountsMany.
+type VideoRef struct{ ID, OwnerID string }
+
+// CountsMany is CountsWithRelation for a page of videos at once, by video ID: the counters,
+// the comment corrections and the viewer's likes each in one batch (db.CommentFactsMany
+// finds the comments in scope of every video in one query, which for a viewer with no
+// blocks and no held comments on the page finds none), so a page costs a few queries
+// instead of a few per video. rels is how v stands to each owner, as Relation gives it; the
+// owners missing from it are read here, in one query.
+func (s *Service) CountsMany(ctx context.Context, v policy.Viewer, videos []VideoRef, rels map[string]policy.Relation) (map[string]VideoCounts, error) {
+	out := make(map[string]VideoCounts, len(videos))
+	if len(videos) == 0 {
+		return out, nil
+	}
+	ids := make([]string, 0, len(videos))
+	owners := make(map[string]string, len(videos))
+	scopes := map[string]db.CommentScope{}
+	for _, vr := range videos {
+		if _, ok := owners[vr.ID]; ok {
+			continue
+		}
+		ids = append(ids, vr.ID)
+		owners[vr.ID] = vr.OwnerID
+		if sc, ok := commentScope(v, vr.OwnerID); ok {
+			scopes[vr.ID] = sc
+		}
+	}
+	stats, err := s.d.Store.VideoStatsMany(ctx, ids)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	var groups, parents map[string][]db.CommentFact
+	if len(scopes) > 0 {
+		gs, ps, err := s.d.Store.CommentFactsMany(ctx, scopes)
+		if err != nil {
+			return nil, errs.Internal(err)
+		}
+		groups, parents = map[string][]db.CommentFact{}, map[string][]db.CommentFact{}
+		for _, g := range gs {
+			groups[g.VideoID] = append(groups[g.VideoID], g)
+		}
+		for _, p := range ps {
+			parents[p.VideoID] = append(parents[p.VideoID], p)
+		}
+	}
+	var liked map[string]bool
+	if !v.Anonymous() {
+		if liked, err = s.d.Store.LikedMany(ctx, v.AccountID, ids); err != nil {
+			return nil, errs.Internal(err)
+		}
+	}
+	var missing []string // the owners whose relation rels lacks
+	if !v.Anonymous() {
+		for _, id := range ids {
+			if _, ok := rels[owners[id]]; !ok {
+				missing = append(missing, owners[id])
+			}
+		}
+	}
+	read, err := s.Relations(ctx, v.AccountID, missing)
+	if err != nil {
+		return nil, errs.Internal(err)
+	}
+	for _, id := range ids {
+		owner := owners[id]
+		st := stats[id]
+		st.Comments += commentDeltaOf(v, owner, groups[id], parents[id]).comments
+		c := VideoCounts{VideoStats: st}
+		if !v.Anonymous() {
+			rel, ok := rels[owner]
+			if !ok {
+				rel = read[owner]
+			}
+			c.Liked, c.Following = liked[id], rel.Follower
+		}
+		out[id] = c
+	}
+	return out, nil
 }

@@ -22,7 +22,7 @@ import (
 
 type store interface {
 	Relation(ctx context.Context, viewer, other string) (db.RelationRow, error)
-	RelationsOf(ctx context.Context, viewer string, others []string) (map[string]db.RelationRow, error)
+	Relations(ctx context.Context, viewer string, others []string) (map[string]db.RelationRow, error)
 	Follow(ctx context.Context, follower, followee string, pending bool, now time.Time) (string, bool, error)
 	Unfollow(ctx context.Context, follower, followee string) (string, error)
 	Approve(ctx context.Context, followee, follower string) error
@@ -34,11 +34,14 @@ type store interface {
 	FollowList(ctx context.Context, accountID string, followers bool, state, blockedID, after string, limit int) ([]*db.AccountRow, error)
 	AccountStats(ctx context.Context, id string) (db.AccountStats, error)
 	VideoStats(ctx context.Context, id string) (db.VideoStats, error)
+	VideoStatsMany(ctx context.Context, ids []string) (map[string]db.VideoStats, error)
 	FollowFacts(ctx context.Context, accountID, viewer string) ([]db.FollowFact, error)
 	CommentFacts(ctx context.Context, videoID string, sc db.CommentScope) (groups, parents []db.CommentFact, err error)
+	CommentFactsMany(ctx context.Context, scopes map[string]db.CommentScope) (groups, parents []db.CommentFact, err error)
 	Like(ctx context.Context, accountID, videoID, ownerID string, now time.Time) (bool, error)
 	Unlike(ctx context.Context, accountID, videoID, ownerID string) (bool, error)
 	Liked(ctx context.Context, accountID, videoID string) (bool, error)
+	LikedMany(ctx context.Context, accountID string, ids []string) (map[string]bool, error)
 	Share(ctx context.Context, videoID string) error
 	AddComment(ctx context.Context, c *db.CommentRow) error
 	Comment(ctx context.Context, id string) (*db.CommentRow, error)
@@ -113,26 +116,27 @@ func (s *Service) Relation(ctx context.Context, viewer, owner string) (policy.Re
 	return relationOf(r), nil
 }
 
-// Relations is Relation for several owners at once, by owner ID, in one query.
+// Relations is Relation of viewer to each of owners at once, by owner ID, in one query.
 func (s *Service) Relations(ctx context.Context, viewer string, owners []string) (map[string]policy.Relation, error) {
 	out := make(map[string]policy.Relation, len(owners))
 	var others []string
 	for _, o := range owners {
 		if viewer == "" || viewer == o {
 			out[o] = policy.Relation{}
-		} else {
+		} else if _, ok := out[o]; !ok {
+			out[o] = policy.Relation{}
 			others = append(others, o)
 		}
 	}
 	if len(others) == 0 {
 		return out, nil
 	}
-	rows, err := s.d.Store.RelationsOf(ctx, viewer, others)
+	rows, err := s.d.Store.Relations(ctx, viewer, others)
 	if err != nil {
 		return nil, err
 	}
-	for o, r := range rows {
-		out[o] = relationOf(r)
+	for id, r := range rows {
+		out[id] = relationOf(r)
 	}
 	return out, nil
 }

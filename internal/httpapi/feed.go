@@ -89,7 +89,7 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, c *call) error 
 	// The feed decides on the videos it places through the same batched load that renders
 	// them, so a page reads its videos once.
 	vp := &video.Page{Owners: map[string]*db.AccountRow{}, Relations: map[string]policy.Relation{}, WhoCanComment: map[string]string{}}
-	vids := map[string]*video.Video{}
+	vids := map[string]*video.Video{} // vp.Videos by ID, across the loads
 	load := func(ctx context.Context, ids []string) (map[string]feed.Loaded, error) {
 		p, err := s.d.Videos.GetMany(ctx, c.viewer(), ids)
 		if err != nil {
@@ -148,7 +148,13 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, c *call) error 
 			authors[id] = auth.FromRow(row)
 		}
 	}
-	counts := s.pageCounts(r.Context(), c, vp.Videos, vp.Relations)
+	var shown []*video.Video
+	for _, it := range page.Items {
+		if vid := vids[it.VideoID]; vid != nil {
+			shown = append(shown, vid)
+		}
+	}
+	counts := s.pageCounts(r.Context(), c, shown, vp.Relations)
 	for _, it := range page.Items {
 		vid := vids[it.VideoID]
 		if vid == nil {

@@ -27,6 +27,7 @@ type VideoRow struct {
 	ReadyAt       time.Time
 	Hashtags      []string // filled by ByID
 	Mentions      []string
+	CommentPolicy string // filled by ByIDs
 }
 
 // RenditionRow is one playable file of a video.
@@ -60,12 +61,15 @@ func (d *DB) Videos() *Videos { return &Videos{db: d} }
 const videoCols = `id, account_id, caption, visibility, allow_comments, allow_download, state, failure_code,
 	failure_reason, duration_ms, width, height, poster_key, removed, created_at, updated_at, ready_at`
 
-func scanVideo(sc scanner) (*VideoRow, error) {
+func scanVideo(sc scanner) (*VideoRow, error) { return scanVideoAnd(sc) }
+
+// scanVideoAnd scans videoCols followed by the extra columns into extra.
+func scanVideoAnd(sc scanner, extra ...any) (*VideoRow, error) {
 	var v VideoRow
 	var c, u int64
 	var r sql.NullInt64
-	err := sc.Scan(&v.ID, &v.AccountID, &v.Caption, &v.Visibility, &v.AllowComments, &v.AllowDownload, &v.State,
-		&v.FailureCode, &v.FailureReason, &v.DurationMS, &v.Width, &v.Height, &v.PosterKey, &v.Removed, &c, &u, &r)
+	err := sc.Scan(append([]any{&v.ID, &v.AccountID, &v.Caption, &v.Visibility, &v.AllowComments, &v.AllowDownload, &v.State,
+		&v.FailureCode, &v.FailureReason, &v.DurationMS, &v.Width, &v.Height, &v.PosterKey, &v.Removed, &c, &u, &r}, extra...)...)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -365,35 +369,51 @@ func idList(ids []string) (string, []any) {
 const maxBatch = 500
 
 // ByIDs returns the videos among ids that exist, by ID, each with its hashtags and
-// mentions as ByID gives them, in three queries per batch of maxBatch IDs.
+// mentions as ByID gives them and its comment policy, in two queries per batch of maxBatch
+// IDs.
 func (s *Videos) ByIDs(ctx context.Context, ids []string) (map[string]*VideoRow, error) {
 	out := make(map[string]*VideoRow, len(ids))
 	r := s.db.reader()
+	scan := func(sc scanner) (*VideoRow, error) {
+		var policy string
+		v, err := scanVideoAnd(sc, &policy)
+		if v != nil {
+			v.CommentPolicy = policy
+		}
+		return v, err
+	}
 	for len(ids) > 0 {
 		n := min(len(ids), maxBatch)
 		in, args := idList(ids[:n])
 		ids = ids[n:]
-		rows, err := queryAll(ctx, r, scanVideo, `SELECT `+videoCols+` FROM videos WHERE id IN (`+in+`)`, args...)
+		rows, err := queryAll(ctx, r, scan, `SELECT `+videoCols+`, comment_policy FROM videos WHERE id IN (`+in+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
 		for _, v := range rows {
 			out[v.ID] = v
 		}
-		if err := pairs(ctx, r, `SELECT video_id, tag FROM video_hashtags WHERE video_id IN (`+in+`) ORDER BY video_id, tag`, args,
-			func(id, tag string) {
-				if v := out[id]; v != nil {
-					v.Hashtags = append(v.Hashtags, tag)
-				}
-			}); err != nil {
+		tags, err := r.query(ctx, `SELECT video_id, 'h', tag FROM video_hashtags WHERE video_id IN (`+in+`)
+			UNION ALL SELECT video_id, 'm', username FROM video_mentions WHERE video_id IN (`+in+`)
+			ORDER BY 1, 2, 3`, append(args, args...)...)
+		if err != nil {
 			return nil, err
 		}
-		if err := pairs(ctx, r, `SELECT video_id, username FROM video_mentions WHERE video_id IN (`+in+`) ORDER BY video_id, username`, args,
-			func(id, name string) {
-				if v := out[id]; v != nil {
-					v.Mentions = append(v.Mentions, name)
-				}
-			}); err != nil {
+		for tags.Next() {
+			var id, kind, name string
+			if err := tags.Scan(&id, &kind, &name); err != nil {
+				tags.Close()
+				return nil, err
+			}
+			if v := out[id]; v != nil && kind == "h" {
+				v.Hashtags = append(v.Hashtags, name)
+			} else if v != nil {
+				v.Mentions = append(v.Mentions, name)
+			}
+		}
+		err = tags.Err()
+		tags.Close()
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -442,21 +462,6 @@ func (s *Videos) RenditionsOf(ctx context.Context, ids []string) (map[string][]*
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// CommentPolicies reads who may comment on each of several videos, by video ID.
-func (s *Videos) CommentPolicies(ctx context.Context, ids []string) (map[string]string, error) {
-	out := make(map[string]string, len(ids))
-	for len(ids) > 0 {
-		n := min(len(ids), maxBatch)
-		in, args := idList(ids[:n])
-		ids = ids[n:]
-		if err := pairs(ctx, s.db.reader(), `SELECT id, comment_policy FROM videos WHERE id IN (`+in+`)`, args,
-			func(id, p string) { out[id] = p }); err != nil {
 			return nil, err
 		}
 	}

@@ -94,7 +94,6 @@ type videoStore interface {
 	Renditions(ctx context.Context, videoID string) ([]*db.RenditionRow, error)
 	ByIDs(ctx context.Context, ids []string) (map[string]*db.VideoRow, error)
 	RenditionsOf(ctx context.Context, ids []string) (map[string][]*db.RenditionRow, error)
-	CommentPolicies(ctx context.Context, ids []string) (map[string]string, error)
 	Owners(ctx context.Context, ids []string) (map[string]*db.AccountRow, error)
 	Upload(ctx context.Context, id string) (*db.UploadRow, error)
 	AdvanceUpload(ctx context.Context, id string, from, to int64) error
@@ -278,7 +277,7 @@ func (s *Service) GetMany(ctx context.Context, v policy.Viewer, ids []string) (*
 	if err != nil {
 		return nil, errs.Internal(err)
 	}
-	page := &Page{Owners: owners, Relations: map[string]policy.Relation{}}
+	page := &Page{Owners: owners, Relations: map[string]policy.Relation{}, WhoCanComment: map[string]string{}}
 	if s.d.Relations != nil && !v.Anonymous() {
 		if page.Relations, err = s.d.Relations.Relations(ctx, v.AccountID, ownerIDs); err != nil {
 			return nil, errs.Internal(err)
@@ -305,14 +304,12 @@ func (s *Service) GetMany(ctx context.Context, v policy.Viewer, ids []string) (*
 		}
 		vid := fromRow(row)
 		vid.OwnerActive = owner.State == string(policy.StateActive)
+		page.WhoCanComment[id] = row.CommentPolicy
 		page.Videos = append(page.Videos, vid)
 		visible = append(visible, id)
 	}
 	rends, err := s.d.Videos.RenditionsOf(ctx, visible)
 	if err != nil {
-		return nil, errs.Internal(err)
-	}
-	if page.WhoCanComment, err = s.d.Videos.CommentPolicies(ctx, visible); err != nil {
 		return nil, errs.Internal(err)
 	}
 	for _, vid := range page.Videos {

@@ -1,8 +1,9 @@
 package recsys
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -203,11 +204,11 @@ func (idx *annIndex) probe(u []float32, dim, want int) []int {
 	for c := range all {
 		all[c] = scored{c, scale*dot(u, idx.centres[c*ad:c*ad+dim]) - idx.half[c]}
 	}
-	sort.Slice(all, func(a, b int) bool {
-		if all[a].d != all[b].d {
-			return all[a].d > all[b].d
+	slices.SortFunc(all, func(a, b scored) int {
+		if a.d != b.d {
+			return cmp.Compare(b.d, a.d)
 		}
-		return all[a].c < all[b].c
+		return a.c - b.c
 	})
 	need := max(idx.liveAtBuild/annShare, annPerWant*want)
 	var out []int

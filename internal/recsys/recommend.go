@@ -321,37 +321,68 @@ func (r *Recommender) embeddingCandidates(uvec []float32, n int, ex *exclusion) 
 	t := r.videoEmb
 	dim := t.dim
 	uvec = uvec[:dim]
-	h := newTopK(n)
-	consider := func(s int) {
-		v := t.ids[s]
-		if v < 0 {
+	idx := r.annFor(t)
+	return topAllowed(n, ex, func(visit func(d float64, v int32)) {
+		row := func(s int) {
+			if v := t.ids[s]; v >= 0 {
+				visit(float64(dot(uvec, t.vals[s*dim:(s+1)*dim])), v)
+			}
+		}
+		if idx == nil {
+			for s := range t.ids {
+				row(s)
+			}
 			return
 		}
-		d := float64(dot(uvec, t.vals[s*dim:(s+1)*dim]))
+		for _, c := range idx.probe(uvec, dim, n) {
+			g := &idx.groups[c]
+			for i, v := range g.videos {
+				visit(float64(dot(uvec, g.vecs[i*dim:(i+1)*dim])), v)
+			}
+		}
+		// Rows added since the build are in no group yet.
+		for s := idx.slots; s < len(t.ids); s++ {
+			row(s)
+		}
+	})
+}
+
+// exclusionSlack is how many more than asked topAllowed keeps before it checks exclusions.
+const exclusionSlack = 32
+
+// topAllowed returns the n best (value, video) pairs that each visits, best first (ties to
+// the lower video), leaving out excluded videos. It checks exclusions only for the
+// n+exclusionSlack best, not for every pair that enters the heap on the way: a scan that
+// meets the best pairs first (the index reads its best groups first) admits nearly every
+// pair early, and checking each one cost more than the scan. Should more than the slack of
+// those be excluded, it scans again checking every admission, so the result is always
+// exactly the n best allowed.
+func topAllowed(n int, ex *exclusion, each func(visit func(d float64, v int32))) []int32 {
+	h := newTopK(n + exclusionSlack)
+	each(func(d float64, v int32) {
+		if h.admits(d, v) {
+			h.push(d, v)
+		}
+	})
+	full := len(h.ids) == h.n
+	out := make([]int32, 0, n)
+	for _, v := range h.sorted() {
+		if len(out) == n {
+			return out
+		}
+		if !ex.excluded(v) {
+			out = append(out, v)
+		}
+	}
+	if !full {
+		return out // every pair was seen
+	}
+	h = newTopK(n)
+	each(func(d float64, v int32) {
 		if h.admits(d, v) && !ex.excluded(v) {
 			h.push(d, v)
 		}
-	}
-	idx := r.annFor(t)
-	if idx == nil {
-		for s := range t.ids {
-			consider(s)
-		}
-		return h.sorted()
-	}
-	for _, c := range idx.probe(uvec, dim, n) {
-		g := &idx.groups[c]
-		for i, v := range g.videos {
-			d := float64(dot(uvec, g.vecs[i*dim:(i+1)*dim]))
-			if h.admits(d, v) && !ex.excluded(v) {
-				h.push(d, v)
-			}
-		}
-	}
-	// Rows added since the build are in no group yet.
-	for s := idx.slots; s < len(t.ids); s++ {
-		consider(s)
-	}
+	})
 	return h.sorted()
 }
 
@@ -373,20 +404,14 @@ func dot(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// topOfMap returns the n highest-valued keys not excluded, ties to the lower key.
+// topOfMap returns the n highest-valued keys not excluded, ties to the lower key. The map's
+// order does not matter: the heap keeps the n best under a total order.
 func topOfMap(m map[int32]float64, n int, ex *exclusion) []int32 {
-	keys := make([]int32, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	h := newTopK(n)
-	for _, k := range keys {
-		if h.admits(m[k], k) && !ex.excluded(k) {
-			h.push(m[k], k)
+	return topAllowed(n, ex, func(visit func(d float64, v int32)) {
+		for k, x := range m {
+			visit(x, k)
 		}
-	}
-	return h.sorted()
+	})
 }
 
 // explorationCandidates takes up to want videos from the exploration pool, continuing where

@@ -79,7 +79,12 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 	// busy_timeout must come before journal_mode so that switching to WAL waits for a lock
 	// instead of failing when another process holds one.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)"
-	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	// The writer keeps a larger page cache: in WAL mode a connection's own writes leave its
+	// cache valid, so the pages appends and folds touch stay in memory instead of being read
+	// back with a syscall each. Readers lose their cache whenever the log moves, so theirs
+	// stays at the default. Temporary b-trees (sorts, IN lists) stay in memory.
+	writerPragmas := "&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate"
+	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+writerPragmas)
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,8 @@ type DB struct {
 	// Prepared statements per pool, SQLite only (see stmtCache); nil on PostgreSQL.
 	readStmts, writeStmts *stmtCache
 
+	appends appendGroup // group commit of event appends, SQLite only
+
 	mu     sync.RWMutex
 	rebind map[string]string
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -40,27 +41,144 @@ func (d *DB) Events() *Events { return &Events{db: d} }
 // counter is derived from the log and exact: the rows come back from a multi-row INSERT …
 // ON CONFLICT DO NOTHING RETURNING only if they were inserted, and only those play_starts
 // count. On PostgreSQL an advisory lock orders appends, so a reader that follows seq
-// never skips an event committed late.
+// never skips an event committed late. On SQLite appends that arrive together share one
+// commit (see appendGroup); each returns once its own rows are committed.
 func (s *Events) Append(ctx context.Context, rows []*EventRow) (int, error) {
+	if s.db.Dialect == SQLite {
+		return s.db.appends.append(ctx, s.db, rows)
+	}
 	added := 0
 	err := s.db.InTx(ctx, func(tx *Tx) error {
-		added = 0
-		if s.db.Dialect == Postgres {
-			if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(7212012)`); err != nil {
-				return err
-			}
+		if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(7212012)`); err != nil {
+			return err
 		}
 		views := map[string]int{}
-		for start := 0; start < len(rows); start += appendChunk {
-			n, err := insertEvents(ctx, tx, rows[start:min(start+appendChunk, len(rows))], views)
-			if err != nil {
-				return err
-			}
-			added += n
+		var err error
+		if added, err = appendRows(ctx, tx, rows, views); err != nil {
+			return err
 		}
 		return countViews(ctx, tx, views)
 	})
 	return added, err
+}
+
+// appendRows inserts one request's events, adds its new play_starts to views and returns
+// how many rows were new.
+func appendRows(ctx context.Context, tx *Tx, rows []*EventRow, views map[string]int) (int, error) {
+	added := 0
+	for start := 0; start < len(rows); start += appendChunk {
+		n, err := insertEvents(ctx, tx, rows[start:min(start+appendChunk, len(rows))], views)
+		if err != nil {
+			return 0, err
+		}
+		added += n
+	}
+	return added, nil
+}
+
+// appendGroup is group commit for SQLite's one writer: appends that arrive while another
+// group commits wait, and the first of them then writes all of them in one transaction.
+// A commit writes every page the transaction touched to the WAL, and the log's tail, its
+// index pages and the view counters are shared by concurrent batches, so a group pays for
+// them once instead of once per request. Every request still returns only after the
+// transaction holding its rows has committed, so an acknowledged event is as durable as
+// before. If a group's transaction fails, its requests run again one by one, so a bad
+// batch fails alone and each batch stays all or nothing.
+type appendGroup struct {
+	mu      sync.Mutex
+	pending []*appendReq
+	busy    bool // a group is being written
+}
+
+type appendReq struct {
+	rows  []*EventRow
+	added int
+	err   error
+	done  chan struct{} // closed when added and err are set
+	lead  chan struct{} // closed when this request is to write the next group
+}
+
+// groupMaxRows bounds the events one group commit writes, so a group's transaction, and
+// the wait of the requests in it, stays short.
+const groupMaxRows = 4000
+
+func (g *appendGroup) append(ctx context.Context, d *DB, rows []*EventRow) (int, error) {
+	r := &appendReq{rows: rows, done: make(chan struct{}), lead: make(chan struct{})}
+	g.mu.Lock()
+	g.pending = append(g.pending, r)
+	if g.busy {
+		g.mu.Unlock()
+		select {
+		case <-r.done:
+			return r.added, r.err
+		case <-r.lead:
+		}
+		g.mu.Lock()
+	}
+	g.busy = true
+	n, total := 0, 0
+	for n < len(g.pending) && (n == 0 || total+len(g.pending[n].rows) <= groupMaxRows) {
+		total += len(g.pending[n].rows)
+		n++
+	}
+	group := g.pending[:n:n]
+	g.pending = g.pending[n:]
+	g.mu.Unlock()
+
+	// The group's requests wait on this transaction: one of them going away must not
+	// cancel it for the others.
+	d.commitGroup(context.WithoutCancel(ctx), group)
+
+	g.mu.Lock()
+	if len(g.pending) > 0 {
+		close(g.pending[0].lead)
+	} else {
+		g.busy = false
+	}
+	g.mu.Unlock()
+	<-r.done
+	return r.added, r.err
+}
+
+// commitGroup writes a group's requests in one transaction and tells each its result.
+func (d *DB) commitGroup(ctx context.Context, group []*appendReq) {
+	defer func() {
+		for _, r := range group {
+			close(r.done)
+		}
+	}()
+	err := d.InTx(ctx, func(tx *Tx) error {
+		views := map[string]int{}
+		for _, r := range group {
+			n, err := appendRows(ctx, tx, r.rows, views)
+			if err != nil {
+				return err
+			}
+			r.added = n
+		}
+		return countViews(ctx, tx, views)
+	})
+	if err == nil || len(group) == 1 {
+		if err != nil {
+			group[0].added, group[0].err = 0, err
+		}
+		return
+	}
+	for _, r := range group {
+		r.added = 0
+		r.err = d.InTx(ctx, func(tx *Tx) error {
+			views := map[string]int{}
+			n, err := appendRows(ctx, tx, r.rows, views)
+			if err != nil {
+				return err
+			}
+			r.added = n
+			return countViews(ctx, tx, views)
+		})
+		if r.err != nil {
+			r.added = 0
+		}
+	}
 }
 
 // appendChunk is how many events one INSERT writes (15 parameters each).

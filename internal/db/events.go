@@ -54,7 +54,7 @@ func (s *Events) Append(ctx context.Context, rows []*EventRow) (int, error) {
 		}
 		views := map[string]int{}
 		var err error
-		if added, err = appendRows(ctx, tx, rows, views); err != nil {
+		if added, err = appendRows(ctx, tx, nil, rows, views); err != nil {
 			return err
 		}
 		return countViews(ctx, tx, views)
@@ -63,11 +63,12 @@ func (s *Events) Append(ctx context.Context, rows []*EventRow) (int, error) {
 }
 
 // appendRows inserts one request's events, adds its new play_starts to views and returns
-// how many rows were new.
-func appendRows(ctx context.Context, tx *Tx, rows []*EventRow, views map[string]int) (int, error) {
+// how many rows were new. stmts, if not nil, keeps the INSERTs it prepares for the rest of
+// the transaction.
+func appendRows(ctx context.Context, tx *Tx, stmts *insertStmts, rows []*EventRow, views map[string]int) (int, error) {
 	added := 0
 	for start := 0; start < len(rows); start += appendChunk {
-		n, err := insertEvents(ctx, tx, rows[start:min(start+appendChunk, len(rows))], views)
+		n, err := insertEvents(ctx, tx, stmts, rows[start:min(start+appendChunk, len(rows))], views)
 		if err != nil {
 			return 0, err
 		}
@@ -149,8 +150,10 @@ func (d *DB) commitGroup(ctx context.Context, group []*appendReq) {
 	}()
 	err := d.InTx(ctx, func(tx *Tx) error {
 		views := map[string]int{}
+		stmts := &insertStmts{}
+		defer stmts.close()
 		for _, r := range group {
-			n, err := appendRows(ctx, tx, r.rows, views)
+			n, err := appendRows(ctx, tx, stmts, r.rows, views)
 			if err != nil {
 				return err
 			}
@@ -168,7 +171,7 @@ func (d *DB) commitGroup(ctx context.Context, group []*appendReq) {
 		r.added = 0
 		r.err = d.InTx(ctx, func(tx *Tx) error {
 			views := map[string]int{}
-			n, err := appendRows(ctx, tx, r.rows, views)
+			n, err := appendRows(ctx, tx, nil, r.rows, views)
 			if err != nil {
 				return err
 			}
@@ -186,23 +189,58 @@ const appendChunk = 200
 
 const eventRowParams = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
-// insertEvents inserts rows with one statement and adds the new play_starts to views, by
-// video. It returns how many rows were inserted.
-func insertEvents(ctx context.Context, tx *Tx, rows []*EventRow, views map[string]int) (int, error) {
+// insertStmts are the multi-row INSERTs a group commit has prepared, by row count: the
+// batches of a group are mostly of the same size, and SQLite would otherwise parse the
+// long statement again for each of them.
+type insertStmts struct{ byRows map[int]*sql.Stmt }
+
+func (s *insertStmts) close() {
+	for _, st := range s.byRows {
+		_ = st.Close()
+	}
+}
+
+// insertSQL is the INSERT of n events.
+func insertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO events (at, client_at, kind, account_id, session_id, idem_key, video_id, creator_id,
 		hashtag, target, feed, watch_ms, position_ms, duration_ms, extra) VALUES `)
-	args := make([]any, 0, len(rows)*15)
-	for i, e := range rows {
+	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(eventRowParams)
+	}
+	b.WriteString(` ON CONFLICT DO NOTHING RETURNING kind, video_id`)
+	return b.String()
+}
+
+// insertEvents inserts rows with one statement and adds the new play_starts to views, by
+// video. It returns how many rows were inserted. With stmts it prepares the statement
+// once per row count for the transaction.
+func insertEvents(ctx context.Context, tx *Tx, stmts *insertStmts, rows []*EventRow, views map[string]int) (int, error) {
+	args := make([]any, 0, len(rows)*15)
+	for _, e := range rows {
 		args = append(args, ms(e.At), ms(e.ClientAt), e.Kind, nullStr(e.AccountID), e.SessionID, nullStr(e.IdemKey), nullStr(e.VideoID),
 			e.CreatorID, e.Hashtag, e.Target, e.Feed, e.WatchMS, e.PositionMS, e.DurationMS, e.Extra)
 	}
-	b.WriteString(` ON CONFLICT DO NOTHING RETURNING kind, video_id`)
-	res, err := tx.query(ctx, b.String(), args...)
+	var res *sql.Rows
+	var err error
+	if stmts != nil {
+		st := stmts.byRows[len(rows)]
+		if st == nil {
+			if st, err = tx.tx.PrepareContext(ctx, tx.d.Q(insertSQL(len(rows)))); err != nil {
+				return 0, classify(err)
+			}
+			if stmts.byRows == nil {
+				stmts.byRows = map[int]*sql.Stmt{}
+			}
+			stmts.byRows[len(rows)] = st
+		}
+		res, err = st.QueryContext(ctx, args...)
+	} else {
+		res, err = tx.query(ctx, insertSQL(len(rows)), args...)
+	}
 	if err != nil {
 		return 0, classify(err)
 	}

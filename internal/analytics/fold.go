@@ -72,9 +72,9 @@ func viewerKey(e *db.EventRow) string {
 
 // folder accumulates what one batch adds.
 type folder struct {
-	days      map[[2]any]*db.VideoDayRow // (video, day)
-	feeds     map[[3]any]*db.FeedDayRow  // (video, day, feed)
-	retention map[[2]any]*db.RetentionRow
+	days      map[[2]any]*db.VideoDayRow  // (video, day)
+	feeds     map[[3]any]*db.FeedDayRow   // (video, day, feed)
+	retention map[string]*db.RetentionRow // by video
 	followers map[[2]any]*db.FollowerDayRow
 	plays     map[string]*db.PlayRow // in progress, nil once ended
 	touched   map[string]bool
@@ -107,7 +107,7 @@ func fold(ctx context.Context, events []*db.EventRow, load db.PlayLoader, playTT
 	if err != nil {
 		return nil, err
 	}
-	f := &folder{days: map[[2]any]*db.VideoDayRow{}, feeds: map[[3]any]*db.FeedDayRow{}, retention: map[[2]any]*db.RetentionRow{},
+	f := &folder{days: map[[2]any]*db.VideoDayRow{}, feeds: map[[3]any]*db.FeedDayRow{}, retention: map[string]*db.RetentionRow{},
 		followers: map[[2]any]*db.FollowerDayRow{}, plays: plays, touched: map[string]bool{}, ttl: playTTL}
 	for _, e := range events {
 		f.apply(e)
@@ -138,14 +138,16 @@ func (f *folder) follower(accountID string, at time.Time) *db.FollowerDayRow {
 // reach adds to the retention histogram the buckets a play passes moving from one
 // furthest position to a further one.
 func (f *folder) reach(p *db.PlayRow, fromBucket, toBucket int) {
+	if fromBucket >= toBucket {
+		return
+	}
+	r := f.retention[p.VideoID]
+	if r == nil {
+		r = &db.RetentionRow{VideoID: p.VideoID, CreatorID: p.CreatorID}
+		f.retention[p.VideoID] = r
+	}
 	for b := fromBucket + 1; b <= toBucket; b++ {
-		k := [2]any{p.VideoID, b}
-		r := f.retention[k]
-		if r == nil {
-			r = &db.RetentionRow{VideoID: p.VideoID, CreatorID: p.CreatorID, Bucket: b}
-			f.retention[k] = r
-		}
-		r.Plays++
+		r.Plays[b]++
 	}
 }
 
@@ -260,10 +262,7 @@ func (f *folder) delta() *db.AnalyticsDelta {
 	for _, r := range f.retention {
 		out.Retention = append(out.Retention, *r)
 	}
-	sort.Slice(out.Retention, func(i, j int) bool {
-		a, b := out.Retention[i], out.Retention[j]
-		return a.VideoID < b.VideoID || (a.VideoID == b.VideoID && a.Bucket < b.Bucket)
-	})
+	sort.Slice(out.Retention, func(i, j int) bool { return out.Retention[i].VideoID < out.Retention[j].VideoID })
 	for _, r := range f.followers {
 		out.FollowerDays = append(out.FollowerDays, *r)
 	}

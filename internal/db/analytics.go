@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -38,11 +39,12 @@ type FeedDayRow struct {
 	Plays              int64
 }
 
-// RetentionRow counts the plays of a video that reached Bucket × 5% of its duration.
+// RetentionRow is a video's retention curve, or what a batch adds to it: Plays[b] counts
+// the plays that reached b × 5% of the duration. One row holds the whole curve, so folding
+// a play to the end of a video writes one row rather than one per bucket.
 type RetentionRow struct {
 	VideoID, CreatorID string
-	Bucket             int
-	Plays              int64
+	Plays              [RetentionBuckets]int64
 }
 
 // FollowerDayRow is an account's follows and unfollows on one day.
@@ -222,11 +224,16 @@ func writeDelta(ctx context.Context, tx *Tx, d *AnalyticsDelta) error {
 	if err != nil {
 		return err
 	}
-	err = upsert(ctx, tx, `INSERT INTO analytics_retention (video_id, creator_id, bucket, plays)`,
-		`ON CONFLICT (video_id, bucket) DO UPDATE SET plays = analytics_retention.plays + excluded.plays`,
+	err = upsert(ctx, tx, `INSERT INTO analytics_retention_curves (video_id, creator_id, `+retentionCols+`)`,
+		`ON CONFLICT (video_id) DO UPDATE SET `+retentionAdd,
 		rows(len(d.Retention), func(i int) []any {
 			r := d.Retention[i]
-			return []any{r.VideoID, r.CreatorID, r.Bucket, r.Plays}
+			out := make([]any, 0, 2+RetentionBuckets)
+			out = append(out, r.VideoID, r.CreatorID)
+			for _, n := range r.Plays {
+				out = append(out, n)
+			}
+			return out
 		}))
 	if err != nil {
 		return err
@@ -389,23 +396,30 @@ func (s *Analytics) TopVideos(ctx context.Context, creatorID string, from, to in
 // b counts the plays whose furthest position reached b × 5%.
 const RetentionBuckets = 21
 
-// Retention returns a video's retention histogram: plays per bucket, 0 through 20.
+// retentionCols are the bucket columns of analytics_retention_curves, b0 through b20, and
+// retentionAdd the upsert's SET clause that adds a delta's curve to the stored one.
+var retentionCols, retentionAdd = func() (string, string) {
+	cols, add := make([]string, RetentionBuckets), make([]string, RetentionBuckets)
+	for b := range cols {
+		cols[b] = fmt.Sprintf("b%d", b)
+		add[b] = fmt.Sprintf("b%d = analytics_retention_curves.b%d + excluded.b%d", b, b, b)
+	}
+	return strings.Join(cols, ", "), strings.Join(add, ", ")
+}()
+
+// Retention returns a video's retention histogram: plays per bucket, 0 through 20, all
+// zero for a video no play has been folded for.
 func (s *Analytics) Retention(ctx context.Context, videoID string) ([RetentionBuckets]int64, error) {
 	var out [RetentionBuckets]int64
-	rows, err := queryAll(ctx, s.db.reader(), func(sc scanner) (RetentionRow, error) {
-		var r RetentionRow
-		err := sc.Scan(&r.Bucket, &r.Plays)
-		return r, err
-	}, `SELECT bucket, plays FROM analytics_retention WHERE video_id = ?`, videoID)
-	if err != nil {
-		return out, err
+	dest := make([]any, RetentionBuckets)
+	for b := range out {
+		dest[b] = &out[b]
 	}
-	for _, r := range rows {
-		if r.Bucket >= 0 && r.Bucket < RetentionBuckets {
-			out[r.Bucket] = r.Plays
-		}
+	err := s.db.reader().row(ctx, `SELECT `+retentionCols+` FROM analytics_retention_curves WHERE video_id = ?`, videoID).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return [RetentionBuckets]int64{}, nil
 	}
-	return out, nil
+	return out, err
 }
 
 // FollowerDays is an account's follows and unfollows per day over from..to, oldest first.
@@ -438,7 +452,7 @@ func (s *Analytics) EraseAccount(ctx context.Context, accountID string) error {
 		for _, q := range []string{
 			`DELETE FROM analytics_video_days WHERE creator_id = ?`,
 			`DELETE FROM analytics_feed_days WHERE creator_id = ?`,
-			`DELETE FROM analytics_retention WHERE creator_id = ?`,
+			`DELETE FROM analytics_retention_curves WHERE creator_id = ?`,
 			`DELETE FROM analytics_follower_days WHERE account_id = ?`,
 		} {
 			if _, err := tx.exec(ctx, q, accountID); err != nil {

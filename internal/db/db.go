@@ -55,6 +55,14 @@ type DB struct {
 	// Prepared statements per pool, SQLite only (see stmtCache); nil on PostgreSQL.
 	readStmts, writeStmts *stmtCache
 
+	appends appendGroup // group commit of event appends, SQLite only
+
+	// SQLite only: a connection of its own that copies the WAL into the database file in
+	// the background (see checkpoints), and how to stop it.
+	ckpt     *sql.DB
+	stopCkpt context.CancelFunc
+	ckptDone chan struct{}
+
 	mu     sync.RWMutex
 	rebind map[string]string
 }
@@ -79,7 +87,15 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 	// busy_timeout must come before journal_mode so that switching to WAL waits for a lock
 	// instead of failing when another process holds one.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=secure_delete(1)"
-	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	// The writer keeps a larger page cache: in WAL mode a connection's own writes leave its
+	// cache valid, so the pages appends and folds touch stay in memory instead of being read
+	// back with a syscall each. Readers lose their cache whenever the log moves, so theirs
+	// stays at the default. Temporary b-trees (sorts, IN lists) stay in memory.
+	// The writer checkpoints only past a WAL of walWriterCheckpoint pages, as a backstop:
+	// the checkpointer connection does it in the background (see checkpoints).
+	writerPragmas := fmt.Sprintf("&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(%d)&_txlock=immediate",
+		walWriterCheckpoint)
+	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+writerPragmas)
 	if err != nil {
 		return nil, err
 	}
@@ -94,14 +110,53 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 	}
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
-	d := &DB{Dialect: SQLite, write: write, read: read, path: path, rebind: map[string]string{},
+	ckpt, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	ckpt.SetMaxOpenConns(1)
+	ckpt.SetMaxIdleConns(1)
+	ckpt.SetConnMaxIdleTime(0)
+	d := &DB{Dialect: SQLite, write: write, read: read, ckpt: ckpt, path: path, rebind: map[string]string{},
 		readStmts: newStmtCache(read, stmtCacheSize), writeStmts: newStmtCache(write, stmtCacheSize)}
 	// The writer creates the file and switches it to WAL before any reader opens it.
 	if err := d.Ping(ctx); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	loopCtx, stop := context.WithCancel(context.Background())
+	d.stopCkpt, d.ckptDone = stop, make(chan struct{})
+	go d.checkpoints(loopCtx)
 	return d, nil
+}
+
+// Checkpoints of SQLite's WAL. By default the connection whose commit takes the WAL past
+// 1,000 pages copies them into the database file there and then, fsyncs included, while it
+// holds the one write lock, so every append and fold waits for it. A PASSIVE checkpoint
+// needs no write lock, so a connection of its own runs it in the background instead, every
+// checkpointEvery while the WAL has frames not yet copied; the writer checkpoints itself
+// only past walWriterCheckpoint pages, should the background fall behind.
+const (
+	checkpointEvery     = 200 * time.Millisecond
+	walWriterCheckpoint = 8000
+)
+
+func (d *DB) checkpoints(ctx context.Context) {
+	defer close(d.ckptDone)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		// A PASSIVE checkpoint with nothing to copy only reads the WAL index. Errors (a
+		// busy database) are left for the next tick.
+		_, _ = d.ckpt.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+	}
 }
 
 func openPostgres(ctx context.Context, o Options) (*DB, error) {
@@ -137,11 +192,18 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes every prepared statement and connection.
 func (d *DB) Close() error {
+	if d.stopCkpt != nil {
+		d.stopCkpt()
+		<-d.ckptDone
+	}
 	if d.readStmts != nil {
 		d.readStmts.close()
 		d.writeStmts.close()
 	}
 	err := d.write.Close()
+	if d.ckpt != nil {
+		err = errors.Join(err, d.ckpt.Close())
+	}
 	if d.read != d.write {
 		err = errors.Join(err, d.read.Close())
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -40,27 +41,147 @@ func (d *DB) Events() *Events { return &Events{db: d} }
 // counter is derived from the log and exact: the rows come back from a multi-row INSERT …
 // ON CONFLICT DO NOTHING RETURNING only if they were inserted, and only those play_starts
 // count. On PostgreSQL an advisory lock orders appends, so a reader that follows seq
-// never skips an event committed late.
+// never skips an event committed late. On SQLite appends that arrive together share one
+// commit (see appendGroup); each returns once its own rows are committed.
 func (s *Events) Append(ctx context.Context, rows []*EventRow) (int, error) {
+	if s.db.Dialect == SQLite {
+		return s.db.appends.append(ctx, s.db, rows)
+	}
 	added := 0
 	err := s.db.InTx(ctx, func(tx *Tx) error {
-		added = 0
-		if s.db.Dialect == Postgres {
-			if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(7212012)`); err != nil {
-				return err
-			}
+		if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(7212012)`); err != nil {
+			return err
 		}
 		views := map[string]int{}
-		for start := 0; start < len(rows); start += appendChunk {
-			n, err := insertEvents(ctx, tx, rows[start:min(start+appendChunk, len(rows))], views)
-			if err != nil {
-				return err
-			}
-			added += n
+		var err error
+		if added, err = appendRows(ctx, tx, nil, rows, views); err != nil {
+			return err
 		}
 		return countViews(ctx, tx, views)
 	})
 	return added, err
+}
+
+// appendRows inserts one request's events, adds its new play_starts to views and returns
+// how many rows were new. stmts, if not nil, keeps the INSERTs it prepares for the rest of
+// the transaction.
+func appendRows(ctx context.Context, tx *Tx, stmts *insertStmts, rows []*EventRow, views map[string]int) (int, error) {
+	added := 0
+	for start := 0; start < len(rows); start += appendChunk {
+		n, err := insertEvents(ctx, tx, stmts, rows[start:min(start+appendChunk, len(rows))], views)
+		if err != nil {
+			return 0, err
+		}
+		added += n
+	}
+	return added, nil
+}
+
+// appendGroup is group commit for SQLite's one writer: appends that arrive while another
+// group commits wait, and the first of them then writes all of them in one transaction.
+// A commit writes every page the transaction touched to the WAL, and the log's tail, its
+// index pages and the view counters are shared by concurrent batches, so a group pays for
+// them once instead of once per request. Every request still returns only after the
+// transaction holding its rows has committed, so an acknowledged event is as durable as
+// before. If a group's transaction fails, its requests run again one by one, so a bad
+// batch fails alone and each batch stays all or nothing.
+type appendGroup struct {
+	mu      sync.Mutex
+	pending []*appendReq
+	busy    bool // a group is being written
+}
+
+type appendReq struct {
+	rows  []*EventRow
+	added int
+	err   error
+	done  chan struct{} // closed when added and err are set
+	lead  chan struct{} // closed when this request is to write the next group
+}
+
+// groupMaxRows bounds the events one group commit writes, so a group's transaction, and
+// the wait of the requests in it, stays short.
+const groupMaxRows = 4000
+
+func (g *appendGroup) append(ctx context.Context, d *DB, rows []*EventRow) (int, error) {
+	r := &appendReq{rows: rows, done: make(chan struct{}), lead: make(chan struct{})}
+	g.mu.Lock()
+	g.pending = append(g.pending, r)
+	if g.busy {
+		g.mu.Unlock()
+		select {
+		case <-r.done:
+			return r.added, r.err
+		case <-r.lead:
+		}
+		g.mu.Lock()
+	}
+	g.busy = true
+	n, total := 0, 0
+	for n < len(g.pending) && (n == 0 || total+len(g.pending[n].rows) <= groupMaxRows) {
+		total += len(g.pending[n].rows)
+		n++
+	}
+	group := g.pending[:n:n]
+	g.pending = g.pending[n:]
+	g.mu.Unlock()
+
+	// The group's requests wait on this transaction: one of them going away must not
+	// cancel it for the others.
+	d.commitGroup(context.WithoutCancel(ctx), group)
+
+	g.mu.Lock()
+	if len(g.pending) > 0 {
+		close(g.pending[0].lead)
+	} else {
+		g.busy = false
+	}
+	g.mu.Unlock()
+	<-r.done
+	return r.added, r.err
+}
+
+// commitGroup writes a group's requests in one transaction and tells each its result.
+func (d *DB) commitGroup(ctx context.Context, group []*appendReq) {
+	defer func() {
+		for _, r := range group {
+			close(r.done)
+		}
+	}()
+	err := d.InTx(ctx, func(tx *Tx) error {
+		views := map[string]int{}
+		stmts := &insertStmts{}
+		defer stmts.close()
+		for _, r := range group {
+			n, err := appendRows(ctx, tx, stmts, r.rows, views)
+			if err != nil {
+				return err
+			}
+			r.added = n
+		}
+		return countViews(ctx, tx, views)
+	})
+	if err == nil || len(group) == 1 {
+		if err != nil {
+			group[0].added, group[0].err = 0, err
+		}
+		return
+	}
+	for _, r := range group {
+		r.added = 0
+		r.err = d.InTx(ctx, func(tx *Tx) error {
+			views := map[string]int{}
+			n, err := appendRows(ctx, tx, nil, r.rows, views)
+			if err != nil {
+				return err
+			}
+			r.added = n
+			return countViews(ctx, tx, views)
+		})
+		if r.err != nil {
+			r.added = 0
+		}
+	}
 }
 
 // appendChunk is how many events one INSERT writes (15 parameters each).
@@ -68,23 +189,58 @@ const appendChunk = 200
 
 const eventRowParams = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
-// insertEvents inserts rows with one statement and adds the new play_starts to views, by
-// video. It returns how many rows were inserted.
-func insertEvents(ctx context.Context, tx *Tx, rows []*EventRow, views map[string]int) (int, error) {
+// insertStmts are the multi-row INSERTs a group commit has prepared, by row count: the
+// batches of a group are mostly of the same size, and SQLite would otherwise parse the
+// long statement again for each of them.
+type insertStmts struct{ byRows map[int]*sql.Stmt }
+
+func (s *insertStmts) close() {
+	for _, st := range s.byRows {
+		_ = st.Close()
+	}
+}
+
+// insertSQL is the INSERT of n events.
+func insertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO events (at, client_at, kind, account_id, session_id, idem_key, video_id, creator_id,
 		hashtag, target, feed, watch_ms, position_ms, duration_ms, extra) VALUES `)
-	args := make([]any, 0, len(rows)*15)
-	for i, e := range rows {
+	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(eventRowParams)
+	}
+	b.WriteString(` ON CONFLICT DO NOTHING RETURNING kind, video_id`)
+	return b.String()
+}
+
+// insertEvents inserts rows with one statement and adds the new play_starts to views, by
+// video. It returns how many rows were inserted. With stmts it prepares the statement
+// once per row count for the transaction.
+func insertEvents(ctx context.Context, tx *Tx, stmts *insertStmts, rows []*EventRow, views map[string]int) (int, error) {
+	args := make([]any, 0, len(rows)*15)
+	for _, e := range rows {
 		args = append(args, ms(e.At), ms(e.ClientAt), e.Kind, nullStr(e.AccountID), e.SessionID, nullStr(e.IdemKey), nullStr(e.VideoID),
 			e.CreatorID, e.Hashtag, e.Target, e.Feed, e.WatchMS, e.PositionMS, e.DurationMS, e.Extra)
 	}
-	b.WriteString(` ON CONFLICT DO NOTHING RETURNING kind, video_id`)
-	res, err := tx.query(ctx, b.String(), args...)
+	var res *sql.Rows
+	var err error
+	if stmts != nil {
+		st := stmts.byRows[len(rows)]
+		if st == nil {
+			if st, err = tx.tx.PrepareContext(ctx, tx.d.Q(insertSQL(len(rows)))); err != nil {
+				return 0, classify(err)
+			}
+			if stmts.byRows == nil {
+				stmts.byRows = map[int]*sql.Stmt{}
+			}
+			stmts.byRows[len(rows)] = st
+		}
+		res, err = st.QueryContext(ctx, args...)
+	} else {
+		res, err = tx.query(ctx, insertSQL(len(rows)), args...)
+	}
 	if err != nil {
 		return 0, classify(err)
 	}

@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,6 +102,105 @@ func TestEventsAppend(t *testing.T) {
 			if logged[0].IdemKey != "key-a-0001" || logged[4].IdemKey != "key-b-0002" || logged[5].IdemKey != "key-long-0000" ||
 				logged[454].IdemKey != "key-long-0449" {
 				t.Fatalf("the log is not in batch order: %q %q %q %q", logged[0].IdemKey, logged[4].IdemKey, logged[5].IdemKey, logged[454].IdemKey)
+			}
+		})
+	}
+}
+
+// TestEventsAppendConcurrent sends many batches at once, as clients do; on SQLite they
+// share commits. Each batch must still be all or nothing and report its own new events:
+// keys sent by two batches are logged and counted once, and a batch that cannot be logged
+// (it names an account that does not exist) fails alone without taking the others along.
+func TestEventsAppendConcurrent(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			d := e.Open(t)
+			ctx := context.Background()
+			ids := id.NewGenerator()
+			c, vids := creatorWithVideos(t, d, ids, "creator", 4)
+			at := time.Date(2025, 3, 10, 12, 0, 0, 0, time.UTC)
+			const batches, perBatch = 40, 30
+			type result struct {
+				added int
+				err   error
+			}
+			results := make([]result, batches)
+			var wg sync.WaitGroup
+			for b := range batches {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var rows []*db.EventRow
+					for i := range perBatch {
+						// Batch b repeats the second half of batch b-1's keys.
+						key := fmt.Sprintf("key-%03d-%02d", b, i)
+						if i >= perBatch/2 && b > 0 {
+							key = fmt.Sprintf("key-%03d-%02d", b-1, i-perBatch/2)
+						}
+						row := &db.EventRow{At: at, ClientAt: at, Kind: "play_start", SessionID: "s", IdemKey: key,
+							VideoID: vids[i%len(vids)], CreatorID: c, Feed: "for_you"}
+						if b == batches/2 {
+							row.IdemKey, row.AccountID = fmt.Sprintf("bad-%02d", i), ids.New() // no such account
+						}
+						rows = append(rows, row)
+					}
+					n, err := d.Events().Append(ctx, rows)
+					results[b] = result{n, err}
+				}()
+			}
+			wg.Wait()
+			total := 0
+			for b, r := range results {
+				if b == batches/2 {
+					if r.err == nil || r.added != 0 {
+						t.Fatalf("the batch naming a missing account: added %d, err %v; want an error", r.added, r.err)
+					}
+					continue
+				}
+				if r.err != nil {
+					t.Fatalf("batch %d: %v", b, r.err)
+				}
+				total += r.added
+			}
+			logged, err := d.Events().Since(ctx, 0, batches*perBatch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			distinct := map[string]bool{}
+			for _, e := range logged {
+				if distinct[e.IdemKey] {
+					t.Fatalf("key %s logged twice", e.IdemKey)
+				}
+				if e.AccountID != "" {
+					t.Fatalf("an event of the failed batch was logged: %+v", e)
+				}
+				distinct[e.IdemKey] = true
+			}
+			if total != len(logged) {
+				t.Fatalf("the batches reported %d new events, the log holds %d", total, len(logged))
+			}
+			// The first half of every good batch's keys is its own: all of them are logged.
+			for b := range batches {
+				if b == batches/2 {
+					continue
+				}
+				for i := range perBatch / 2 {
+					if k := fmt.Sprintf("key-%03d-%02d", b, i); !distinct[k] {
+						t.Fatalf("key %s is missing from the log", k)
+					}
+				}
+			}
+			var views int64
+			for _, v := range vids {
+				st, err := d.Social().VideoStats(ctx, v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				views += st.Views
+			}
+			if views != int64(len(logged)) {
+				t.Fatalf("views %d, want one per logged play_start (%d)", views, len(logged))
 			}
 		})
 	}

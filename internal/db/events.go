@@ -79,6 +79,9 @@ func appendRows(ctx context.Context, tx *Tx, stmts *insertStmts, rows []*EventRo
 
 // appendGroup is group commit for SQLite's one writer: appends that arrive while another
 // group commits wait, and the first of them then writes all of them in one transaction.
+// (Tried on PostgreSQL too, it measured worse: 11,000 against 16,400 events/s in the feed
+// benchmark, A/B in both orders; we think because a group's inserts then run one after
+// another on one backend.)
 // A commit writes every page the transaction touched to the WAL, and the log's tail, its
 // index pages and the view counters are shared by concurrent batches, so a group pays for
 // them once instead of once per request. Every request still returns only after the

@@ -128,6 +128,11 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 		req.User = ""
 	}
 	page := &Page{Personalised: personal}
+	place := func(it Item) {
+		page.Items = append(page.Items, it)
+		served[hashID(it.VideoID)] = true
+		order = append(order, hashID(it.VideoID))
+	}
 	recs := s.rec.Recommend(req)
 	ids := make([]string, len(recs))
 	for i, r := range recs {
@@ -148,9 +153,7 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 		if !personal && r.Source != recsys.SourceExploration {
 			text = "Popular in your region (personalisation is off)"
 		}
-		page.Items = append(page.Items, Item{VideoID: r.Video, Source: string(r.Source), Reason: text, Signals: r.Signals})
-		served[hashID(r.Video)] = true
-		order = append(order, hashID(r.Video))
+		place(Item{VideoID: r.Video, Source: string(r.Source), Reason: text, Signals: r.Signals})
 	}
 	// A young instance (or a viewer who has seen everything recommended) still gets a full
 	// page: trending, then the newest public videos.
@@ -187,9 +190,7 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 				if !ok || row.Owner == v.AccountID || hidden[row.Owner] || creators[row.Owner] || anyTag(row.Hashtags, tags) {
 					continue
 				}
-				page.Items = append(page.Items, Item{VideoID: vid, Source: "trending", Reason: "Popular in your region right now"})
-				served[hashID(vid)] = true
-				order = append(order, hashID(vid))
+				place(Item{VideoID: vid, Source: "trending", Reason: "Popular in your region right now"})
 			}
 		}
 	}

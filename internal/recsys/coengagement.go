@@ -100,13 +100,48 @@ func (c *coEngagement) scoreOne(v int32, recent *ring) float64 {
 }
 
 // scoreAll accumulates the similarity of every neighbour of the videos in recent into out
-// (the candidate source); the values equal scoreOne's, summed in the same order.
-func (c *coEngagement) scoreAll(recent *ring, out map[int32]float64) {
+// (the candidate source, and the feature of every candidate of a list); the values equal
+// scoreOne's, summed in the same order.
+func (c *coEngagement) scoreAll(recent *ring, out *coScores) {
 	recent.each(func(j int32) {
 		for k, x := range c.nbr[j] {
-			out[x] += c.sim(j, x, c.cnt[j][k])
+			out.add(x, c.sim(j, x, c.cnt[j][k]))
 		}
 	})
+}
+
+// coScores accumulates co-engagement scores for one request. A list's neighbours number in
+// the thousands (50 recent videos × 128 neighbours), and a map cost more to fill and read
+// than the rest of the source did, so the values sit in a dense array by video with the list
+// of videos touched: reading is an index, and ranking and clearing cost what was touched.
+// Requests take them from a pool (recsPool) and leave them cleared.
+type coScores struct {
+	val     []float64
+	in      []bool
+	touched []int32
+}
+
+func (s *coScores) add(v int32, x float64) {
+	if !s.in[v] {
+		s.in[v] = true
+		s.touched = append(s.touched, v)
+	}
+	s.val[v] += x
+}
+
+// of is v's score (0 for a video no recent video links to).
+func (s *coScores) of(v int32) float64 { return s.val[v] }
+
+// reset clears what the request touched and makes room for n videos.
+func (s *coScores) reset(n int) {
+	for _, v := range s.touched {
+		s.val[v], s.in[v] = 0, false
+	}
+	s.touched = s.touched[:0]
+	if len(s.val) < n {
+		s.val = make([]float64, n+n/8)
+		s.in = make([]bool, len(s.val))
+	}
 }
 
 func (c *coEngagement) forget(v int32) {

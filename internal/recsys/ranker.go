@@ -132,7 +132,9 @@ type featureContext struct {
 	region     int32
 	lang       int32
 	uvec       []float32
-	co         map[int32]float64 // precomputed co-engagement scores, when a request has them
+	// co and skipped are the co-engagement scores of every video linked to the viewer's
+	// recent positives and recent negatives, when a request scores a whole list.
+	co, skipped *coScores
 	hist       *history          // the viewer's recent views, for the affinity features
 	prior      float64
 	watchPrior float64
@@ -290,11 +292,15 @@ func (fc *featureContext) features(v int32, out []float32) []float32 {
 	if fc.usr != nil {
 		usr := fc.usr
 		if fc.co != nil {
-			x[featCoEngagement] = math.Log1p(fc.co[v])
+			x[featCoEngagement] = math.Log1p(fc.co.of(v))
 		} else {
 			x[featCoEngagement] = math.Log1p(r.co.scoreOne(v, &usr.recentPos))
 		}
-		x[featSkippedSimilar] = math.Log1p(r.co.scoreOne(v, &usr.recentNeg))
+		if fc.skipped != nil {
+			x[featSkippedSimilar] = math.Log1p(fc.skipped.of(v))
+		} else {
+			x[featSkippedSimilar] = math.Log1p(r.co.scoreOne(v, &usr.recentNeg))
+		}
 		if vid.creator >= 0 {
 			x[featFollowing] = b2f(usr.follows.has(vid.creator))
 		}

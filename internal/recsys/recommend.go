@@ -1,6 +1,7 @@
 package recsys
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -136,9 +137,12 @@ func (r *Recommender) Recommend(req Request) []Recommendation {
 			fc.hist.index()
 		}
 		r.followingCandidates(usr, add)
-		fc.co = map[int32]float64{}
+		fc.co, fc.skipped = r.coScores(), r.coScores()
+		defer r.scores.Put(fc.co)
+		defer r.scores.Put(fc.skipped)
 		r.co.scoreAll(&usr.recentPos, fc.co)
-		for _, v := range topOfMap(fc.co, r.cfg.CoEngagementCandidates, ex) {
+		r.co.scoreAll(&usr.recentNeg, fc.skipped)
+		for _, v := range topOfScores(fc.co, r.cfg.CoEngagementCandidates, ex) {
 			addChecked(v, maskCoEngagement)
 		}
 		r.hashtagCandidates(usr, add)
@@ -176,11 +180,11 @@ func (r *Recommender) Recommend(req Request) []Recommendation {
 }
 
 func sortCandidates(cs []*candidate) {
-	sort.Slice(cs, func(a, b int) bool {
-		if cs[a].score != cs[b].score {
-			return cs[a].score > cs[b].score
+	slices.SortFunc(cs, func(a, b *candidate) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
 		}
-		return cs[a].video < cs[b].video
+		return cmp.Compare(a.video, b.video)
 	})
 }
 
@@ -404,14 +408,24 @@ func dot(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// topOfMap returns the n highest-valued keys not excluded, ties to the lower key. The map's
-// order does not matter: the heap keeps the n best under a total order.
-func topOfMap(m map[int32]float64, n int, ex *exclusion) []int32 {
+// topOfScores returns the n best-scored videos not excluded, ties to the lower video.
+func topOfScores(s *coScores, n int, ex *exclusion) []int32 {
 	return topAllowed(n, ex, func(visit func(d float64, v int32)) {
-		for k, x := range m {
-			visit(x, k)
+		for _, v := range s.touched {
+			visit(s.val[v], v)
 		}
 	})
+}
+
+// coScores takes an accumulator from the pool, cleared and with room for every video; the
+// caller puts it back when the request is done.
+func (r *Recommender) coScores() *coScores {
+	s, _ := r.scores.Get().(*coScores)
+	if s == nil {
+		s = &coScores{}
+	}
+	s.reset(len(r.videos))
+	return s
 }
 
 // explorationCandidates takes up to want videos from the exploration pool, continuing where

@@ -52,6 +52,8 @@ type Recommender struct {
 	ann         atomic.Pointer[annIndex]
 	annBuilding atomic.Bool
 	annMin      int // catalogue size from which the index is used; 0 means annMinRows
+
+	scores sync.Pool // *coScores, per-request accumulators (serving state)
 }
 
 type totals struct {

@@ -126,19 +126,19 @@ func adagradStep(row, acc []float32, t int, g, lr float64) {
 // featureContext holds what features need about one viewer, gathered once per request or
 // per view.
 type featureContext struct {
-	r          *Recommender
-	u          int32 // -1: nobody (personalisation off, or unknown viewer)
-	usr        *user
-	region     int32
-	lang       int32
-	uvec       []float32
+	r      *Recommender
+	u      int32 // -1: nobody (personalisation off, or unknown viewer)
+	usr    *user
+	region int32
+	lang   int32
+	uvec   []float32
 	// co and skipped are the co-engagement scores of every video linked to the viewer's
 	// recent positives and recent negatives, when a request scores a whole list.
 	co, skipped *coScores
-	hist       *history          // the viewer's recent views, for the affinity features
-	prior      float64
-	watchPrior float64
-	now        int64
+	hist        *history // the viewer's recent views, for the affinity features
+	prior       float64
+	watchPrior  float64
+	now         int64
 }
 
 func (r *Recommender) newFeatureContext(u int32, region, lang int32) *featureContext {

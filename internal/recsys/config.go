@@ -93,6 +93,11 @@ type Config struct {
 	ExplorationShare    float64
 	ExplorationMinShare float64
 	ExplorationHorizon  time.Duration
+	// FreshWindow is how long after it enters the pool a video still in its test audience
+	// gets the first exploration slot of every list, round-robin with the other videos this
+	// young: a new upload meets its first viewers within minutes rather than waiting for the
+	// pool's cursor to come round a backlog of untested videos. 0 turns it off. Default 1h.
+	FreshWindow time.Duration
 
 	// --- Ranking ---
 
@@ -159,6 +164,7 @@ func DefaultConfig() Config {
 		ExplorationShare:       0.5,
 		ExplorationMinShare:    0.05,
 		ExplorationHorizon:     24 * time.Hour,
+		FreshWindow:            time.Hour,
 		WatchWeight:            1,
 		LikeWeight:             1,
 		ShareWeight:            2,
@@ -208,6 +214,7 @@ func (c Config) Validate() error {
 		{"ExplorationShare", c.ExplorationShare >= 0 && c.ExplorationShare <= 1},
 		{"ExplorationMinShare", c.ExplorationMinShare >= 0 && c.ExplorationMinShare <= 1},
 		{"ExplorationHorizon", c.ExplorationHorizon > 0},
+		{"FreshWindow", c.FreshWindow >= 0},
 		{"task weights", c.WatchWeight >= 0 && c.LikeWeight >= 0 && c.ShareWeight >= 0 && c.FollowWeight >= 0},
 		{"RankerLearningRate", c.RankerLearningRate >= 0 && c.RankerIDLearningRate >= 0},
 		{"RankerNegatives", c.RankerNegatives >= 0},

@@ -3,6 +3,7 @@ package recsys
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 func TestOptimisticRate(t *testing.T) {
@@ -96,5 +97,63 @@ func TestExplorationSkipsVideosMeasuredBelowTheList(t *testing.T) {
 	// With more slots than candidates nothing is displaced, and it is shown.
 	if _, ok := sources(40)["skipped"]; !ok {
 		t.Errorf("with the lists exhausted the middling video is not shown at all")
+	}
+}
+
+// A new upload on an instance with a backlog of untested videos meets its first viewers in
+// the next lists, through the fresh lane, instead of waiting for the pool's cursor to come
+// round the backlog; once it is older than FreshWindow it waits its turn like the others.
+func TestFreshUploadJumpsTheExplorationBacklog(t *testing.T) {
+	for _, window := range []time.Duration{time.Hour, 0} {
+		cfg := DefaultConfig()
+		cfg.FreshWindow = window
+		r := newTestRecommender(t, cfg)
+		var seq uint64
+		clock := int64(1_700_000_000_000)
+		apply := func(ev Event) {
+			seq++
+			ev.Seq, ev.TimeMS = seq, clock
+			if err := r.Apply(ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for v := range 2000 { // the backlog: untested videos, published two hours ago
+			apply(Event{Kind: VideoPublished, Video: fmt.Sprintf("old%d", v), Creator: fmt.Sprintf("c%d", v%50), DurationMS: 10000})
+		}
+		clock += (2 * time.Hour).Milliseconds()
+		apply(Event{Kind: VideoPublished, Video: "new", Creator: "newcomer", DurationMS: 10000})
+
+		lists, shownIn := 20, 0
+		for i := range lists {
+			for _, rec := range r.Recommend(Request{User: fmt.Sprintf("viewer%d", i), Limit: 10}) {
+				if rec.Video == "new" {
+					if rec.Source != SourceExploration {
+						t.Errorf("window %v: the new upload came from %q, want an exploration slot", window, rec.Source)
+					}
+					shownIn++
+				}
+			}
+		}
+		switch {
+		case window > 0 && shownIn != lists:
+			t.Errorf("window %v: the new upload is in %d of %d lists, want every one (it is the only video in the fresh lane)", window, shownIn, lists)
+		case window == 0 && shownIn != 0:
+			t.Errorf("lane off: the new upload is in %d lists before the cursor reached it", shownIn)
+		}
+
+		// Past the window it is just one of the pool.
+		clock += (2 * time.Hour).Milliseconds()
+		apply(Event{Kind: VideoPublished, Video: "later", Creator: "c1", DurationMS: 10000})
+		late := 0
+		for i := range lists {
+			for _, rec := range r.Recommend(Request{User: fmt.Sprintf("late%d", i), Limit: 10}) {
+				if rec.Video == "new" {
+					late++
+				}
+			}
+		}
+		if window > 0 && late != 0 {
+			t.Errorf("window %v: four hours after publication the upload still jumps the queue (%d lists)", window, late)
+		}
 	}
 }

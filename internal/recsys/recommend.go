@@ -2,9 +2,11 @@ package recsys
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 	"sort"
+	"sync"
 )
 
 // Source names where a recommended video came from.
@@ -429,13 +431,32 @@ func (r *Recommender) coScores() *coScores {
 }
 
 // explorationCandidates takes up to want videos from the exploration pool, continuing where
-// the previous request stopped.
+// the previous request stopped. The first is an upload (its video_published was seen) still
+// in its test audience that entered the pool within FreshWindow, when there is one: a video
+// known only from viewer events, as in the offline data sets, is no upload. Without that
+// lane a new upload
+// joins the end of the pool and waits for the cursor to pass every older untested video,
+// which on a young instance or after a burst of uploads is the whole catalogue. The lane
+// hands a video out to its first judgeAfter lists only: that is its first audience, the
+// point where its rate may first count, and it keeps a burst of requests from giving one
+// upload hundreds of slots before their impressions arrive. The rest of its test audience
+// comes from the walk.
 func (r *Recommender) explorationCandidates(want int, skip func(int32) bool) []int32 {
 	n := len(r.pool)
-	if n == 0 {
+	if n == 0 || want <= 0 {
 		return nil
 	}
 	var out []int32
+	if lo := r.freshFrom(); lo < n {
+		m := n - lo
+		for walked := 0; walked < m && walked < 50; walked++ {
+			v := r.pool[lo+int((r.freshCursor.Add(1)-1)%uint64(m))]
+			if vid := &r.videos[v]; vid.stage == stageTest && vid.creator >= 0 && !skip(v) && r.fresh.take(v, int32(r.judgeAfter())) {
+				out = append(out, v)
+				break
+			}
+		}
+	}
 	for walked := 0; walked < n && walked < 50*want && len(out) < want; walked++ {
 		v := r.pool[int((r.cursor.Add(1)-1)%uint64(n))]
 		if r.videos[v].stage == stageDone || skip(v) || slices.Contains(out, v) {
@@ -444,6 +465,46 @@ func (r *Recommender) explorationCandidates(want int, skip func(int32) bool) []i
 		out = append(out, v)
 	}
 	return out
+}
+
+// freshLane counts the lists the fresh lane has handed each young video to. It is serving
+// state, like the cursors, and forgets videos once they are older than the window.
+type freshLane struct {
+	mu    sync.Mutex
+	given map[int32]int32
+}
+
+// take counts one more list for v and reports whether v was still under max.
+func (l *freshLane) take(v, max int32) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.given == nil {
+		l.given = map[int32]int32{}
+	}
+	if l.given[v] >= max {
+		return false
+	}
+	l.given[v]++
+	return true
+}
+
+// forget drops the counts of videos old reports true for.
+func (l *freshLane) forget(old func(v int32) bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	maps.DeleteFunc(l.given, func(v, _ int32) bool { return old(v) })
+}
+
+// freshFrom is the index of the first pool video that entered within FreshWindow (len(pool)
+// when none did or the lane is off). The pool is in order of entry, and a video's
+// publication time is when it entered, or later when a viewer event named it before its
+// video_published arrived, so the search finds the young end of the pool.
+func (r *Recommender) freshFrom() int {
+	if r.cfg.FreshWindow <= 0 {
+		return len(r.pool)
+	}
+	since := r.now - r.cfg.FreshWindow.Milliseconds()
+	return sort.Search(len(r.pool), func(i int) bool { return r.videos[r.pool[i]].publishedMS >= since })
 }
 
 // rerank fills the list greedily: the main candidates first and exploration in the last

@@ -46,6 +46,10 @@ type Recommender struct {
 	// different new videos and each one reaches its test audience. It is serving state, not
 	// model state: it is not in snapshots.
 	cursor atomic.Uint64
+	// freshCursor walks the young end of the pool (see Config.FreshWindow) the same way,
+	// and fresh counts what that walk handed out.
+	freshCursor atomic.Uint64
+	fresh       freshLane
 
 	// ann indexes the video vectors for embedding retrieval in a large catalogue (ann.go).
 	// It is serving state too, built in the background.
@@ -695,6 +699,8 @@ func (r *Recommender) expire() {
 	r.videoEmb.expire(cutoff)
 	r.rank.videoBias.expire(cutoff)
 	r.rank.creatorBias.expire(cutoff)
+	young := r.now - r.cfg.FreshWindow.Milliseconds()
+	r.fresh.forget(func(v int32) bool { return int(v) >= len(r.videos) || r.videos[v].publishedMS < young })
 }
 
 // initVector fills a new embedding row from a generator keyed by the row's owner, so the

@@ -32,6 +32,7 @@ const PARAMS = {
   ExplorationShare: { label: 'Largest share of new videos', kind: 'percent', help: 'At most this much of a list is new videos being tried.' },
   ExplorationMinShare: { label: 'Smallest share of new videos', kind: 'percent', help: 'At least this much of a list is new videos being tried.' },
   ExplorationHorizon: { label: 'Time to try new videos', kind: 'duration', help: 'The server aims to give the new videos waiting for their audience a turn within this time.' },
+  FreshWindow: { label: 'First turn for the newest uploads', kind: 'duration', help: 'For this long after it is published, a new video takes turns for the first new-video place of every list, so it meets its first viewers within minutes.' },
 
   TrendHalfLife: { label: 'Trending memory', kind: 'duration', help: 'Engagement counts half as much after this long.' },
   TrendingSize: { label: 'Trending list length', kind: 'count', help: 'How many videos each region\'s trending list keeps.' },
@@ -40,7 +41,7 @@ const PARAMS = {
 const WEIGHTS = ['WatchWeight', 'LikeWeight', 'ShareWeight', 'FollowWeight'];
 const SOURCES = ['FollowingCandidates', 'CoEngagementCandidates', 'EmbeddingCandidates', 'HashtagCandidates', 'TrendingCandidates'];
 const SIGNALS = ['PositiveWatchRatio', 'SkipWatchRatio', 'RecentPositives', 'RecentNegatives', 'WatchedMemory', 'HashtagRepeatPenalty'];
-const NEW_VIDEOS = ['TestAudience', 'GraduationRate', 'BoostAudience', 'ExplorationMinShare', 'ExplorationShare', 'ExplorationHorizon'];
+const NEW_VIDEOS = ['TestAudience', 'GraduationRate', 'BoostAudience', 'ExplorationMinShare', 'ExplorationShare', 'ExplorationHorizon', 'FreshWindow'];
 const TRENDING = ['TrendHalfLife', 'TrendingSize'];
 
 export function rankingView(ctx) {

@@ -109,20 +109,20 @@ func (r *Recommender) Recommend(req Request) []Recommendation {
 	fc := r.newFeatureContext(u, region, lang)
 	ex := r.newExclusion(u, req.Exclude)
 
-	cands := map[int32]*candidate{}
-	var order []int32 // first-seen order, so that nothing depends on map iteration
+	ls := r.listScratch()
+	defer r.lists.Put(ls)
 	// addChecked adds a candidate whose exclusion was already checked (the top-k sources check
-	// it before a video enters their heap); add checks it first.
+	// it before a video enters their heap); add checks it first. ls.order keeps first-seen
+	// order, so that nothing depends on where a candidate is stored.
 	addChecked := func(v int32, m sourceMask) {
-		if c, ok := cands[v]; ok {
+		if c := ls.get(v); c != nil {
 			c.sources |= m
 			return
 		}
-		cands[v] = &candidate{video: v, sources: m}
-		order = append(order, v)
+		ls.put(candidate{video: v, sources: m})
 	}
 	add := func(v int32, m sourceMask) bool {
-		if c, ok := cands[v]; ok {
+		if c := ls.get(v); c != nil {
 			c.sources |= m
 			return true
 		}
@@ -156,21 +156,22 @@ func (r *Recommender) Recommend(req Request) []Recommendation {
 	}
 	r.trendingCandidates(region, add)
 
-	main := make([]*candidate, 0, len(order))
-	// One backing array holds every candidate's features instead of one allocation each.
-	feats := make([]float32, len(order)*numFeatures)
-	for i, v := range order {
-		c := cands[v]
+	// The candidates are all in: pointers into ls.cs stay valid from here on. One backing
+	// array holds every candidate's features instead of one allocation each.
+	main := ls.main[:0]
+	feats := slices.Grow(ls.feats[:0], len(ls.cs)*numFeatures)[:len(ls.cs)*numFeatures]
+	for i := range ls.cs {
+		c := &ls.cs[i]
 		r.score(fc, c, feats[i*numFeatures:i*numFeatures:(i+1)*numFeatures])
 		main = append(main, c)
 	}
+	ls.main, ls.feats = main, feats
 	sortCandidates(main)
 
 	var explore []*candidate
 	if want := int(math.Floor(r.explorationShare() * float64(limit))); want > 0 {
 		for _, v := range r.explorationCandidates(want, func(v int32) bool {
-			_, taken := cands[v]
-			return taken || ex.excluded(v)
+			return ls.get(v) != nil || ex.excluded(v)
 		}) {
 			c := &candidate{video: v, sources: maskExploration}
 			r.score(fc, c, nil)
@@ -417,6 +418,47 @@ func topOfScores(s *coScores, n int, ex *exclusion) []int32 {
 			visit(s.val[v], v)
 		}
 	})
+}
+
+// listScratch is one request's candidate set: the candidates in first-seen order, found
+// by video through a dense index (a map cost more than scoring them did), with the feature
+// arena and the ranking slice. Requests take it from a pool (Recommender.lists) and it is
+// cleared by what the last one touched; nothing returned to the caller points into it.
+type listScratch struct {
+	slot  []int32 // by video: 1 + its index in cs, 0 when not a candidate
+	cs    []candidate
+	feats []float32
+	main  []*candidate
+}
+
+func (ls *listScratch) get(v int32) *candidate {
+	if k := ls.slot[v]; k > 0 {
+		return &ls.cs[k-1]
+	}
+	return nil
+}
+
+func (ls *listScratch) put(c candidate) {
+	ls.cs = append(ls.cs, c)
+	ls.slot[c.video] = int32(len(ls.cs))
+}
+
+// listScratch takes a cleared candidate set with room for every video from the pool; the
+// caller puts it back when the request is done.
+func (r *Recommender) listScratch() *listScratch {
+	ls, _ := r.lists.Get().(*listScratch)
+	if ls == nil {
+		ls = &listScratch{}
+	}
+	for _, c := range ls.cs {
+		ls.slot[c.video] = 0
+	}
+	ls.cs = ls.cs[:0]
+	clear(ls.main[:cap(ls.main)]) // no pointers kept into a candidate set being reused
+	if n := len(r.videos); len(ls.slot) < n {
+		ls.slot = make([]int32, n+n/8)
+	}
+	return ls
 }
 
 // coScores takes an accumulator from the pool, cleared and with room for every video; the

@@ -58,6 +58,7 @@ type Recommender struct {
 	annMin      int // catalogue size from which the index is used; 0 means annMinRows
 
 	scores sync.Pool // *coScores, per-request accumulators (serving state)
+	lists  sync.Pool // *listScratch, per-request candidate sets
 }
 
 type totals struct {

@@ -126,6 +126,26 @@ func BenchmarkAtScale(b *testing.B) {
 		reportCPU(b, c0)
 	})
 
+	// Viewers at the end of a long binge: 2,000 views each (WatchedMemory), so every
+	// candidate is checked against a full watched memory.
+	b.Run("RecommendHeavyViewer", func(b *testing.B) {
+		heavy := make([]Request, 0, 20)
+		var binge []Event
+		for u := range 20 {
+			for range r.cfg.WatchedMemory {
+				binge = append(binge, w.view(u, w.rng.IntN(len(w.videos)))...)
+			}
+			heavy = append(heavy, reqs[u])
+		}
+		applyAll(b, r, binge)
+		b.ReportAllocs()
+		b.ResetTimer()
+		c0, _ := cpuTime()
+		for i := 0; i < b.N; i++ {
+			r.Recommend(heavy[i%len(heavy)])
+		}
+		reportCPU(b, c0)
+	})
 }
 
 // reportCPU reports the process CPU time per operation since c0 (all goroutines).

@@ -107,10 +107,12 @@ func (r *Recommender) Recommend(req Request) []Recommendation {
 	region, _ := r.regionNames.lookup(req.Region)
 	lang, _ := r.langNames.lookup(req.Language)
 	fc := r.newFeatureContext(u, region, lang)
-	ex := r.newExclusion(u, req.Exclude)
-
 	ls := r.listScratch()
 	defer r.lists.Put(ls)
+	ex := r.newExclusion(u, req.Exclude)
+	if ex.usr != nil {
+		ex.watched = ls.markWatched(ex.usr.watched.vals)
+	}
 	// addChecked adds a candidate whose exclusion was already checked (the top-k sources check
 	// it before a video enters their heap); add checks it first. ls.order keeps first-seen
 	// order, so that nothing depends on where a candidate is stored.
@@ -213,7 +215,7 @@ func (r *Recommender) taskWeights() [numTasks]float64 {
 type exclusion struct {
 	r       *Recommender
 	usr     *user
-	watched map[int32]bool
+	watched []bool // by video, when a request marked the viewer's watched videos (see markWatched)
 	caller  func(videoID, creatorID string) bool
 }
 
@@ -221,10 +223,6 @@ func (r *Recommender) newExclusion(u int32, caller func(string, string) bool) *e
 	ex := &exclusion{r: r, caller: caller}
 	if u >= 0 {
 		ex.usr = &r.users[u]
-		ex.watched = make(map[int32]bool, len(ex.usr.watched.vals))
-		for _, v := range ex.usr.watched.vals {
-			ex.watched[v] = true
-		}
 	}
 	return ex
 }
@@ -235,7 +233,7 @@ func (ex *exclusion) excluded(v int32) bool {
 		return true
 	}
 	if usr := ex.usr; usr != nil {
-		if ex.watched[v] || usr.notVideos.has(v) {
+		if (ex.watched != nil && ex.watched[v]) || (ex.watched == nil && slices.Contains(usr.watched.vals, v)) || usr.notVideos.has(v) {
 			return true
 		}
 		if vid.creator >= 0 && usr.notCreators.has(vid.creator) {
@@ -425,10 +423,22 @@ func topOfScores(s *coScores, n int, ex *exclusion) []int32 {
 // arena and the ranking slice. Requests take it from a pool (Recommender.lists) and it is
 // cleared by what the last one touched; nothing returned to the caller points into it.
 type listScratch struct {
-	slot  []int32 // by video: 1 + its index in cs, 0 when not a candidate
-	cs    []candidate
-	feats []float32
-	main  []*candidate
+	slot    []int32 // by video: 1 + its index in cs, 0 when not a candidate
+	cs      []candidate
+	feats   []float32
+	main    []*candidate
+	watched []bool  // by video: in the viewer's watched memory (up to WatchedMemory of them)
+	marked  []int32 // what watched has set, to clear it
+}
+
+// markWatched marks the viewer's watched videos and returns the marks by video: a map of
+// up to WatchedMemory (2,000) entries cost more to build per request than every lookup.
+func (ls *listScratch) markWatched(vals []int32) []bool {
+	for _, v := range vals {
+		ls.watched[v] = true
+	}
+	ls.marked = append(ls.marked[:0], vals...)
+	return ls.watched
 }
 
 func (ls *listScratch) get(v int32) *candidate {
@@ -453,10 +463,14 @@ func (r *Recommender) listScratch() *listScratch {
 	for _, c := range ls.cs {
 		ls.slot[c.video] = 0
 	}
-	ls.cs = ls.cs[:0]
+	for _, v := range ls.marked {
+		ls.watched[v] = false
+	}
+	ls.cs, ls.marked = ls.cs[:0], ls.marked[:0]
 	clear(ls.main[:cap(ls.main)]) // no pointers kept into a candidate set being reused
 	if n := len(r.videos); len(ls.slot) < n {
 		ls.slot = make([]int32, n+n/8)
+		ls.watched = make([]bool, len(ls.slot))
 	}
 	return ls
 }

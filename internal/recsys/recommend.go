@@ -7,6 +7,9 @@ import (
 	"slices"
 	"sort"
 	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // Source names where a recommended video came from.
@@ -327,29 +330,47 @@ func (r *Recommender) embeddingCandidates(uvec []float32, n int, ex *exclusion) 
 	dim := t.dim
 	uvec = uvec[:dim]
 	idx := r.annFor(t)
+	buf, _ := r.dotBufs.Get().(*[]float32)
+	if buf == nil {
+		buf = new([]float32)
+	}
+	defer r.dotBufs.Put(buf)
 	return topAllowed(n, ex, func(visit func(d float64, v int32)) {
-		row := func(s int) {
-			if v := t.ids[s]; v >= 0 {
-				visit(float64(dot(uvec, t.vals[s*dim:(s+1)*dim])), v)
+		rows := func(from int) {
+			*buf = dots(*buf, t.vals[from*dim:len(t.ids)*dim], uvec)
+			for k, d := range *buf {
+				if v := t.ids[from+k]; v >= 0 {
+					visit(float64(d), v)
+				}
 			}
 		}
 		if idx == nil {
-			for s := range t.ids {
-				row(s)
-			}
+			rows(0)
 			return
 		}
 		for _, c := range idx.probe(uvec, dim, n) {
 			g := &idx.groups[c]
+			*buf = dots(*buf, g.vecs, uvec)
 			for i, v := range g.videos {
-				visit(float64(dot(uvec, g.vecs[i*dim:(i+1)*dim])), v)
+				visit(float64((*buf)[i]), v)
 			}
 		}
 		// Rows added since the build are in no group yet.
-		for s := idx.slots; s < len(t.ids); s++ {
-			row(s)
-		}
+		rows(idx.slots)
 	})
+}
+
+// dots returns u·row for every len(u)-long row of m, in out's storage. It runs gonum's
+// assembly kernel: retrieval reads thousands of vectors per request, and the plain loop of
+// dot was three times slower per vector.
+func dots(out, m, u []float32) []float32 {
+	n := len(m) / len(u)
+	out = slices.Grow(out[:0], n)[:n]
+	if n > 0 {
+		blas32.Gemv(blas.NoTrans, 1, blas32.General{Rows: n, Cols: len(u), Stride: len(u), Data: m[:n*len(u)]},
+			blas32.Vector{N: len(u), Inc: 1, Data: u}, 0, blas32.Vector{N: n, Inc: 1, Data: out})
+	}
+	return out
 }
 
 // exclusionSlack is how many more than asked topAllowed keeps before it checks exclusions.

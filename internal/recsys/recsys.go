@@ -59,6 +59,8 @@ type Recommender struct {
 
 	scores sync.Pool // *coScores, per-request accumulators (serving state)
 	lists  sync.Pool // *listScratch, per-request candidate sets
+	// dotBufs holds *[]float32 buffers for the dot products of embedding retrieval.
+	dotBufs sync.Pool
 }
 
 type totals struct {

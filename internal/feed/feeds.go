@@ -118,12 +118,15 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 	}
 	// Ask for exactly one page: the recommender places exploration in the last slots, so a
 	// longer list cut short would drop it. Items policy hides are refilled from trending.
-	req := recsys.Request{User: v.AccountID, Region: v.Region, Language: v.Language, Limit: limit,
-		NoPersonalisation: !personal,
-		Exclude: func(videoID, creatorID string) bool {
-			return creatorID == v.AccountID || (len(hidden) > 0 && hidden[creatorID]) ||
-				(len(served) > 0 && served[hashID(videoID)])
-		}}
+	req := recsys.Request{User: v.AccountID, Self: v.AccountID, Region: v.Region, Language: v.Language, Limit: limit,
+		NoPersonalisation: !personal}
+	// The recommender asks Exclude about every candidate, by name; a first page of a viewer
+	// who hides nobody needs no callback at all.
+	if len(hidden) > 0 || len(served) > 0 {
+		req.Exclude = func(videoID, creatorID string) bool {
+			return hidden[creatorID] || served[hashID(videoID)]
+		}
+	}
 	if !personal {
 		req.User = ""
 	}

@@ -37,6 +37,9 @@ type Request struct {
 	// no history, no learned profile, not even the watched list (the caller may still pass
 	// Exclude).
 	NoPersonalisation bool
+	// Self, if set, is the viewer's account as a creator: their own videos are never
+	// recommended to them. It is not personalisation and holds with NoPersonalisation too.
+	Self string
 	// Exclude, if set, is asked about every candidate; returning true drops it. The caller
 	// filters blocked and muted creators and videos the viewer may not see with it. It runs
 	// under the model's read lock: it must be quick and must not call the Recommender.
@@ -113,6 +116,11 @@ func (r *Recommender) Recommend(req Request) []Recommendation {
 	ls := r.listScratch()
 	defer r.lists.Put(ls)
 	ex := r.newExclusion(u, req.Exclude)
+	if req.Self != "" {
+		if c, ok := r.creatorNames.lookup(req.Self); ok {
+			ex.self = c
+		}
+	}
 	if ex.usr != nil {
 		ex.watched = ls.markWatched(ex.usr.watched.vals)
 	}
@@ -219,11 +227,12 @@ type exclusion struct {
 	r       *Recommender
 	usr     *user
 	watched []bool // by video, when a request marked the viewer's watched videos (see markWatched)
+	self    int32  // the viewer as a creator, -1 for none
 	caller  func(videoID, creatorID string) bool
 }
 
 func (r *Recommender) newExclusion(u int32, caller func(string, string) bool) *exclusion {
-	ex := &exclusion{r: r, caller: caller}
+	ex := &exclusion{r: r, caller: caller, self: -1}
 	if u >= 0 {
 		ex.usr = &r.users[u]
 	}
@@ -232,7 +241,7 @@ func (r *Recommender) newExclusion(u int32, caller func(string, string) bool) *e
 
 func (ex *exclusion) excluded(v int32) bool {
 	vid := &ex.r.videos[v]
-	if vid.removed {
+	if vid.removed || (vid.creator >= 0 && vid.creator == ex.self) {
 		return true
 	}
 	if usr := ex.usr; usr != nil {

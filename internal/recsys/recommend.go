@@ -682,11 +682,11 @@ func (r *Recommender) explain(cs []*candidate, fc *featureContext) []Recommendat
 				idx = append(idx, f)
 			}
 		}
-		sort.Slice(idx, func(a, b int) bool {
-			if contrib[idx[a]] != contrib[idx[b]] {
-				return contrib[idx[a]] > contrib[idx[b]]
+		slices.SortFunc(idx, func(a, b int) int {
+			if c := cmp.Compare(contrib[b], contrib[a]); c != 0 {
+				return c
 			}
-			return idx[a] < idx[b]
+			return cmp.Compare(a, b)
 		})
 		for k, f := range idx {
 			if k == signalsShown {
@@ -794,7 +794,15 @@ func (h *topK) sorted() []int32 {
 	for k := range idx {
 		idx[k] = k
 	}
-	sort.Slice(idx, func(a, b int) bool { return h.less(idx[b], idx[a]) })
+	slices.SortFunc(idx, func(a, b int) int {
+		switch {
+		case h.less(b, a):
+			return -1
+		case h.less(a, b):
+			return 1
+		}
+		return 0
+	})
 	out := make([]int32, len(idx))
 	for k, i := range idx {
 		out[k] = h.ids[i]

@@ -67,7 +67,10 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, c *call) error {
 		out.Hashtags = &tags
 	}
 	if res.Videos != nil {
-		vids := s.videosOut(r.Context(), c, res.Videos)
+		vids, err := s.videosOut(r.Context(), c, res.Videos)
+		if err != nil {
+			return err
+		}
 		out.Videos = &vids
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -93,7 +96,11 @@ func (s *Server) hashtagVideos(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	out := list[videoJSON]{Items: s.videosOut(r.Context(), c, vids), NextCursor: next}
+	items, err := s.videosOut(r.Context(), c, vids)
+	if err != nil {
+		return err
+	}
+	out := list[videoJSON]{Items: items, NextCursor: next}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -113,15 +113,21 @@ func TestVideoListsCostTheSameQueriesAtAnySize(t *testing.T) {
 	e, qc := countedPostgres(t)
 	a := testkit.NewAppNoWorkers(t, e, nil)
 	ctx := context.Background()
-	u := users(a, "cre1", "fan")
-	cre1 := accountID(t, a, "cre1")
+	u := users(a, "cre1", "cre2", "cre3", "fan")
+	owners := []string{accountID(t, a, "cre1"), accountID(t, a, "cre2"), accountID(t, a, "cre3")}
 	var vids []string
-	for i := 0; i < 20; i++ { // 15 public, 5 for followers
-		vis := "public"
+	// The owners take turns, so that a hashtag or search page of three already has each
+	// owner on it: the pages differ only in how many videos they hold. cre1's grid has
+	// videos of its own besides.
+	for i := 0; i < 48; i++ {
+		caption, owner, vis := fmt.Sprintf("countable clip %d #countme @fan", i), owners[i%3], "public"
+		if i >= 36 {
+			caption, owner = fmt.Sprintf("grid clip %d", i), owners[0]
+		}
 		if i%4 == 1 {
 			vis = "followers"
 		}
-		id := seedVideo(t, a, cre1, fmt.Sprintf("countable clip %d #countme @fan", i), vis, "ready", false)
+		id := seedVideo(t, a, owner, caption, vis, "ready", false)
 		if err := a.DB.Videos().AddRendition(ctx, &db.RenditionRow{VideoID: id, Name: "480p", BlobKey: "videos/" + id + "/480p.mp4",
 			Width: 480, Height: 854, Bitrate: 1e6, Bytes: 1e6}, a.Clock.Now()); err != nil {
 			t.Fatal(err)
@@ -134,8 +140,11 @@ func TestVideoListsCostTheSameQueriesAtAnySize(t *testing.T) {
 		body         any
 	}{
 		{u["fan"], "POST", "/api/v1/accounts/cre1/follow", nil},
-		{u["fan"], "POST", "/api/v1/videos/" + vids[len(vids)-1] + "/like", nil},
-		{u["fan"], "POST", "/api/v1/videos/" + vids[len(vids)-2] + "/comments", map[string]any{"body": "nice"}},
+		{u["fan"], "POST", "/api/v1/accounts/cre2/follow", nil},
+		{u["cre3"], "POST", "/api/v1/accounts/fan/block", nil},
+		{u["fan"], "POST", "/api/v1/videos/" + vids[34] + "/like", nil},
+		{u["fan"], "POST", "/api/v1/videos/" + vids[33] + "/comments", map[string]any{"body": "nice"}},
+		{u["fan"], "POST", "/api/v1/videos/" + vids[47] + "/like", nil},
 	} {
 		if r := step.c.Do(step.method, step.path, step.body); r.Status >= 300 {
 			t.Fatalf("%s %s: %d %s", step.method, step.path, r.Status, r.Body)
@@ -148,11 +157,15 @@ func TestVideoListsCostTheSameQueriesAtAnySize(t *testing.T) {
 		key  string // where the videos are in the answer
 	}{
 		{"account videos", "/api/v1/accounts/cre1/videos?limit=%d", "items"},
+		{"hashtag, newest", "/api/v1/hashtags/countme/videos?sort=newest&limit=%d", "items"},
+		{"hashtag, top", "/api/v1/hashtags/countme/videos?sort=top&limit=%d", "items"},
+		{"search, videos", "/api/v1/search?q=countable&type=videos&limit=%d", "videos"},
+		{"search, all", "/api/v1/search?q=countable&limit=%d", "videos"},
 	}
 	viewers := []struct {
 		name string
 		c    *testkit.Client
-	}{{"anonymous", a.Client()}, {"follower", u["fan"]}, {"owner", u["cre1"]}}
+	}{{"anonymous", a.Client()}, {"follower", u["fan"]}, {"cre1", u["cre1"]}}
 	for _, l := range lists {
 		for _, v := range viewers {
 			run := func(n int) []string {

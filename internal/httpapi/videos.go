@@ -147,21 +147,6 @@ func (s *Server) pageCounts(ctx context.Context, c *call, vids []*video.Video, r
 	return counts
 }
 
-// videosOut renders a list of videos that another service loaded and decided on one by one
-// (search): it loads them again as one page with GetMany, which leaves out any that Get
-// would refuse now and keeps their order, and renders that page with pageOut.
-func (s *Server) videosOut(ctx context.Context, c *call, vids []*video.Video) ([]videoJSON, error) {
-	ids := make([]string, len(vids))
-	for i, v := range vids {
-		ids[i] = v.ID
-	}
-	vp, err := s.d.Videos.GetMany(ctx, c.viewer(), ids)
-	if err != nil {
-		return nil, err
-	}
-	return s.pageOut(ctx, c, vp, vp.Videos), nil
-}
-
 // pageOut renders vids, loaded with vp (video.Service.GetMany or a list built on it),
 // reusing what the load read: owners, the viewer's relations to them and comment
 // policies; the counts are read in one batch. So a list of videos costs the same few

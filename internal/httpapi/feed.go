@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"kurz/internal/auth"
 	"kurz/internal/db"
 	"kurz/internal/errs"
 	"kurz/internal/feed"
@@ -142,36 +141,21 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request, c *call) error 
 			return err
 		}
 	}
-	authors := map[string]*auth.Account{}
-	for id, row := range vp.Owners {
-		if row != nil {
-			authors[id] = auth.FromRow(row)
-		}
-	}
 	var shown []*video.Video
-	for _, it := range page.Items {
-		if vid := vids[it.VideoID]; vid != nil {
-			shown = append(shown, vid)
-		}
-	}
-	counts := s.pageCounts(r.Context(), c, shown, vp.Relations)
+	var reasons []reasonJSON
 	for _, it := range page.Items {
 		vid := vids[it.VideoID]
 		if vid == nil {
 			continue
 		}
-		k := known{author: authors[vid.OwnerID], whoCanComment: vp.WhoCanComment[vid.ID]}
-		if rel, ok := vp.Relations[vid.OwnerID]; ok {
-			k.rel = &rel
-		}
-		if cs, ok := counts[vid.ID]; ok {
-			k.counts = &cs
-		}
-		item := feedItemJSON{videoJSON: s.videoOutKnown(r.Context(), c, vid, k), Reason: reasonJSON{Source: it.Source, Text: it.Reason}}
+		reason := reasonJSON{Source: it.Source, Text: it.Reason}
 		for _, sg := range it.Signals {
-			item.Reason.Signals = append(item.Reason.Signals, signalJSON{Name: sg.Name, Value: sg.Value})
+			reason.Signals = append(reason.Signals, signalJSON{Name: sg.Name, Value: sg.Value})
 		}
-		out.Items = append(out.Items, item)
+		shown, reasons = append(shown, vid), append(reasons, reason)
+	}
+	for i, vj := range s.pageOut(r.Context(), c, vp, shown) {
+		out.Items = append(out.Items, feedItemJSON{videoJSON: vj, Reason: reasons[i]})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

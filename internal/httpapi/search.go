@@ -66,8 +66,8 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, c *call) error {
 		}
 		out.Hashtags = &tags
 	}
-	if res.Videos != nil {
-		vids := s.videosOut(r.Context(), c, res.Videos)
+	if res.VideoPage != nil {
+		vids := s.pageOut(r.Context(), c, res.VideoPage, res.VideoPage.Videos)
 		out.Videos = &vids
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -89,11 +89,11 @@ func (s *Server) hashtagVideos(w http.ResponseWriter, r *http.Request, c *call) 
 		return err
 	}
 	q := r.URL.Query()
-	vids, next, err := s.d.Search.HashtagVideos(r.Context(), c.viewer(), r.PathValue("tag"), q.Get("sort"), q.Get("cursor"), limit)
+	vp, next, err := s.d.Search.HashtagVideos(r.Context(), c.viewer(), r.PathValue("tag"), q.Get("sort"), q.Get("cursor"), limit)
 	if err != nil {
 		return err
 	}
-	out := list[videoJSON]{Items: s.videosOut(r.Context(), c, vids), NextCursor: next}
+	out := list[videoJSON]{Items: s.pageOut(r.Context(), c, vp, vp.Videos), NextCursor: next}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -147,16 +147,28 @@ func (s *Server) pageCounts(ctx context.Context, c *call, vids []*video.Video, r
 	return counts
 }
 
-// videosOut renders a list of videos, their counts read in one batch.
-func (s *Server) videosOut(ctx context.Context, c *call, vids []*video.Video) []videoJSON {
-	counts := s.pageCounts(ctx, c, vids, nil)
+// pageOut renders vids, loaded with vp (video.Service.GetMany or a list built on it),
+// reusing what the load read: owners, the viewer's relations to them and comment
+// policies; the counts are read in one batch. So a list of videos costs the same few
+// queries whatever its length.
+func (s *Server) pageOut(ctx context.Context, c *call, vp *video.Page, vids []*video.Video) []videoJSON {
+	authors := make(map[string]*auth.Account, len(vp.Owners))
+	for id, row := range vp.Owners {
+		if row != nil {
+			authors[id] = auth.FromRow(row)
+		}
+	}
+	counts := s.pageCounts(ctx, c, vids, vp.Relations)
 	out := make([]videoJSON, len(vids))
-	for i, v := range vids {
-		var k known
-		if cs, ok := counts[v.ID]; ok {
+	for i, vid := range vids {
+		k := known{author: authors[vid.OwnerID], whoCanComment: vp.WhoCanComment[vid.ID]}
+		if rel, ok := vp.Relations[vid.OwnerID]; ok {
+			k.rel = &rel
+		}
+		if cs, ok := counts[vid.ID]; ok {
 			k.counts = &cs
 		}
-		out[i] = s.videoOutKnown(ctx, c, v, k)
+		out[i] = s.videoOutKnown(ctx, c, vid, k)
 	}
 	return out
 }
@@ -512,12 +524,15 @@ func (s *Server) accountVideos(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	vids, err := s.d.Videos.ListByAccount(r.Context(), c.viewer(), p.Account.ID, after, limit)
+	vp, next, err := s.d.Videos.AccountPage(r.Context(), c.viewer(), p.Account.ID, after, limit)
 	if err != nil {
 		return err
 	}
-	out := s.videosOut(r.Context(), c, vids)
-	writeJSON(w, http.StatusOK, makeList(out, limit, func(x videoJSON) string { return x.ID }))
+	out := list[videoJSON]{Items: s.pageOut(r.Context(), c, vp, vp.Videos)}
+	if next != "" {
+		out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(next))
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

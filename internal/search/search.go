@@ -51,9 +51,11 @@ type index interface {
 	TaggedNewest(ctx context.Context, au db.Audience, tag, afterID string, limit int) ([]string, error)
 }
 
-// Videos loads a video for a viewer, asking policy; *video.Service implements it.
+// Videos loads videos for a viewer, asking policy for each; *video.Service implements it.
 type Videos interface {
-	Get(ctx context.Context, v policy.Viewer, id string) (*video.Video, error)
+	// GetMany returns those of ids that v may see, in their order, as a page: the videos with
+	// what loading them read about their owners, for whoever shows them.
+	GetMany(ctx context.Context, v policy.Viewer, ids []string) (*video.Page, error)
 }
 
 // Relations tells how a viewer stands to an account; *social.Service implements it.
@@ -102,7 +104,11 @@ type Results struct {
 	Accounts []*db.AccountRow
 	Hashtags []Hashtag
 	Videos   []*video.Video
-	Next     map[string]string
+	// VideoPage is the page Videos were loaded as (Videos is VideoPage.Videos, never nil
+	// when videos were searched), with their owners, the viewer's relations to them and
+	// their comment policies.
+	VideoPage *video.Page
+	Next      map[string]string
 }
 
 // Search runs a query for a viewer. The whole query must be 1 to MaxQuery characters; a query
@@ -175,9 +181,10 @@ func (s *Service) Search(ctx context.Context, v policy.Viewer, q Query) (*Result
 				return nil, errs.Internal(fmt.Errorf("search videos: %w", err))
 			}
 			more(typ, len(ids))
-			if out.Videos, err = s.load(ctx, v, ids[:min(len(ids), limit)]); err != nil {
+			if out.VideoPage, err = s.load(ctx, v, ids[:min(len(ids), limit)]); err != nil {
 				return nil, err
 			}
+			out.Videos = out.VideoPage.Videos
 		}
 	}
 	return out, nil
@@ -238,21 +245,17 @@ func (s *Service) findable(ctx context.Context, v policy.Viewer, rows []*db.Acco
 	return out, nil
 }
 
-// load opens each video as v, through the video service and so through policy; a video that
-// went away or became hidden since the index answered is left out.
-func (s *Service) load(ctx context.Context, v policy.Viewer, ids []string) ([]*video.Video, error) {
-	out := make([]*video.Video, 0, len(ids))
-	for _, vid := range ids {
-		got, err := s.d.Videos.Get(ctx, v, vid)
-		if errs.Is(err, errs.KindNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, got)
+// load opens the videos as v, through the video service and so through policy, in one
+// batch; a video that went away or became hidden since the index answered is left out.
+func (s *Service) load(ctx context.Context, v policy.Viewer, ids []string) (*video.Page, error) {
+	p, err := s.d.Videos.GetMany(ctx, v, ids)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	if p.Videos == nil {
+		p.Videos = []*video.Video{}
+	}
+	return p, nil
 }
 
 // NormalizeTag reads a hashtag as a client names it ("Dance", "#dance") and returns it as
@@ -281,8 +284,8 @@ func (s *Service) Hashtag(ctx context.Context, v policy.Viewer, tag string) (Has
 }
 
 // HashtagVideos pages through the videos with a hashtag that v may see, by sort (SortTop when
-// empty). It returns the cursor of the next page, "" on the last.
-func (s *Service) HashtagVideos(ctx context.Context, v policy.Viewer, tag, sort, cur string, limit int) ([]*video.Video, string, error) {
+// empty), as a page GetMany loaded. It returns the cursor of the next page, "" on the last.
+func (s *Service) HashtagVideos(ctx context.Context, v policy.Viewer, tag, sort, cur string, limit int) (*video.Page, string, error) {
 	t, err := NormalizeTag(tag)
 	if err != nil {
 		return nil, "", err
@@ -330,8 +333,11 @@ func (s *Service) HashtagVideos(ctx context.Context, v policy.Viewer, tag, sort,
 			ids = append(ids, r.VideoID)
 		}
 	}
-	vids, err := s.load(ctx, v, ids)
-	return vids, next, err
+	p, err := s.load(ctx, v, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	return p, next, nil
 }
 
 // cursor is where a page ended. Clients get it as opaque base64url text.

@@ -261,30 +261,56 @@ type Page struct {
 // videos, their tags, renditions, comment policies and owners in a few batched queries,
 // and the viewer's relation to each owner once however many of the videos it made.
 func (s *Service) GetMany(ctx context.Context, v policy.Viewer, ids []string) (*Page, error) {
+	return s.getMany(ctx, v, ids, nil, nil)
+}
+
+// getMany is GetMany reusing the owners, and v's relations to them, that the caller has
+// read already (either may be nil); it reads only the rest.
+func (s *Service) getMany(ctx context.Context, v policy.Viewer, ids []string, knownOwners map[string]*db.AccountRow,
+	knownRels map[string]policy.Relation) (*Page, error) {
 	rows, err := s.d.Videos.ByIDs(ctx, ids)
 	if err != nil {
 		return nil, errs.Internal(err)
 	}
-	var ownerIDs []string
+	var ownerIDs, unread, unrelated []string
 	seen := map[string]bool{}
 	for _, row := range rows {
-		if !seen[row.AccountID] {
-			seen[row.AccountID] = true
-			ownerIDs = append(ownerIDs, row.AccountID)
+		o := row.AccountID
+		if seen[o] {
+			continue
+		}
+		seen[o] = true
+		ownerIDs = append(ownerIDs, o)
+		if knownOwners[o] == nil {
+			unread = append(unread, o)
+		}
+		if _, ok := knownRels[o]; !ok {
+			unrelated = append(unrelated, o)
 		}
 	}
-	owners, err := s.d.Videos.Owners(ctx, ownerIDs)
+	owners, err := s.d.Videos.Owners(ctx, unread)
 	if err != nil {
 		return nil, errs.Internal(err)
 	}
+	if owners == nil {
+		owners = map[string]*db.AccountRow{}
+	}
 	page := &Page{Owners: owners, Relations: map[string]policy.Relation{}, WhoCanComment: map[string]string{}}
-	if s.d.Relations != nil && !v.Anonymous() {
-		if page.Relations, err = s.d.Relations.Relations(ctx, v.AccountID, ownerIDs); err != nil {
+	if s.d.Relations != nil && !v.Anonymous() && len(unrelated) > 0 {
+		if page.Relations, err = s.d.Relations.Relations(ctx, v.AccountID, unrelated); err != nil {
 			return nil, errs.Internal(err)
+		}
+		if page.Relations == nil {
+			page.Relations = map[string]policy.Relation{}
 		}
 	}
 	for _, o := range ownerIDs {
-		if _, ok := page.Relations[o]; !ok {
+		if a := knownOwners[o]; a != nil {
+			owners[o] = a
+		}
+		if rel, ok := knownRels[o]; ok {
+			page.Relations[o] = rel
+		} else if _, ok := page.Relations[o]; !ok {
 			page.Relations[o] = policy.Relation{} // anonymous, or no relations at all
 		}
 	}
@@ -440,18 +466,31 @@ func (s *Service) EraseAccount(ctx context.Context, accountID string) error {
 	}
 }
 
-// ListByAccount pages through the videos of an account that the viewer may see.
+// ListByAccount pages through the videos of an account that the viewer may see, as
+// AccountPage lists them.
 func (s *Service) ListByAccount(ctx context.Context, v policy.Viewer, accountID, after string, limit int) ([]*Video, error) {
+	p, _, err := s.AccountPage(ctx, v, accountID, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return p.Videos, nil
+}
+
+// AccountPage lists a page of an account's videos that v may see, newest first, after the
+// video with ID after. It loads them as GetMany does, with the same decision for each and
+// what a page shows of their owner, so a page costs the same few queries whatever its
+// size. next is the ID to list after for the following page, "" when this one is the last.
+func (s *Service) AccountPage(ctx context.Context, v policy.Viewer, accountID, after string, limit int) (page *Page, next string, err error) {
 	owner, err := s.owner(ctx, accountID)
 	if errors.Is(err, db.ErrNotFound) {
-		return nil, errs.NotFound("account")
+		return nil, "", errs.NotFound("account")
 	}
 	if err != nil {
-		return nil, errs.Internal(err)
+		return nil, "", errs.Internal(err)
 	}
 	rel, err := s.relation(ctx, v, accountID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// Ask policy which visibilities and states this viewer may see, using probe targets, so
 	// the list never disagrees with the single-video answer.
@@ -470,22 +509,22 @@ func (s *Service) ListByAccount(ctx context.Context, v policy.Viewer, accountID,
 	}
 	rows, err := s.d.Videos.ListByAccount(ctx, accountID, states, vis, after, limit)
 	if err != nil {
-		return nil, errs.Internal(err)
+		return nil, "", errs.Internal(err)
 	}
-	out := make([]*Video, 0, len(rows))
-	for _, r := range rows {
-		vid := fromRow(r)
-		vid.OwnerActive = owner.State == string(policy.StateActive)
-		rends, err := s.d.Videos.Renditions(ctx, r.ID)
-		if err != nil {
-			return nil, errs.Internal(err)
-		}
-		for _, x := range rends {
-			vid.Renditions = append(vid.Renditions, Rendition{Name: x.Name, Key: x.BlobKey, Width: x.Width, Height: x.Height, Bitrate: x.Bitrate, Bytes: x.Bytes})
-		}
-		out = append(out, vid)
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
 	}
-	return out, nil
+	// The cursor follows what was listed, not what is shown: a video deleted since the
+	// listing leaves its page short without ending the list.
+	if limit > 0 && len(rows) == limit {
+		next = ids[len(ids)-1]
+	}
+	page, err = s.getMany(ctx, v, ids, map[string]*db.AccountRow{accountID: owner}, map[string]policy.Relation{accountID: rel})
+	if err != nil {
+		return nil, "", err
+	}
+	return page, next, nil
 }
 
 // announce tells the catalogue a public, ready video can be recommended.

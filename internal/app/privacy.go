@@ -109,11 +109,13 @@ func videoExporter(videos *video.Service, blobs blob.Store) privacy.Exporter {
 		owner := policy.Viewer{AccountID: accountID, Role: policy.RoleUser}
 		out := []videoJSON{}
 		for after := ""; ; {
-			page, err := videos.ListByAccount(ctx, owner, accountID, after, 100)
+			// Paged by the listing's own cursor: a page can hold fewer videos than it listed
+			// (one deleted between the listing and the load), and that is no last page.
+			page, next, err := videos.AccountPage(ctx, owner, accountID, after, 100)
 			if err != nil {
 				return err
 			}
-			for _, v := range page {
+			for _, v := range page.Videos {
 				j := videoJSON{ID: v.ID, Caption: v.Caption, Hashtags: v.Hashtags, Mentions: v.Mentions, Visibility: v.Visibility,
 					AllowComments: v.AllowComments, AllowDownload: v.AllowDownload, State: v.State, DurationMS: v.Duration.Milliseconds(),
 					Width: v.Width, Height: v.Height, CreatedAt: v.CreatedAt}
@@ -138,10 +140,10 @@ func videoExporter(videos *video.Service, blobs blob.Store) privacy.Exporter {
 				}
 				out = append(out, j)
 			}
-			if len(page) < 100 {
+			if next == "" {
 				break
 			}
-			after = page[len(page)-1].ID
+			after = next
 		}
 		return w.JSON("videos.json", out, "your videos: captions, visibility, permissions, processing state")
 	})

@@ -200,3 +200,39 @@ func TestSelfIsNeverRecommended(t *testing.T) {
 		}
 	}
 }
+
+// The trending source takes TrendingCandidates in all: the viewer's region first, then
+// everyone's, not that many from each list.
+func TestTrendingCapIsTheSources(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.TrendingCandidates = 30
+	r := newTestRecommender(t, cfg)
+	region := r.region("se")
+	for v := range int32(100) {
+		r.trending[region].ids = append(r.trending[region].ids, v)
+		r.trending[0].ids = append(r.trending[0].ids, 1000+v)
+	}
+	var got []int32
+	r.trendingCandidates(region, func(v int32, _ sourceMask) bool { got = append(got, v); return true })
+	if len(got) != 30 || got[0] != 0 || got[29] != 29 {
+		t.Errorf("with a region: %d candidates from %v to %v, want the region's first 30", len(got), got[0], got[len(got)-1])
+	}
+	got = got[:0]
+	skipOdd := func(v int32, _ sourceMask) bool {
+		if v%2 == 1 {
+			return false
+		}
+		got = append(got, v)
+		return true
+	}
+	r.trendingCandidates(region, skipOdd) // half the region's are excluded: 50 left, 30 taken
+	if len(got) != 30 {
+		t.Errorf("with exclusions: %d candidates, want 30", len(got))
+	}
+	got = got[:0]
+	r.trending[region].ids = r.trending[region].ids[:10]
+	r.trendingCandidates(region, func(v int32, _ sourceMask) bool { got = append(got, v); return true })
+	if len(got) != 30 || got[10] != 1000 {
+		t.Errorf("short regional list: %d candidates, the 11th %v, want 30 filled from everyone's from 1000", len(got), got[min(10, len(got)-1)])
+	}
+}

@@ -313,16 +313,20 @@ func (r *Recommender) hashtagCandidates(usr *user, add func(int32, sourceMask) b
 	}
 }
 
+// trendingCandidates takes up to TrendingCandidates from the viewer's region's trending
+// list, then fills from everyone's. The cap is the source's, as for the other sources: it
+// used to apply to each list, which gave a viewer with a region nearly twice as many
+// trending candidates to score as one without.
 func (r *Recommender) trendingCandidates(region int32, add func(int32, sourceMask) bool) {
 	lists := []int32{0}
 	if region > 0 {
 		lists = []int32{region, 0}
 	}
+	n := 0
 	for _, g := range lists {
-		n := 0
 		for _, v := range r.trending[g].ids {
 			if n >= r.cfg.TrendingCandidates {
-				break
+				return
 			}
 			if add(v, maskTrending) {
 				n++

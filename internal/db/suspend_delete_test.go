@@ -137,6 +137,10 @@ func TestSuspendWhileDeletingVideos(t *testing.T) {
 				t.Errorf("%d of %d rounds failed, %d of them with a deadlock (%s); first: %s", failedRounds, rounds, deadlockRounds,
 					strings.Join(kinds, ", "), strings.Join(first, " | "))
 			}
+			// InTx runs a deadlock victim again: the writes must not have needed it.
+			if n := d.TxRetries(); n != 0 {
+				t.Errorf("%d transactions ran again after a deadlock or serialization failure", n)
+			}
 			if dd := diff(counters(t, d), recount(t, d)); dd != "" {
 				t.Errorf("counters differ from a recount: %s", dd)
 			}

@@ -80,7 +80,8 @@ type AnalyticsDelta struct {
 type PlayLoader func(ctx context.Context, viewers []string) (map[string]*PlayRow, error)
 
 // FoldFunc turns a batch of events into the aggregates it adds. It may load plays in
-// progress; it must not keep the loader past its return.
+// progress; it must not keep the loader past its return. It may run more than once for a
+// batch, as its transaction can (see DB.InTx), so it keeps nothing of a run.
 type FoldFunc func(ctx context.Context, events []*EventRow, plays PlayLoader) (*AnalyticsDelta, error)
 
 // Analytics is the creator analytics store.

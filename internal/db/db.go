@@ -8,11 +8,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -65,6 +67,8 @@ type DB struct {
 
 	mu     sync.RWMutex
 	rebind map[string]string
+
+	txRetries atomic.Int64 // see InTx
 }
 
 // Open connects and checks the database answers. It does not migrate.
@@ -320,7 +324,46 @@ type Tx struct {
 // InTx runs fn in a write transaction, committing if it returns nil. On SQLite the
 // transaction begins IMMEDIATE, so it takes the write lock up front and never fails to
 // upgrade a read lock half-way.
+//
+// On PostgreSQL a transaction that the server aborted as a deadlock victim (40P01) or for a
+// serialization failure (40001) runs again, up to txAttempts times in all, after a short
+// random pause. That is a backstop: writes take their locks in one order (see Videos.Delete
+// and migrations 0009 and 0013) so that they do not deadlock in the first place, and
+// TxRetries counts every run again so that one that does shows.
+//
+// The contract that follows: fn may run more than once, each time in a fresh transaction.
+// What it hands back to its caller must be set afresh by every run (assign it at the start,
+// do not append to or increment it across runs), and it must do nothing outside the
+// database that may not happen twice — delete files, publish to the bus, notify anyone.
+// Such work belongs before or after InTx, as Service.purge in package video does with a
+// video's files. A callback a store method runs inside its transaction (Analytics.Fold's
+// fold, Vault.Rewrap's rewrap) is bound by the same contract.
 func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := d.runTx(ctx, fn)
+		if err == nil || d.Dialect != Postgres || attempt == txAttempts || !retryable(err) {
+			return err
+		}
+		d.txRetries.Add(1)
+		// Random, and longer each time, so the transactions that deadlocked do not meet
+		// again in step.
+		pause := time.Duration(rand.Int64N(int64(txRetryPause << (attempt - 1))))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
+}
+
+// txAttempts bounds how many times InTx runs a transaction that keeps deadlocking, and
+// txRetryPause is the longest pause before the second run (doubling after).
+const (
+	txAttempts   = 3
+	txRetryPause = 20 * time.Millisecond
+)
+
+func (d *DB) runTx(ctx context.Context, fn func(tx *Tx) error) error {
 	sqlTx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -335,6 +378,18 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	return nil
 }
+
+// retryable reports whether PostgreSQL aborted the transaction only because of how it
+// met others: as a deadlock victim or for a serialization failure. Running it again can
+// succeed.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+// TxRetries is how many times InTx ran a transaction again after PostgreSQL aborted it as
+// a deadlock victim or for a serialization failure, for metrics and tests.
+func (d *DB) TxRetries() int64 { return d.txRetries.Load() }
 
 // classify turns engine errors into the store's sentinels.
 func classify(err error) error {

@@ -78,8 +78,9 @@ func (s *Erasure) Pending(ctx context.Context, accountID string) (*DeletionRow, 
 // the account active again. It reports false when there is nothing to cancel: no pending
 // deletion, one an administrator made, or one whose grace period is over.
 func (s *Erasure) Cancel(ctx context.Context, accountID string, now time.Time) (bool, error) {
-	cancelled := false
+	var cancelled bool
 	err := s.db.InTx(ctx, func(tx *Tx) error {
+		cancelled = false // afresh on every run (see InTx)
 		res, err := tx.exec(ctx, `DELETE FROM account_deletions WHERE account_id = ? AND requested_by = 'owner' AND purge_at > ?`,
 			accountID, ms(now))
 		if err != nil {

@@ -112,6 +112,7 @@ func (s *Exports) Claim(ctx context.Context, accountID, id string, now time.Time
 func (s *Exports) Expire(ctx context.Context, now time.Time) ([]*ExportRow, error) {
 	var out []*ExportRow
 	err := s.db.InTx(ctx, func(tx *Tx) error {
+		out = nil // afresh on every run (see InTx)
 		rows, err := tx.query(ctx, `SELECT `+exportCols+` FROM data_exports WHERE state = 'ready' AND expires_at <= ?`, ms(now))
 		if err != nil {
 			return err

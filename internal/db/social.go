@@ -216,12 +216,14 @@ func bumpVideo(ctx context.Context, tx *Tx, id, col string, delta int) error {
 // Follow records follower → followee as accepted or pending. It returns the resulting state
 // and whether anything changed (following twice is a no-op).
 func (s *Social) Follow(ctx context.Context, follower, followee string, pending bool, now time.Time) (string, bool, error) {
-	state := "accepted"
+	want := "accepted"
 	if pending {
-		state = "pending"
+		want = "pending"
 	}
-	changed := false
+	var state string
+	var changed bool
 	err := s.db.InTx(ctx, func(tx *Tx) error {
+		state, changed = want, false // afresh on every run (see InTx)
 		active, err := activeAccounts(ctx, tx, follower, followee)
 		if err != nil {
 			return err
@@ -518,8 +520,9 @@ func (s *Social) VideoStatsMany(ctx context.Context, ids []string) (map[string]V
 
 // Like records a like once; liking twice changes nothing. It reports whether it was new.
 func (s *Social) Like(ctx context.Context, accountID, videoID, ownerID string, now time.Time) (bool, error) {
-	added := false
+	var added bool
 	err := s.db.InTx(ctx, func(tx *Tx) error {
+		added = false // afresh on every run (see InTx)
 		active, err := activeAccounts(ctx, tx, accountID)
 		if err != nil {
 			return err
@@ -539,8 +542,9 @@ func (s *Social) Like(ctx context.Context, accountID, videoID, ownerID string, n
 
 // Unlike removes a like; unliking twice changes nothing.
 func (s *Social) Unlike(ctx context.Context, accountID, videoID, ownerID string) (bool, error) {
-	removed := false
+	var removed bool
 	err := s.db.InTx(ctx, func(tx *Tx) error {
+		removed = false // afresh on every run (see InTx)
 		active, err := activeAccounts(ctx, tx, accountID)
 		if err != nil {
 			return err

@@ -233,11 +233,13 @@ func (s *Vault) Count(ctx context.Context) (int, error) {
 // Rewrap replaces every wrapped data key and the named instance settings in one
 // transaction, for master-key rotation: either everything moves to the new key or nothing
 // does. rewrap gets each account id and wrapped key; setting gets each setting's value.
-// It returns the number of vault rows rewrapped.
+// Both may be called again for the same value, as the transaction can run again (see
+// DB.InTx). It returns the number of vault rows rewrapped.
 func (s *Vault) Rewrap(ctx context.Context, rewrap func(accountID string, wrapped []byte) ([]byte, error),
 	settings map[string]func(value string) (string, error)) (int, error) {
-	n := 0
+	var n int
 	err := s.db.InTx(ctx, func(tx *Tx) error {
+		n = 0 // afresh on every run (see InTx)
 		rows, err := tx.query(ctx, `SELECT account_id, wrapped_key FROM vault ORDER BY account_id`)
 		if err != nil {
 			return err

@@ -318,15 +318,43 @@ func (s *Videos) Update(ctx context.Context, id string, e VideoEdit, now time.Ti
 }
 
 // Delete removes a video row and everything that hangs off it.
+//
+// On PostgreSQL it first locks the video and then the rows its cascade will remove, in the
+// order the other writes take them — comments by ID, their likes, the video's likes — and
+// only then deletes, which locks the counters (video_stats, then the creator's
+// account_stats; see migration 0009). A bare DELETE took the counters first and the
+// comments last, the other way round from the trigger that moves an account's comments
+// off the counters when it is suspended, so a suspension and a deletion could deadlock
+// (migration 0013 is the suspension's half). SQLite has one writer: the DELETE alone is
+// enough there.
 func (s *Videos) Delete(ctx context.Context, id string) error {
-	res, err := s.db.writer().exec(ctx, `DELETE FROM videos WHERE id = ?`, id)
-	if err != nil {
-		return err
+	if s.db.Dialect != Postgres {
+		res, err := s.db.writer().exec(ctx, `DELETE FROM videos WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.db.InTx(ctx, func(tx *Tx) error {
+		var one int
+		if err := tx.row(ctx, `SELECT 1 FROM videos WHERE id = ? FOR UPDATE`, id).Scan(&one); err != nil {
+			return classify(err)
+		}
+		for _, q := range []string{
+			`SELECT 1 FROM comments WHERE video_id = ? ORDER BY id FOR UPDATE`,
+			`SELECT 1 FROM comment_likes WHERE comment_id IN (SELECT id FROM comments WHERE video_id = ?) ORDER BY comment_id, account_id FOR UPDATE`,
+			`SELECT 1 FROM likes WHERE video_id = ? ORDER BY account_id FOR UPDATE`,
+			`DELETE FROM videos WHERE id = ?`,
+		} {
+			if _, err := tx.exec(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // ListByAccount pages through an account's videos, newest first, limited to the given

@@ -1,0 +1,9 @@
+package db
+
+import "context"
+
+// Exec runs a statement in the transaction, for the tests of InTx.
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := tx.exec(ctx, query, args...)
+	return err
+}

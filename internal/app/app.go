@@ -150,6 +150,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 		ConstLabels: prometheus.Labels{"version": version, "engine": string(d.Dialect)}})
 	buildInfo.Set(1)
 	reg.MustRegister(buildInfo)
+	// A deadlock or serialisation failure that InTx ran again (PostgreSQL): the retry hides it
+	// from users, so it has to show here.
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kurz_db_tx_retries_total",
+		Help: "Write transactions run again after a deadlock or serialisation failure (PostgreSQL)."},
+		func() float64 { return float64(d.TxRetries()) }))
 
 	jobs := bus.New(d.Jobs(), ids.New, now, log)
 	cacheDir := cfg.FFmpegCacheDir

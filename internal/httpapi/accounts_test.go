@@ -464,6 +464,7 @@ func TestOperationalEndpoints(t *testing.T) {
 		`kurz_http_request_duration_seconds_bucket{method="GET",route="GET /api/v1/instance"`,
 		`go_sql_open_connections{db_name="sqlite_writer"}`,
 		`kurz_build_info{engine="sqlite"`,
+		"kurz_db_tx_retries_total 0",
 	} {
 		if !strings.Contains(string(m.Body), want) {
 			t.Errorf("metrics lack %s", want)

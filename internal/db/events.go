@@ -40,26 +40,64 @@ func (d *DB) Events() *Events { return &Events{db: d} }
 // client may resend a batch safely. Views are counted here, as the log is written, so the
 // counter is derived from the log and exact: the rows come back from a multi-row INSERT …
 // ON CONFLICT DO NOTHING RETURNING only if they were inserted, and only those play_starts
-// count. On PostgreSQL an advisory lock orders appends, so a reader that follows seq
-// never skips an event committed late. On SQLite appends that arrive together share one
-// commit (see appendGroup); each returns once its own rows are committed.
+// count. On PostgreSQL an append is one statement (appendPostgresSQL). On SQLite appends
+// that arrive together share one commit (see appendGroup); each returns once its own rows
+// are committed.
 func (s *Events) Append(ctx context.Context, rows []*EventRow) (int, error) {
 	if s.db.Dialect == SQLite {
 		return s.db.appends.append(ctx, s.db, rows)
 	}
-	added := 0
-	err := s.db.InTx(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(7212012)`); err != nil {
-			return err
-		}
-		views := map[string]int{}
-		var err error
-		if added, err = appendRows(ctx, tx, nil, rows, views); err != nil {
-			return err
-		}
-		return countViews(ctx, tx, views)
-	})
-	return added, err
+	return s.appendPostgres(ctx, rows)
+}
+
+// appendPostgresSQL logs a batch, counts its new play_starts and commits, all in one
+// statement that is its own transaction, so an append is one round trip. The advisory
+// lock orders appends: the INSERT's one-time filter takes it before the first row gets its
+// seq, and it is held until the commit, so seq order is commit order and a reader that
+// follows seq never skips an event committed late. Nothing runs in this process while it
+// is held. Each column comes as one array; unnest yields the rows in batch order.
+const appendPostgresSQL = `WITH ins AS (
+	INSERT INTO events (at, client_at, kind, account_id, session_id, idem_key, video_id, creator_id,
+		hashtag, target, feed, watch_ms, position_ms, duration_ms, extra)
+	SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+		$9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[], $15::text[])
+	WHERE (SELECT pg_advisory_xact_lock(7212012)) IS NOT NULL
+	ON CONFLICT DO NOTHING RETURNING kind, video_id
+), views AS (
+	INSERT INTO video_stats (video_id, views)
+	SELECT video_id, count(*) FROM ins WHERE kind = 'play_start' AND video_id IS NOT NULL GROUP BY video_id ORDER BY video_id
+	ON CONFLICT (video_id) DO UPDATE SET views = video_stats.views + excluded.views
+)
+SELECT count(*) FROM ins`
+
+func (s *Events) appendPostgres(ctx context.Context, rows []*EventRow) (int, error) {
+	n := len(rows)
+	at, clientAt := make([]int64, n), make([]int64, n)
+	kind, session, creator, hashtag, target, feed, extra := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	account, idem, video := make([]*string, n), make([]*string, n), make([]*string, n)
+	watch, position, duration := make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, e := range rows {
+		at[i], clientAt[i], kind[i], session[i], creator[i] = ms(e.At), ms(e.ClientAt), e.Kind, e.SessionID, e.CreatorID
+		hashtag[i], target[i], feed[i], extra[i] = e.Hashtag, e.Target, e.Feed, e.Extra
+		account[i], idem[i], video[i] = nullPtr(e.AccountID), nullPtr(e.IdemKey), nullPtr(e.VideoID)
+		watch[i], position[i], duration[i] = e.WatchMS, e.PositionMS, e.DurationMS
+	}
+	var added int
+	err := s.db.write.QueryRowContext(ctx, appendPostgresSQL, at, clientAt, kind, account, session, idem, video, creator,
+		hashtag, target, feed, watch, position, duration, extra).Scan(&added)
+	if err != nil {
+		return 0, classify(err)
+	}
+	return added, nil
+}
+
+// nullPtr is s, or nil (NULL) for "".
+func nullPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // appendRows inserts one request's events, adds its new play_starts to views and returns

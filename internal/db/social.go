@@ -82,17 +82,11 @@ func (s *Social) Relations(ctx context.Context, viewer string, others []string) 
 		}
 		rows, err := queryAll(ctx, s.db.reader(), func(sc scanner) (row, error) {
 			var r row
-			var f, fb sql.NullString
-			err := sc.Scan(&r.id, &f, &fb, &r.r.Blocking, &r.r.BlockedBy, &r.r.Muting)
-			r.r.Following, r.r.FollowedBy = f.String, fb.String
+			rd := relationDest{r: &r.r}
+			err := sc.Scan(append([]any{&r.id}, rd.dest()...)...)
+			rd.done()
 			return r, err
-		}, `SELECT a.id,
-			(SELECT state FROM follows WHERE follower_id = ? AND followee_id = a.id),
-			(SELECT state FROM follows WHERE follower_id = a.id AND followee_id = ?),
-			EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = a.id),
-			EXISTS (SELECT 1 FROM blocks WHERE blocker_id = a.id AND blocked_id = ?),
-			EXISTS (SELECT 1 FROM mutes WHERE muter_id = ? AND muted_id = a.id)
-			FROM accounts a WHERE a.id IN (`+in+`)`, append([]any{viewer, viewer, viewer, viewer, viewer}, args...)...)
+		}, `SELECT a.id, `+relationCols+` FROM accounts a WHERE a.id IN (`+in+`)`, relationArgs(viewer, args)...)
 		if err != nil {
 			return nil, err
 		}
@@ -102,6 +96,31 @@ func (s *Social) Relations(ctx context.Context, viewer string, others []string) 
 	}
 	return out, nil
 }
+
+// relationCols are the viewer's relation to the account aliased a, as RelationRow holds it:
+// five columns whose five parameters are the viewer (relationArgs), scanned by relationDest.
+const relationCols = `(SELECT state FROM follows WHERE follower_id = ? AND followee_id = a.id),
+	(SELECT state FROM follows WHERE follower_id = a.id AND followee_id = ?),
+	EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = a.id),
+	EXISTS (SELECT 1 FROM blocks WHERE blocker_id = a.id AND blocked_id = ?),
+	EXISTS (SELECT 1 FROM mutes WHERE muter_id = ? AND muted_id = a.id)`
+
+// relationArgs puts relationCols' parameters before a query's own args.
+func relationArgs(viewer string, args []any) []any {
+	return append([]any{viewer, viewer, viewer, viewer, viewer}, args...)
+}
+
+// relationDest scans relationCols into r; call done after the scan.
+type relationDest struct {
+	r     *RelationRow
+	f, fb sql.NullString
+}
+
+func (d *relationDest) dest() []any {
+	return []any{&d.f, &d.fb, &d.r.Blocking, &d.r.BlockedBy, &d.r.Muting}
+}
+
+func (d *relationDest) done() { d.r.Following, d.r.FollowedBy = d.f.String, d.fb.String }
 
 // OwnersWithRelations reads the accounts among ids that exist, as Videos.Owners does, and in
 // the same query the viewer's relation to each, as Relations does: a page's owners cost one
@@ -119,17 +138,12 @@ func (s *Social) OwnersWithRelations(ctx context.Context, viewer string, ids []s
 		}
 		rows, err := queryAll(ctx, s.db.reader(), func(sc scanner) (row, error) {
 			var r row
-			var f, fb sql.NullString
-			a, err := scanAccount(scanAlso{sc, []any{&f, &fb, &r.r.Blocking, &r.r.BlockedBy, &r.r.Muting}})
-			r.a, r.r.Following, r.r.FollowedBy = a, f.String, fb.String
+			rd := relationDest{r: &r.r}
+			a, err := scanAccount(scanAlso{sc, rd.dest()})
+			rd.done()
+			r.a = a
 			return r, err
-		}, `SELECT `+accountCols+`,
-			(SELECT state FROM follows WHERE follower_id = ? AND followee_id = a.id),
-			(SELECT state FROM follows WHERE follower_id = a.id AND followee_id = ?),
-			EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = a.id),
-			EXISTS (SELECT 1 FROM blocks WHERE blocker_id = a.id AND blocked_id = ?),
-			EXISTS (SELECT 1 FROM mutes WHERE muter_id = ? AND muted_id = a.id)
-			FROM accounts a WHERE a.id IN (`+in+`)`, append([]any{viewer, viewer, viewer, viewer, viewer}, args...)...)
+		}, `SELECT `+accountCols+`, `+relationCols+` FROM accounts a WHERE a.id IN (`+in+`)`, relationArgs(viewer, args)...)
 		if err != nil {
 			return nil, nil, err
 		}

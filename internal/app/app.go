@@ -75,9 +75,18 @@ func Version() string {
 	return v
 }
 
+// DBOptions are the database options cfg sets.
+func DBOptions(cfg *config.Config) db.Options {
+	vcache := cfg.VideoCache
+	if vcache == 0 {
+		vcache = -1 // off; db.Options reads zero as the default size
+	}
+	return db.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Readers: cfg.SQLiteReaders, MaxConns: cfg.PGMaxConns, VideoCache: vcache}
+}
+
 // Open connects to the database and migrates it, then builds every service.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	d, err := db.Open(ctx, db.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Readers: cfg.SQLiteReaders, MaxConns: cfg.PGMaxConns})
+	d, err := db.Open(ctx, DBOptions(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -155,6 +164,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kurz_db_tx_retries_total",
 		Help: "Write transactions run again after a deadlock or serialisation failure (PostgreSQL)."},
 		func() float64 { return float64(d.TxRetries()) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kurz_video_cache_hits_total",
+		Help: "Rows of videos, renditions and owners a page found in the video cache."},
+		func() float64 { h, _ := d.VideoCacheStats(); return float64(h) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kurz_video_cache_misses_total",
+		Help: "Rows of videos, renditions and owners a page read from the database."},
+		func() float64 { _, m := d.VideoCacheStats(); return float64(m) }))
 
 	jobs := bus.New(d.Jobs(), ids.New, now, log)
 	cacheDir := cfg.FFmpegCacheDir
@@ -222,6 +237,9 @@ func (a *App) Run(ctx context.Context) {
 			<-feedDone
 			return
 		case <-tick.C:
+			if _, err := a.DB.PruneVideoChanges(ctx); err != nil {
+				a.Log.Warn("prune video changes", "err", err)
+			}
 			if n, err := a.Videos.SweepUploads(ctx); err != nil {
 				a.Log.Warn("sweep uploads", "err", err)
 			} else if n > 0 {

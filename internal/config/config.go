@@ -42,6 +42,7 @@ type Config struct {
 	DatabaseURL   string `name:"database-url" default:"" help:"empty for the embedded SQLite database under data-dir; postgres://user@host/db for PostgreSQL"`
 	SQLiteReaders int    `name:"sqlite-readers" default:"4" help:"size of the SQLite reader connection pool (there is always one writer)"`
 	PGMaxConns    int    `name:"pg-max-conns" default:"16" help:"maximum PostgreSQL connections"`
+	VideoCache    int    `name:"video-cache" default:"50000" help:"videos (with their files and owners) kept in memory for feed pages, exact across processes; 0 turns the cache off"`
 
 	// Accounts and sessions
 	MinPasswordLen   int           `name:"min-password-length" default:"12" help:"shortest password accepted"`
@@ -364,6 +365,9 @@ func (c *Config) Validate() error {
 	case "auto", "native", "wasm":
 	default:
 		bad("ffmpeg", "must be auto, native or wasm")
+	}
+	if c.VideoCache < 0 {
+		bad("video-cache", "must be 0 (off) or more")
 	}
 	if c.MaxVideoDuration < time.Second || c.UploadTTL < time.Minute || c.SignedURLTTL < 10*time.Second {
 		bad("max-video-duration/upload-ttl/signed-url-ttl", "out of range")

@@ -44,7 +44,12 @@ type Options struct {
 	Readers    int // SQLite reader pool size
 	MaxConns   int // PostgreSQL pool size
 	SQLiteFile string
+	VideoCache int // videos (and as many owners) the video cache keeps; 0: DefaultVideoCache; below 0: no cache
 }
+
+// DefaultVideoCache is the video cache's size when Options leave it at zero: about 25 MiB
+// of rows at the feed benchmark's scale.
+const DefaultVideoCache = 50_000
 
 // DB is an open database: one writer and a reader pool on SQLite (its single-writer model
 // made explicit, as PocketBase does), one shared pool on PostgreSQL.
@@ -69,14 +74,27 @@ type DB struct {
 	rebind map[string]string
 
 	txRetries atomic.Int64 // see InTx
+
+	vcache *videoCache // nil when off
 }
 
 // Open connects and checks the database answers. It does not migrate.
 func Open(ctx context.Context, o Options) (*DB, error) {
+	open := openSQLite
 	if o.URL != "" {
-		return openPostgres(ctx, o)
+		open = openPostgres
 	}
-	return openSQLite(ctx, o)
+	d, err := open(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case o.VideoCache == 0:
+		d.vcache = newVideoCache(d, DefaultVideoCache)
+	case o.VideoCache > 0:
+		d.vcache = newVideoCache(d, o.VideoCache)
+	}
+	return d, nil
 }
 
 func openSQLite(ctx context.Context, o Options) (*DB, error) {

@@ -122,47 +122,6 @@ func (d *relationDest) dest() []any {
 
 func (d *relationDest) done() { d.r.Following, d.r.FollowedBy = d.f.String, d.fb.String }
 
-// OwnersWithRelations reads the accounts among ids that exist, as Videos.Owners does, and in
-// the same query the viewer's relation to each, as Relations does: a page's owners cost one
-// query instead of two. viewer must not be empty.
-func (s *Social) OwnersWithRelations(ctx context.Context, viewer string, ids []string) (map[string]*AccountRow, map[string]RelationRow, error) {
-	accounts := make(map[string]*AccountRow, len(ids))
-	rels := make(map[string]RelationRow, len(ids))
-	for len(ids) > 0 {
-		n := min(len(ids), maxBatch)
-		in, args := idList(ids[:n])
-		ids = ids[n:]
-		type row struct {
-			a *AccountRow
-			r RelationRow
-		}
-		rows, err := queryAll(ctx, s.db.reader(), func(sc scanner) (row, error) {
-			var r row
-			rd := relationDest{r: &r.r}
-			a, err := scanAccount(scanAlso{sc, rd.dest()})
-			rd.done()
-			r.a = a
-			return r, err
-		}, `SELECT `+accountCols+`, `+relationCols+` FROM accounts a WHERE a.id IN (`+in+`)`, relationArgs(viewer, args)...)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, r := range rows {
-			accounts[r.a.ID], rels[r.a.ID] = r.a, r.r
-		}
-	}
-	return accounts, rels, nil
-}
-
-// scanAlso scans a row into a row scanner's destinations followed by more of its own, so a
-// query can add columns after a table's usual ones and keep its scan function.
-type scanAlso struct {
-	sc   scanner
-	more []any
-}
-
-func (s scanAlso) Scan(dest ...any) error { return s.sc.Scan(append(dest, s.more...)...) }
-
 // activeAccounts reads which of the accounts are active, inside tx, before it changes any
 // counter. On PostgreSQL it holds a share lock on their rows until the transaction ends: a
 // concurrent change of state (whose trigger moves what the account did off or onto the

@@ -399,9 +399,49 @@ func idList(ids []string) (string, []any) {
 const maxBatch = 500
 
 // ByIDs returns the videos among ids that exist, by ID, each with its hashtags and
-// mentions as ByID gives them and its comment policy, in two queries per batch of maxBatch
-// IDs.
+// mentions as ByID gives them and its comment policy, from the video cache or in two
+// queries per batch of maxBatch IDs. The rows are the caller's; their slices are shared,
+// so append to them but do not change their elements.
 func (s *Videos) ByIDs(ctx context.Context, ids []string) (map[string]*VideoRow, error) {
+	c := s.db.vcache
+	if c == nil {
+		return s.byIDs(ctx, ids)
+	}
+	gen, ok := c.sync(ctx)
+	if !ok {
+		return s.byIDs(ctx, ids)
+	}
+	out := make(map[string]*VideoRow, len(ids))
+	var miss []string
+	for _, id := range ids {
+		if v, ok := c.videos.Get(id); ok {
+			cp := *v
+			out[id] = &cp
+		} else {
+			miss = append(miss, id)
+		}
+	}
+	c.hits.Add(int64(len(ids) - len(miss)))
+	if len(miss) == 0 {
+		return out, nil
+	}
+	c.misses.Add(int64(len(miss)))
+	rows, err := s.byIDs(ctx, miss)
+	if err != nil {
+		return nil, err
+	}
+	kept := make(map[string]*VideoRow, len(rows))
+	for id, v := range rows {
+		cp := *v
+		cp.Hashtags, cp.Mentions = slices.Clip(cp.Hashtags), slices.Clip(cp.Mentions)
+		kept[id] = &cp
+		out[id] = v
+	}
+	keep(c, gen, "v", c.videos, kept)
+	return out, nil
+}
+
+func (s *Videos) byIDs(ctx context.Context, ids []string) (map[string]*VideoRow, error) {
 	out := make(map[string]*VideoRow, len(ids))
 	r := s.db.reader()
 	scan := func(sc scanner) (*VideoRow, error) {
@@ -473,8 +513,59 @@ func pairs(ctx context.Context, c conn, q string, args []any, each func(a, b str
 }
 
 // RenditionsOf lists the playable files of several videos, by video ID, each video's
-// smallest first as Renditions gives them.
+// smallest first as Renditions gives them, from the video cache or the database.
 func (s *Videos) RenditionsOf(ctx context.Context, ids []string) (map[string][]*RenditionRow, error) {
+	c := s.db.vcache
+	if c == nil {
+		return s.renditionsOf(ctx, ids)
+	}
+	gen, ok := c.sync(ctx)
+	if !ok {
+		return s.renditionsOf(ctx, ids)
+	}
+	out := make(map[string][]*RenditionRow, len(ids))
+	var miss []string
+	for _, id := range ids {
+		rs, ok := c.rends.Get(id)
+		if !ok {
+			miss = append(miss, id)
+			continue
+		}
+		if len(rs) > 0 {
+			ps := make([]*RenditionRow, len(rs))
+			for i := range rs {
+				r := rs[i]
+				ps[i] = &r
+			}
+			out[id] = ps
+		}
+	}
+	c.hits.Add(int64(len(ids) - len(miss)))
+	if len(miss) == 0 {
+		return out, nil
+	}
+	c.misses.Add(int64(len(miss)))
+	rows, err := s.renditionsOf(ctx, miss)
+	if err != nil {
+		return nil, err
+	}
+	// A video without renditions is kept as such: adding one is a change that drops it.
+	kept := make(map[string][]RenditionRow, len(miss))
+	for _, id := range miss {
+		rs := make([]RenditionRow, len(rows[id]))
+		for i, r := range rows[id] {
+			rs[i] = *r
+		}
+		kept[id] = rs
+		if len(rows[id]) > 0 {
+			out[id] = rows[id]
+		}
+	}
+	keep(c, gen, "v", c.rends, kept)
+	return out, nil
+}
+
+func (s *Videos) renditionsOf(ctx context.Context, ids []string) (map[string][]*RenditionRow, error) {
 	out := make(map[string][]*RenditionRow, len(ids))
 	for len(ids) > 0 {
 		n := min(len(ids), maxBatch)
@@ -511,8 +602,47 @@ func (s *Videos) RenditionsOf(ctx context.Context, ids []string) (map[string][]*
 }
 
 // Owners reads the accounts among ids that exist, by ID, as Accounts.ByID reads each: the
-// owners of a page of videos in one query per batch of maxBatch IDs.
+// owners of a page of videos, from the video cache or in one query per batch of maxBatch
+// IDs.
 func (s *Videos) Owners(ctx context.Context, ids []string) (map[string]*AccountRow, error) {
+	c := s.db.vcache
+	if c == nil {
+		return s.owners(ctx, ids)
+	}
+	gen, ok := c.sync(ctx)
+	if !ok {
+		return s.owners(ctx, ids)
+	}
+	out := make(map[string]*AccountRow, len(ids))
+	var miss []string
+	for _, id := range ids {
+		if a, ok := c.owners.Get(id); ok {
+			cp := *a
+			out[id] = &cp
+		} else {
+			miss = append(miss, id)
+		}
+	}
+	c.hits.Add(int64(len(ids) - len(miss)))
+	if len(miss) == 0 {
+		return out, nil
+	}
+	c.misses.Add(int64(len(miss)))
+	rows, err := s.owners(ctx, miss)
+	if err != nil {
+		return nil, err
+	}
+	kept := make(map[string]*AccountRow, len(rows))
+	for id, a := range rows {
+		cp := *a
+		kept[id] = &cp
+		out[id] = a
+	}
+	keep(c, gen, "a", c.owners, kept)
+	return out, nil
+}
+
+func (s *Videos) owners(ctx context.Context, ids []string) (map[string]*AccountRow, error) {
 	out := make(map[string]*AccountRow, len(ids))
 	for len(ids) > 0 {
 		n := min(len(ids), maxBatch)

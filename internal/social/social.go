@@ -23,7 +23,6 @@ import (
 type store interface {
 	Relation(ctx context.Context, viewer, other string) (db.RelationRow, error)
 	Relations(ctx context.Context, viewer string, others []string) (map[string]db.RelationRow, error)
-	OwnersWithRelations(ctx context.Context, viewer string, ids []string) (map[string]*db.AccountRow, map[string]db.RelationRow, error)
 	Follow(ctx context.Context, follower, followee string, pending bool, now time.Time) (string, bool, error)
 	Unfollow(ctx context.Context, follower, followee string) (string, error)
 	Approve(ctx context.Context, followee, follower string) error
@@ -140,25 +139,6 @@ func (s *Service) Relations(ctx context.Context, viewer string, owners []string)
 		out[id] = relationOf(r)
 	}
 	return out, nil
-}
-
-// OwnersAndRelations reads the accounts among owners that exist and the viewer's relation
-// to each, as Relations gives it, in one query: what a page of videos needs of its owners.
-// viewer must not be empty.
-func (s *Service) OwnersAndRelations(ctx context.Context, viewer string, owners []string) (map[string]*db.AccountRow, map[string]policy.Relation, error) {
-	accounts, rows, err := s.d.Store.OwnersWithRelations(ctx, viewer, owners)
-	if err != nil {
-		return nil, nil, err
-	}
-	out := make(map[string]policy.Relation, len(owners))
-	for _, o := range owners {
-		if o == viewer {
-			out[o] = policy.Relation{}
-		} else {
-			out[o] = relationOf(rows[o]) // the zero row for an account that is gone: no relation
-		}
-	}
-	return accounts, out, nil
 }
 
 func relationOf(r db.RelationRow) policy.Relation {

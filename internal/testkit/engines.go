@@ -10,7 +10,9 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,7 +117,32 @@ func OpenPostgres(t testing.TB, base string) *db.DB {
 		t.Fatalf("open postgres: %v", err)
 	}
 	migrate(t, d)
+	urls.Store(d, u.String())
+	t.Cleanup(func() { urls.Delete(d) })
 	return d
+}
+
+// urls remembers the URL each OpenPostgres database was opened with, for Reopen.
+var urls sync.Map
+
+// Reopen opens d's database a second time, as another kurz process sharing it would: its
+// own pools and caches. It is closed with the test.
+func Reopen(t testing.TB, d *db.DB) *db.DB {
+	t.Helper()
+	o := db.Options{DataDir: filepath.Dir(d.Path()), SQLiteFile: filepath.Base(d.Path()), Readers: 4}
+	if d.Dialect == db.Postgres {
+		u, ok := urls.Load(d)
+		if !ok {
+			t.Fatal("Reopen: not a database of OpenPostgres")
+		}
+		o = db.Options{URL: u.(string), MaxConns: 8}
+	}
+	other, err := db.Open(context.Background(), o)
+	if err != nil {
+		t.Fatalf("reopen %s: %v", d.Dialect, err)
+	}
+	t.Cleanup(func() { other.Close() })
+	return other
 }
 
 func shortName(t testing.TB) string {

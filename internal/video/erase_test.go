@@ -101,7 +101,7 @@ func (c *catalogue) Published(_ context.Context, videoID, _ string, _ int64, _ [
 
 func (c *catalogue) Removed(context.Context, string) {}
 
-type noRelations struct{ d *db.DB } // the accounts OwnersAndRelations reads
+type noRelations struct{}
 
 func (noRelations) Relation(context.Context, string, string) (policy.Relation, error) {
 	return policy.Relation{}, nil
@@ -109,11 +109,6 @@ func (noRelations) Relation(context.Context, string, string) (policy.Relation, e
 
 func (noRelations) Relations(context.Context, string, []string) (map[string]policy.Relation, error) {
 	return map[string]policy.Relation{}, nil
-}
-
-func (n noRelations) OwnersAndRelations(ctx context.Context, _ string, ids []string) (map[string]*db.AccountRow, map[string]policy.Relation, error) {
-	owners, err := n.d.Videos().Owners(ctx, ids)
-	return owners, map[string]policy.Relation{}, err
 }
 
 type eraseRig struct {
@@ -147,7 +142,7 @@ func newEraseRig(t *testing.T, e testkit.Engine) *eraseRig {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r.jobs = bus.New(r.d.Jobs(), ids.New, now, log)
 	r.staging = filepath.Join(r.dir, "uploads")
-	r.svc = video.New(video.Deps{Videos: r.d.Videos(), Accounts: r.d.Accounts(), Relations: noRelations{r.d}, Catalogue: r.cat,
+	r.svc = video.New(video.Deps{Videos: r.d.Videos(), Accounts: r.d.Accounts(), Relations: noRelations{}, Catalogue: r.cat,
 		Blobs: r.blobs, Bus: r.jobs, Media: r.media, NewID: ids.New, Now: now,
 		Limits: video.Limits{MaxUploadBytes: 1 << 20, MaxDuration: time.Minute, MaxPixels: 1920 * 1920, MaxCaption: 500,
 			UploadTTL: time.Hour, FastPathMaxBitrate: 1 << 30, SignedURLTTL: time.Hour},

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -121,9 +120,6 @@ type Relations interface {
 	Relation(ctx context.Context, viewerID, ownerID string) (policy.Relation, error)
 	// Relations is Relation for several owners, by owner ID.
 	Relations(ctx context.Context, viewerID string, ownerIDs []string) (map[string]policy.Relation, error)
-	// OwnersAndRelations reads the owners' accounts (those that exist) with the viewer's
-	// relation to each, in one query; viewerID is not empty.
-	OwnersAndRelations(ctx context.Context, viewerID string, ownerIDs []string) (map[string]*db.AccountRow, map[string]policy.Relation, error)
 }
 
 // Catalogue is told when a video can be recommended and when it no longer can (the feed).
@@ -294,19 +290,14 @@ func (s *Service) getMany(ctx context.Context, v policy.Viewer, ids []string, kn
 	}
 	var owners map[string]*db.AccountRow
 	page := &Page{Relations: map[string]policy.Relation{}, WhoCanComment: map[string]string{}}
-	if s.d.Relations != nil && !v.Anonymous() && len(unread) > 0 && slices.Equal(unread, unrelated) {
-		// The usual page (a feed's): nothing known yet, so owners and relations in one query.
-		if owners, page.Relations, err = s.d.Relations.OwnersAndRelations(ctx, v.AccountID, unread); err != nil {
+	// The owners come from the video cache, as the videos do; the relations are the
+	// viewer's own and are read each time.
+	if owners, err = s.d.Videos.Owners(ctx, unread); err != nil {
+		return nil, errs.Internal(err)
+	}
+	if s.d.Relations != nil && !v.Anonymous() && len(unrelated) > 0 {
+		if page.Relations, err = s.d.Relations.Relations(ctx, v.AccountID, unrelated); err != nil {
 			return nil, errs.Internal(err)
-		}
-	} else {
-		if owners, err = s.d.Videos.Owners(ctx, unread); err != nil {
-			return nil, errs.Internal(err)
-		}
-		if s.d.Relations != nil && !v.Anonymous() && len(unrelated) > 0 {
-			if page.Relations, err = s.d.Relations.Relations(ctx, v.AccountID, unrelated); err != nil {
-				return nil, errs.Internal(err)
-			}
 		}
 	}
 	if owners == nil {

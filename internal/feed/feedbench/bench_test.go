@@ -66,7 +66,9 @@ func runFeedHTTP(b *testing.B) {
 		}
 		d = testkit.OpenPostgres(b, u)
 	} else {
-		d, err = db.Open(ctx, db.Options{DataDir: b.TempDir(), Readers: cfg.SQLiteReaders})
+		o := app.DBOptions(cfg)
+		o.URL, o.DataDir = "", b.TempDir()
+		d, err = db.Open(ctx, o)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -74,7 +76,7 @@ func runFeedHTTP(b *testing.B) {
 		if _, err := d.Migrate(ctx); err != nil {
 			b.Fatal(err)
 		}
-		engine = fmt.Sprintf("sqlite, %d readers", cfg.SQLiteReaders)
+		engine = fmt.Sprintf("sqlite, %d readers, video cache %d", cfg.SQLiteReaders, cfg.VideoCache)
 	}
 	var rows []row
 	add := func(measure, result, goal string) {

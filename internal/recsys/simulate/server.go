@@ -101,7 +101,7 @@ func startServer(ctx context.Context, o Options, start time.Time, logw io.Writer
 		return fail(err)
 	}
 	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	d, err := db.Open(ctx, db.Options{DataDir: cfg.DataDir, Readers: cfg.SQLiteReaders})
+	d, err := db.Open(ctx, app.DBOptions(cfg))
 	if err != nil {
 		ln.Close()
 		return fail(err)

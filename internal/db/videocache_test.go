@@ -1,0 +1,226 @@
+package db_test
+
+import (
+	"context"
+	"reflect"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"kurz/internal/db"
+	"kurz/internal/id"
+	"kurz/internal/testkit"
+)
+
+// cacheFixture is a database with an account and a ready video, and a second handle on
+// the same database, as a second kurz process would hold it.
+type cacheFixture struct {
+	d, other *db.DB
+	owner    *db.AccountRow
+	video    string
+	ids      *id.Generator
+}
+
+func newCacheFixture(t *testing.T, e testkit.Engine) cacheFixture {
+	t.Helper()
+	ctx := context.Background()
+	d := e.Open(t)
+	f := cacheFixture{d: d, other: testkit.Reopen(t, d), ids: id.NewGenerator()}
+	f.owner = newAccount(f.ids, "owner")
+	if err := d.Accounts().Create(ctx, f.owner); err != nil {
+		t.Fatal(err)
+	}
+	f.video = f.addVideo(t, "first", []string{"cats"})
+	return f
+}
+
+func (f cacheFixture) addVideo(t *testing.T, caption string, tags []string) string {
+	t.Helper()
+	now := time.Now().UTC()
+	v := &db.VideoRow{ID: f.ids.New(), AccountID: f.owner.ID, Caption: caption, Visibility: "public", State: "ready",
+		CreatedAt: now, UpdatedAt: now, Hashtags: tags}
+	up := &db.UploadRow{ID: f.ids.New(), AccountID: f.owner.ID, VideoID: v.ID, Length: 1, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := f.d.Videos().CreateWithUpload(context.Background(), v, up); err != nil {
+		t.Fatal(err)
+	}
+	return v.ID
+}
+
+// read is what a page of videos reads of one video through the cache.
+func read(t *testing.T, d *db.DB, videoID, ownerID string) (*db.VideoRow, []*db.RenditionRow, *db.AccountRow) {
+	t.Helper()
+	ctx := context.Background()
+	vs, err := d.Videos().ByIDs(ctx, []string{videoID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := d.Videos().RenditionsOf(ctx, []string{videoID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os, err := d.Videos().Owners(ctx, []string{ownerID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vs[videoID], rs[videoID], os[ownerID]
+}
+
+// Every change another process makes to a cached video, its hashtags, its renditions or its
+// owner shows in the next read, and a deleted video is gone; the reads in between come from
+// memory.
+func TestVideoCacheSeesEveryChangeOfAnotherProcess(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newCacheFixture(t, e)
+			read(t, f.d, f.video, f.owner.ID) // loads
+			hits, _ := f.d.VideoCacheStats()
+			v, rs, o := read(t, f.d, f.video, f.owner.ID)
+			if h, _ := f.d.VideoCacheStats(); h-hits != 3 {
+				t.Fatalf("the second read found %d of its 3 rows in memory", h-hits)
+			}
+			if v.Caption != "first" || len(rs) != 0 || o.State != "active" {
+				t.Fatalf("before: caption %q, %d renditions, owner %s", v.Caption, len(rs), o.State)
+			}
+
+			now := time.Now().UTC()
+			caption, private := "second #dogs", "private"
+			if err := f.other.Videos().Update(ctx, f.video, db.VideoEdit{Caption: &caption, Hashtags: []string{"dogs"}, Visibility: &private}, now); err != nil {
+				t.Fatal(err)
+			}
+			if v, _, _ = read(t, f.d, f.video, f.owner.ID); v.Caption != caption || v.Visibility != "private" || !reflect.DeepEqual(v.Hashtags, []string{"dogs"}) {
+				t.Fatalf("after an edit elsewhere: %q %s %v", v.Caption, v.Visibility, v.Hashtags)
+			}
+			if err := f.other.Videos().AddRendition(ctx, &db.RenditionRow{VideoID: f.video, Name: "360p", BlobKey: "k", Width: 360, Height: 640, CreatedAt: now}, now); err != nil {
+				t.Fatal(err)
+			}
+			if _, rs, _ = read(t, f.d, f.video, f.owner.ID); len(rs) != 1 || rs[0].Name != "360p" {
+				t.Fatalf("after a rendition elsewhere: %+v", rs)
+			}
+			if err := f.other.Accounts().SetState(ctx, f.owner.ID, "suspended", now); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, o = read(t, f.d, f.video, f.owner.ID); o.State != "suspended" {
+				t.Fatalf("after a suspension elsewhere: owner %s", o.State)
+			}
+			if err := f.other.Videos().Delete(ctx, f.video); err != nil {
+				t.Fatal(err)
+			}
+			if v, rs, _ = read(t, f.d, f.video, f.owner.ID); v != nil || len(rs) != 0 {
+				t.Fatalf("after a deletion elsewhere: %+v, %d renditions", v, len(rs))
+			}
+		})
+	}
+}
+
+// A read that loaded a row before another process changed it must not keep it once a
+// poll has dropped that row: the old row would then be served until the next change.
+func TestVideoCacheKeepsNoRowOlderThanItsLastChange(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newCacheFixture(t, e)
+			old, _, _ := read(t, f.d, f.video, f.owner.ID)
+			gen := db.VideoCacheGen(f.d) // a read begins...
+			caption := "changed"
+			if err := f.other.Videos().Update(ctx, f.video, db.VideoEdit{Caption: &caption}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if v, _, _ := read(t, f.d, f.video, f.owner.ID); v.Caption != caption { // another read polls
+				t.Fatalf("caption %q after the change", v.Caption)
+			}
+			db.VideoCacheKeep(f.d, gen, old) // ...and the first one keeps what it loaded
+			if v, _, _ := read(t, f.d, f.video, f.owner.ID); v.Caption != caption {
+				t.Fatalf("caption %q: a read from before the change kept its row", v.Caption)
+			}
+		})
+	}
+}
+
+// On PostgreSQL, sequence numbers are not in commit order: a change made in a transaction
+// that began first and commits last has the smaller seq. The cache follows the changes by
+// transaction, so it still sees it.
+func TestVideoCacheSeesATransactionThatCommitsLate(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		if e.Name != "postgres" {
+			continue // SQLite has one writer: changes commit in seq order
+		}
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newCacheFixture(t, e)
+			early := f.addVideo(t, "early", nil)
+			read(t, f.d, f.video, f.owner.ID)
+			read(t, f.d, early, f.owner.ID)
+
+			inside, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+			var runs atomic.Int32
+			go func() {
+				done <- f.other.InTx(ctx, func(tx *db.Tx) error {
+					if err := tx.Exec(ctx, `UPDATE videos SET caption = 'late' WHERE id = ?`, f.video); err != nil {
+						return err
+					}
+					if runs.Add(1) == 1 {
+						close(inside)
+					}
+					<-release
+					return nil
+				})
+			}()
+			<-inside
+			caption := "early, changed"
+			if err := f.other.Videos().Update(ctx, early, db.VideoEdit{Caption: &caption}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if v, _, _ := read(t, f.d, early, f.owner.ID); v.Caption != caption {
+				t.Fatalf("caption %q after the first commit", v.Caption)
+			}
+			close(release)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if v, _, _ := read(t, f.d, f.video, f.owner.ID); v.Caption != "late" {
+				t.Fatalf("caption %q: the change that committed last was missed", v.Caption)
+			}
+		})
+	}
+}
+
+// Changes are pruned after a while; a process that has not polled for half that while
+// forgets its cache instead of missing a pruned change.
+func TestVideoCacheForgetsAfterAnIdleSpellAndPruning(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newCacheFixture(t, e)
+			read(t, f.d, f.video, f.owner.ID)
+			caption := "while idle"
+			if err := f.other.Videos().Update(ctx, f.video, db.VideoEdit{Caption: &caption}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			// Age every change past the horizon and prune them, as another process would.
+			if err := f.other.InTx(ctx, func(tx *db.Tx) error { return tx.Exec(ctx, `UPDATE video_changes SET at = 0`) }); err != nil {
+				t.Fatal(err)
+			}
+			n, err := f.other.PruneVideoChanges(ctx)
+			if err != nil || n == 0 {
+				t.Fatalf("pruned %d changes: %v", n, err)
+			}
+			fresh := "fresh"
+			if err := f.other.Videos().Update(ctx, f.addVideo(t, "x", nil), db.VideoEdit{Caption: &fresh}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := f.other.PruneVideoChanges(ctx); err != nil || n != 0 {
+				t.Fatalf("pruned %d recent changes: %v", n, err)
+			}
+			later := time.Now().Add(db.VideoChangesKept)
+			db.SetVideoCacheClock(f.d, func() time.Time { return later })
+			if v, _, _ := read(t, f.d, f.video, f.owner.ID); v.Caption != caption {
+				t.Fatalf("caption %q after an idle spell: a pruned change was missed", v.Caption)
+			}
+		})
+	}
+}

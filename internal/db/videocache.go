@@ -67,6 +67,25 @@ func newVideoCache(d *DB, size int) *videoCache {
 		dropped: map[string]uint64{}, taken: map[int64]uint64{}}
 }
 
+// cacheRead is one read through the video cache: the generation its poll gave, or no cache
+// (c nil) when it is off or the changes could not be read.
+type cacheRead struct {
+	c   *videoCache
+	gen uint64
+}
+
+func (s *Videos) cacheRead(ctx context.Context) cacheRead {
+	c := s.db.vcache
+	if c == nil {
+		return cacheRead{}
+	}
+	gen, ok := c.sync(ctx)
+	if !ok {
+		return cacheRead{}
+	}
+	return cacheRead{c, gen}
+}
+
 // sync takes the changes committed since the last poll and returns the generation a read
 // that starts now belongs to; ok is false if the changes could not be read, and then the
 // read must go to the database and keep nothing.

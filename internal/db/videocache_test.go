@@ -224,3 +224,35 @@ func TestVideoCacheForgetsAfterAnIdleSpellAndPruning(t *testing.T) {
 		})
 	}
 }
+
+// Page reads what ByIDs, RenditionsOf and Owners read, with one poll of the changes.
+func TestVideoCachePageIsTheThreeReads(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newCacheFixture(t, e)
+			second := f.addVideo(t, "second", []string{"b", "a"})
+			now := time.Now().UTC()
+			if err := f.d.Videos().AddRendition(ctx, &db.RenditionRow{VideoID: second, Name: "720p", BlobKey: "k2", Width: 720, Height: 1280, CreatedAt: now}, now); err != nil {
+				t.Fatal(err)
+			}
+			ids := []string{f.video, second, "no-such-video", second}
+			for round := range 2 { // from the database, then from memory
+				p, err := f.d.Videos().Page(ctx, ids)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vs, _ := f.d.Videos().ByIDs(ctx, ids)
+				rs, _ := f.d.Videos().RenditionsOf(ctx, []string{f.video, second})
+				os, _ := f.d.Videos().Owners(ctx, []string{f.owner.ID})
+				if !reflect.DeepEqual(p.Videos, vs) || !reflect.DeepEqual(p.Renditions, rs) || !reflect.DeepEqual(p.Owners, os) {
+					t.Fatalf("round %d: Page %+v\nthree reads %+v %+v %+v", round, p, vs, rs, os)
+				}
+				if len(p.Videos) != 2 || len(p.Renditions[second]) != 1 || p.Owners[f.owner.ID] == nil {
+					t.Fatalf("round %d: %d videos, renditions %v, owners %v", round, len(p.Videos), p.Renditions, p.Owners)
+				}
+			}
+		})
+	}
+}

@@ -398,17 +398,59 @@ func idList(ids []string) (string, []any) {
 // maxBatch bounds the IN lists of the batched loads (SQLite allows 32,766 parameters).
 const maxBatch = 500
 
+// PageRows are what a page of videos shows of the database: the videos, by ID, as ByIDs
+// gives them; their renditions, by video ID, as RenditionsOf gives them; and their owners'
+// accounts, by account ID, as Owners gives them.
+type PageRows struct {
+	Videos     map[string]*VideoRow
+	Renditions map[string][]*RenditionRow
+	Owners     map[string]*AccountRow
+}
+
+// Page reads the videos among ids that exist with their renditions and their owners, as
+// ByIDs, RenditionsOf and Owners would, taking the video cache's changes once for the three.
+func (s *Videos) Page(ctx context.Context, ids []string) (*PageRows, error) {
+	cr := s.cacheRead(ctx)
+	videos, err := s.videosVia(ctx, cr, ids)
+	if err != nil {
+		return nil, err
+	}
+	found := make([]string, 0, len(videos))
+	var owners []string
+	seen := make(map[string]bool, len(videos))
+	for _, id := range ids {
+		v := videos[id]
+		if v == nil || seen["v"+id] {
+			continue
+		}
+		seen["v"+id] = true
+		found = append(found, id)
+		if !seen["a"+v.AccountID] {
+			seen["a"+v.AccountID] = true
+			owners = append(owners, v.AccountID)
+		}
+	}
+	out := &PageRows{Videos: videos}
+	if out.Renditions, err = s.renditionsVia(ctx, cr, found); err != nil {
+		return nil, err
+	}
+	if out.Owners, err = s.ownersVia(ctx, cr, owners); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ByIDs returns the videos among ids that exist, by ID, each with its hashtags and
 // mentions as ByID gives them and its comment policy, from the video cache or in two
 // queries per batch of maxBatch IDs. The rows are the caller's; their slices are shared,
 // so append to them but do not change their elements.
 func (s *Videos) ByIDs(ctx context.Context, ids []string) (map[string]*VideoRow, error) {
-	c := s.db.vcache
+	return s.videosVia(ctx, s.cacheRead(ctx), ids)
+}
+
+func (s *Videos) videosVia(ctx context.Context, cr cacheRead, ids []string) (map[string]*VideoRow, error) {
+	c, gen := cr.c, cr.gen
 	if c == nil {
-		return s.byIDs(ctx, ids)
-	}
-	gen, ok := c.sync(ctx)
-	if !ok {
 		return s.byIDs(ctx, ids)
 	}
 	out := make(map[string]*VideoRow, len(ids))
@@ -515,12 +557,12 @@ func pairs(ctx context.Context, c conn, q string, args []any, each func(a, b str
 // RenditionsOf lists the playable files of several videos, by video ID, each video's
 // smallest first as Renditions gives them, from the video cache or the database.
 func (s *Videos) RenditionsOf(ctx context.Context, ids []string) (map[string][]*RenditionRow, error) {
-	c := s.db.vcache
+	return s.renditionsVia(ctx, s.cacheRead(ctx), ids)
+}
+
+func (s *Videos) renditionsVia(ctx context.Context, cr cacheRead, ids []string) (map[string][]*RenditionRow, error) {
+	c, gen := cr.c, cr.gen
 	if c == nil {
-		return s.renditionsOf(ctx, ids)
-	}
-	gen, ok := c.sync(ctx)
-	if !ok {
 		return s.renditionsOf(ctx, ids)
 	}
 	out := make(map[string][]*RenditionRow, len(ids))
@@ -605,12 +647,12 @@ func (s *Videos) renditionsOf(ctx context.Context, ids []string) (map[string][]*
 // owners of a page of videos, from the video cache or in one query per batch of maxBatch
 // IDs.
 func (s *Videos) Owners(ctx context.Context, ids []string) (map[string]*AccountRow, error) {
-	c := s.db.vcache
+	return s.ownersVia(ctx, s.cacheRead(ctx), ids)
+}
+
+func (s *Videos) ownersVia(ctx context.Context, cr cacheRead, ids []string) (map[string]*AccountRow, error) {
+	c, gen := cr.c, cr.gen
 	if c == nil {
-		return s.owners(ctx, ids)
-	}
-	gen, ok := c.sync(ctx)
-	if !ok {
 		return s.owners(ctx, ids)
 	}
 	out := make(map[string]*AccountRow, len(ids))

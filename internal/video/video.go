@@ -92,9 +92,7 @@ type videoStore interface {
 	CreateWithUpload(ctx context.Context, v *db.VideoRow, up *db.UploadRow) error
 	ByID(ctx context.Context, id string) (*db.VideoRow, error)
 	Renditions(ctx context.Context, videoID string) ([]*db.RenditionRow, error)
-	ByIDs(ctx context.Context, ids []string) (map[string]*db.VideoRow, error)
-	RenditionsOf(ctx context.Context, ids []string) (map[string][]*db.RenditionRow, error)
-	Owners(ctx context.Context, ids []string) (map[string]*db.AccountRow, error)
+	Page(ctx context.Context, ids []string) (*db.PageRows, error)
 	Upload(ctx context.Context, id string) (*db.UploadRow, error)
 	AdvanceUpload(ctx context.Context, id string, from, to int64) error
 	FinishUpload(ctx context.Context, uploadID, videoID string, job *db.JobRow, now time.Time) error
@@ -264,15 +262,18 @@ func (s *Service) GetMany(ctx context.Context, v policy.Viewer, ids []string) (*
 	return s.getMany(ctx, v, ids, nil, nil)
 }
 
-// getMany is GetMany reusing the owners, and v's relations to them, that the caller has
-// read already (either may be nil); it reads only the rest.
+// getMany is GetMany reusing v's relations to owners that the caller has read already (nil
+// if none), and the owners' accounts it has (which stand in for the rows read here).
 func (s *Service) getMany(ctx context.Context, v policy.Viewer, ids []string, knownOwners map[string]*db.AccountRow,
 	knownRels map[string]policy.Relation) (*Page, error) {
-	rows, err := s.d.Videos.ByIDs(ctx, ids)
+	// The videos, their renditions and their owners come from the video cache in one read;
+	// the relations are the viewer's own and are read each time.
+	pr, err := s.d.Videos.Page(ctx, ids)
 	if err != nil {
 		return nil, errs.Internal(err)
 	}
-	var ownerIDs, unread, unrelated []string
+	rows, owners := pr.Videos, pr.Owners
+	var ownerIDs, unrelated []string
 	seen := map[string]bool{}
 	for _, row := range rows {
 		o := row.AccountID
@@ -281,20 +282,11 @@ func (s *Service) getMany(ctx context.Context, v policy.Viewer, ids []string, kn
 		}
 		seen[o] = true
 		ownerIDs = append(ownerIDs, o)
-		if knownOwners[o] == nil {
-			unread = append(unread, o)
-		}
 		if _, ok := knownRels[o]; !ok {
 			unrelated = append(unrelated, o)
 		}
 	}
-	var owners map[string]*db.AccountRow
 	page := &Page{Relations: map[string]policy.Relation{}, WhoCanComment: map[string]string{}}
-	// The owners come from the video cache, as the videos do; the relations are the
-	// viewer's own and are read each time.
-	if owners, err = s.d.Videos.Owners(ctx, unread); err != nil {
-		return nil, errs.Internal(err)
-	}
 	if s.d.Relations != nil && !v.Anonymous() && len(unrelated) > 0 {
 		if page.Relations, err = s.d.Relations.Relations(ctx, v.AccountID, unrelated); err != nil {
 			return nil, errs.Internal(err)
@@ -317,7 +309,6 @@ func (s *Service) getMany(ctx context.Context, v policy.Viewer, ids []string, kn
 			page.Relations[o] = policy.Relation{} // anonymous, or no relations at all
 		}
 	}
-	var visible []string
 	for _, id := range ids {
 		row := rows[id]
 		if row == nil {
@@ -335,14 +326,9 @@ func (s *Service) getMany(ctx context.Context, v policy.Viewer, ids []string, kn
 		vid.OwnerActive = owner.State == string(policy.StateActive)
 		page.WhoCanComment[id] = row.CommentPolicy
 		page.Videos = append(page.Videos, vid)
-		visible = append(visible, id)
-	}
-	rends, err := s.d.Videos.RenditionsOf(ctx, visible)
-	if err != nil {
-		return nil, errs.Internal(err)
 	}
 	for _, vid := range page.Videos {
-		for _, r := range rends[vid.ID] {
+		for _, r := range pr.Renditions[vid.ID] {
 			vid.Renditions = append(vid.Renditions, Rendition{Name: r.Name, Key: r.BlobKey, Width: r.Width, Height: r.Height, Bitrate: r.Bitrate, Bytes: r.Bytes})
 		}
 	}

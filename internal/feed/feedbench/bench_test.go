@@ -192,6 +192,9 @@ func runFeedHTTP(b *testing.B) {
 	check(b, "for_you parallel", par)
 	phase("parallel")
 	add("for_you throughput, 32 clients", fmt.Sprintf("%.0f requests/s (p50 %s, p99 %s)", par.Rate(), msec(par.Percentile(0.5)), msec(par.Percentile(0.99))), "≥ 2,000 requests/s")
+	if h, m := d.VideoCacheStats(); h+m > 0 {
+		b.Logf("video cache after the for_you phases: %d rows found, %d read (%.1f%% hits)", h, m, 100*float64(h)/float64(h+m))
+	}
 
 	// Event ingestion: batches of 100 from many clients, each acknowledged after commit.
 	var keyN sync.Mutex

@@ -225,6 +225,8 @@ func (a *App) Run(ctx context.Context) {
 	done := make(chan struct{})
 	go func() { a.Bus.Run(ctx); close(done) }()
 	go a.Privacy.Run(ctx, a.Config.PrivacySweep)
+	authDone := make(chan struct{})
+	go func() { a.Auth.Run(ctx); close(authDone) }() // writes the sessions' last seen on the way out
 	go a.Analytics.Run(ctx)
 	feedDone := make(chan struct{})
 	go func() { a.Feed.Run(ctx); close(feedDone) }() // saves the recommender's state on the way out
@@ -235,6 +237,7 @@ func (a *App) Run(ctx context.Context) {
 		case <-ctx.Done():
 			<-done
 			<-feedDone
+			<-authDone
 			return
 		case <-tick.C:
 			if _, err := a.DB.PruneVideoChanges(ctx); err != nil {

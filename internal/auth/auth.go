@@ -103,6 +103,7 @@ type sessionStore interface {
 	Create(ctx context.Context, r *db.SessionRow) error
 	ByTokenHash(ctx context.Context, hash []byte, now time.Time) (*db.SessionRow, *db.AccountRow, error)
 	Touch(ctx context.Context, id string, now, expires time.Time) error
+	TouchMany(ctx context.Context, ts []db.SessionTouch) error
 	ListByAccount(ctx context.Context, accountID, after string, limit int, now time.Time) ([]*db.SessionRow, error)
 	Delete(ctx context.Context, accountID, id string) error
 }
@@ -157,6 +158,7 @@ type Service struct {
 	// dummyHash is verified against when an account does not exist, so that a log-in for an
 	// unknown name costs as much as one with a wrong password and names cannot be probed.
 	dummyHash string
+	touches   touches
 }
 
 // New returns the service.
@@ -501,10 +503,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	if arow.State == string(policy.StateSuspended) {
 		return nil, errs.Unauthenticated("account_suspended", "this account is suspended")
 	}
-	// Sliding expiry, written at most once a minute so reads do not become writes.
+	// Sliding expiry, recorded at most once a minute. While more than half of the session's
+	// life is left, the new "last seen" and expiry wait for Run to write them with the
+	// others of the next few seconds, so that a signed-in read stays a read; past that, they
+	// are written at once, so a session in use never lapses for want of a write.
 	if now.Sub(srow.LastSeenAt) > time.Minute {
+		left := srow.ExpiresAt.Sub(now)
 		srow.LastSeenAt, srow.ExpiresAt = now, now.Add(s.d.Limits.SessionTTL)
-		if err := s.d.Sessions.Touch(ctx, srow.ID, srow.LastSeenAt, srow.ExpiresAt); err != nil {
+		if left > s.d.Limits.SessionTTL/2 {
+			s.touches.add(srow.ID, srow.LastSeenAt, srow.ExpiresAt)
+		} else if err := s.d.Sessions.Touch(ctx, srow.ID, srow.LastSeenAt, srow.ExpiresAt); err != nil {
 			s.d.Log.Warn("touch session", "err", err)
 		}
 	}

@@ -86,6 +86,47 @@ func TestStore(t *testing.T) {
 					t.Fatalf("state %q suspended_at %v", got.State, got.SuspendedAt)
 				}
 			})
+			t.Run("touches written together never move a session back", func(t *testing.T) {
+				d := e.Open(t)
+				ids := id.NewGenerator()
+				ctx := context.Background()
+				a := newAccount(ids, "dora")
+				if err := d.Accounts().Create(ctx, a); err != nil {
+					t.Fatal(err)
+				}
+				now := time.Now().UTC().Truncate(time.Millisecond)
+				var sids []string
+				for i := range 2 {
+					s := &db.SessionRow{ID: ids.New(), AccountID: a.ID, TokenHash: []byte(fmt.Sprint("x", i)), Kind: "token",
+						CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}
+					if err := d.Sessions().Create(ctx, s); err != nil {
+						t.Fatal(err)
+					}
+					sids = append(sids, s.ID)
+				}
+				later := now.Add(10 * time.Minute)
+				err := d.Sessions().TouchMany(ctx, []db.SessionTouch{
+					{ID: sids[0], LastSeen: later, Expires: later.Add(time.Hour)},
+					{ID: sids[1], LastSeen: now.Add(-time.Minute), Expires: now}, // older than what is stored
+					{ID: ids.New(), LastSeen: later, Expires: later},             // a session since ended
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				list, err := d.Sessions().ListByAccount(ctx, a.ID, "", 10, now)
+				if err != nil || len(list) != 2 {
+					t.Fatalf("%d sessions: %v", len(list), err)
+				}
+				for _, s := range list {
+					wantSeen, wantExp := now, now.Add(time.Hour)
+					if s.ID == sids[0] {
+						wantSeen, wantExp = later, later.Add(time.Hour)
+					}
+					if !s.LastSeenAt.Equal(wantSeen) || !s.ExpiresAt.Equal(wantExp) {
+						t.Errorf("session %s: seen %v expires %v, want %v %v", s.ID, s.LastSeenAt, s.ExpiresAt, wantSeen, wantExp)
+					}
+				}
+			})
 			t.Run("session pages are newest first without repeats", func(t *testing.T) {
 				d := e.Open(t)
 				ids := id.NewGenerator()

@@ -72,6 +72,28 @@ func (s *Sessions) Touch(ctx context.Context, id string, now, expires time.Time)
 	return err
 }
 
+// SessionTouch is a use of a session: when it was seen and its new expiry.
+type SessionTouch struct {
+	ID                string
+	LastSeen, Expires time.Time
+}
+
+// TouchMany records several uses of sessions in one transaction; neither time of a session
+// goes back (another process may have written a later one).
+func (s *Sessions) TouchMany(ctx context.Context, ts []SessionTouch) error {
+	return s.db.InTx(ctx, func(tx *Tx) error {
+		for _, t := range ts {
+			seen, exp := ms(t.LastSeen), ms(t.Expires)
+			if _, err := tx.exec(ctx, `UPDATE sessions SET
+				last_seen_at = CASE WHEN last_seen_at < ? THEN ? ELSE last_seen_at END,
+				expires_at = CASE WHEN expires_at < ? THEN ? ELSE expires_at END WHERE id = ?`, seen, seen, exp, exp, t.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // ListByAccount pages through an account's live sessions, newest first.
 func (s *Sessions) ListByAccount(ctx context.Context, accountID, after string, limit int, now time.Time) ([]*SessionRow, error) {
 	q := `SELECT ` + sessionCols + ` FROM sessions WHERE account_id = ? AND expires_at > ?`

@@ -168,6 +168,32 @@ func TestAccountsAPI(t *testing.T) {
 					t.Fatalf("after expiry: %d %s", r.Status, r.Body)
 				}
 			})
+			t.Run("last seen is written behind while the session is young", func(t *testing.T) {
+				a := testkit.NewApp(t, e, nil) // sessions live 30 days
+				c := a.Client()
+				c.SignUp("gus")
+				lastSeen := func() string {
+					t.Helper()
+					r := c.Do("GET", "/api/v1/sessions", nil)
+					items, _ := r.JSON()["items"].([]any)
+					if r.Status != 200 || len(items) != 1 {
+						t.Fatalf("sessions: %d %s", r.Status, r.Body)
+					}
+					return items[0].(map[string]any)["last_seen_at"].(string)
+				}
+				signedUp := lastSeen()
+				a.Clock.Advance(2 * time.Minute)
+				used := lastSeen() // this request is the use
+				if used != signedUp {
+					t.Fatalf("last seen %s written in the request's path (signed up %s)", used, signedUp)
+				}
+				if err := a.App.Auth.FlushTouches(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if got, want := lastSeen(), a.Clock.Now().UTC().Truncate(time.Millisecond); got == signedUp || !strings.HasPrefix(got, want.Format("2006-01-02T15:04")) {
+					t.Fatalf("last seen %s after the flush, want %s", got, want)
+				}
+			})
 			t.Run("CSRF protects cookie sessions", func(t *testing.T) {
 				a := testkit.NewApp(t, e, nil)
 				c := a.Client()

@@ -132,11 +132,11 @@ type Config struct {
 	CoEngagementCandidates, EmbeddingCandidates, TrendingCandidates int
 	FollowingCandidates, HashtagCandidates                          int
 	// PreRankCandidates is how many of a list's candidates the full ranker scores, besides
-	// those by creators the viewer follows, which it always scores: a cheaper score (the
-	// ranker's without the viewer's embedding match and the learned per-video and
-	// per-creator biases) keeps the best this many, and never fewer than twice the list
-	// length. Exploration is chosen apart and never cut. 0 scores every candidate.
-	// Default 300, of the 600 to 900 candidates a list has.
+	// those by creators the viewer follows, which it always scores: a cheap estimate of the
+	// ranker's score (linear, without the viewer's embedding match and the learned
+	// per-video and per-creator biases) keeps the best this many, and never fewer than
+	// twice the list length. Exploration is chosen apart and never cut. 0 scores every
+	// candidate. Default 300, of the 500 to 900 candidates a list has.
 	PreRankCandidates int
 	// HashtagRepeatPenalty spreads a list across topics: a candidate's score is multiplied by
 	// (1-penalty) for each earlier list item that shares its most repeated hashtag. Default

@@ -10,7 +10,7 @@ import (
 // A viewer who follows two creators gets a list whose main candidates the pre-ranking cut to
 // PreRankCandidates: every candidate by a followed creator still reaches the full ranker,
 // whether the following source brought it or another one did, the others kept are the best
-// by the pre-ranking's score, and exploration still has its candidates.
+// by the pre-ranking's estimate, and exploration still has its candidates.
 func TestPreRankKeepsFollowedAndExplorationAndCutsTheRest(t *testing.T) {
 	const keep, limit = 30, 10
 	w, evs := smallWorld(t)
@@ -66,12 +66,23 @@ func TestPreRankKeepsFollowedAndExplorationAndCutsTheRest(t *testing.T) {
 		t.Fatalf("the ranker scored %d of %d candidates, want the %d followed plus %d", got, len(ls.cs), protected, keep)
 	}
 
-	// The others kept are the best by the ranker's score without the match and the ID biases.
+	// The others kept are the best by the pre-ranking's estimate, whose weights come from
+	// their average features (with the match embedding retrieval saw).
+	var mean [numFeatures]float64
+	for _, c := range others {
+		for f, x := range c.feats {
+			if f == featEmbedding {
+				x = c.retrieved
+			}
+			mean[f] += float64(x) / float64(len(others))
+		}
+	}
+	beta := r.preWeights(&mean)
 	pre := func(c *candidate) float64 {
-		x := slices.Clone(c.feats)
-		x[featEmbedding] = c.retrieved
-		z := r.rank.featureLogits(x)
-		return r.blend(c.video, &z)
+		x := *c
+		x.feats = slices.Clone(c.feats)
+		x.feats[featEmbedding] = c.retrieved
+		return r.preScore(&beta, &x)
 	}
 	slices.SortFunc(others, func(a, b *candidate) int {
 		if c := cmp.Compare(pre(b), pre(a)); c != 0 {

@@ -99,6 +99,17 @@ func (k *ranker) featureLogits(x []float32) [numTasks]float64 {
 	return z
 }
 
+// featureLogits64 is featureLogits of a vector in float64, such as an average.
+func (k *ranker) featureLogits64(x *[numFeatures]float64) [numTasks]float64 {
+	var z [numTasks]float64
+	for t := range z {
+		for f, xf := range x {
+			z[t] += k.w[t][f] * xf
+		}
+	}
+	return z
+}
+
 const adagradEps = 1e-6
 
 // train takes one AdaGrad step of logistic loss for the tasks in mask.

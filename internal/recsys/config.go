@@ -136,7 +136,7 @@ type Config struct {
 	// ranker's score (linear, without the viewer's embedding match and the learned
 	// per-video and per-creator biases) keeps the best this many, and never fewer than
 	// twice the list length. Exploration is chosen apart and never cut. 0 scores every
-	// candidate. Default 300, of the 500 to 900 candidates a list has.
+	// candidate. Default 250, of the 500 to 900 candidates a list has.
 	PreRankCandidates int
 	// HashtagRepeatPenalty spreads a list across topics: a candidate's score is multiplied by
 	// (1-penalty) for each earlier list item that shares its most repeated hashtag. Default
@@ -187,7 +187,7 @@ func DefaultConfig() Config {
 		TrendingCandidates:     200,
 		FollowingCandidates:    100,
 		HashtagCandidates:      100,
-		PreRankCandidates:      300,
+		PreRankCandidates:      250,
 		HashtagRepeatPenalty:   0.05,
 	}
 }

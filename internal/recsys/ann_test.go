@@ -49,10 +49,10 @@ func TestANNRecall(t *testing.T) {
 		}
 		uvec := r.userEmb.row(r.userEmb.slot(x))
 		ex := r.newExclusion(-1, nil)
-		got := r.embeddingCandidates(uvec, n, ex)
+		got, _ := r.embeddingCandidates(uvec, n, ex)
 		saved := r.annMin
 		r.annMin = 1 << 30 // the full scan
-		exact := r.embeddingCandidates(uvec, n, ex)
+		exact, _ := r.embeddingCandidates(uvec, n, ex)
 		r.annMin = saved
 		for _, c := range r.ann.Load().probe(uvec[:r.videoEmb.dim], r.videoEmb.dim, n) {
 			read += len(r.ann.Load().groups[c].videos)
@@ -110,7 +110,8 @@ func TestANNRecall(t *testing.T) {
 	x, _ := r.userNames.lookup(w.users[lover].id)
 	uvec := r.userEmb.row(r.userEmb.slot(x))
 	in := false
-	for _, c := range r.embeddingCandidates(uvec, r.videoEmb.rows(), r.newExclusion(-1, nil)) {
+	got, _ := r.embeddingCandidates(uvec, r.videoEmb.rows(), r.newExclusion(-1, nil))
+	for _, c := range got {
 		in = in || c == v
 	}
 	if !in {

@@ -131,6 +131,13 @@ type Config struct {
 	// Per-source candidate caps.
 	CoEngagementCandidates, EmbeddingCandidates, TrendingCandidates int
 	FollowingCandidates, HashtagCandidates                          int
+	// PreRankCandidates is how many of a list's candidates the full ranker scores, besides
+	// those by creators the viewer follows, which it always scores: a cheap estimate of the
+	// ranker's score (linear, without the viewer's embedding match and the learned
+	// per-video and per-creator biases) keeps the best this many, and never fewer than
+	// twice the list length. Exploration is chosen apart and never cut. 0 scores every
+	// candidate. Default 250, of the 500 to 900 candidates a list has.
+	PreRankCandidates int
 	// HashtagRepeatPenalty spreads a list across topics: a candidate's score is multiplied by
 	// (1-penalty) for each earlier list item that shares its most repeated hashtag. Default
 	// 0.05 (the fifth video of one hashtag needs a score 19% higher to keep its place).
@@ -180,6 +187,7 @@ func DefaultConfig() Config {
 		TrendingCandidates:     200,
 		FollowingCandidates:    100,
 		HashtagCandidates:      100,
+		PreRankCandidates:      250,
 		HashtagRepeatPenalty:   0.05,
 	}
 }
@@ -222,6 +230,7 @@ func (c Config) Validate() error {
 		{"QualityPrior", c.QualityPrior > 0},
 		{"PopularityWeight", c.PopularityWeight >= 0},
 		{"candidate caps", c.CoEngagementCandidates >= 0 && c.EmbeddingCandidates >= 0 && c.TrendingCandidates >= 0 && c.FollowingCandidates >= 0 && c.HashtagCandidates >= 0},
+		{"PreRankCandidates", c.PreRankCandidates >= 0},
 		{"HashtagRepeatPenalty", c.HashtagRepeatPenalty >= 0 && c.HashtagRepeatPenalty < 1},
 	} {
 		if !ch.ok {

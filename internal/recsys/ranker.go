@@ -72,20 +72,40 @@ func newRanker(cfg Config) ranker {
 
 // logits returns the per-task logits of a feature vector for video v by creator c.
 func (k *ranker) logits(x []float32, v, c int32) [numTasks]float64 {
-	var z [numTasks]float64
+	z := k.featureLogits(x)
 	vs, cs := k.videoBias.slot(v), k.creatorBias.slot(c)
+	for t := range z {
+		if vs >= 0 {
+			z[t] += float64(k.videoBias.row(vs)[t])
+		}
+		if cs >= 0 {
+			z[t] += float64(k.creatorBias.row(cs)[t])
+		}
+	}
+	return z
+}
+
+// featureLogits returns the per-task logits of a feature vector without the per-video and
+// per-creator biases.
+func (k *ranker) featureLogits(x []float32) [numTasks]float64 {
+	var z [numTasks]float64
 	for t := range z {
 		s := 0.0
 		for f, xf := range x {
 			s += k.w[t][f] * float64(xf)
 		}
-		if vs >= 0 {
-			s += float64(k.videoBias.row(vs)[t])
-		}
-		if cs >= 0 {
-			s += float64(k.creatorBias.row(cs)[t])
-		}
 		z[t] = s
+	}
+	return z
+}
+
+// featureLogits64 is featureLogits of a vector in float64, such as an average.
+func (k *ranker) featureLogits64(x *[numFeatures]float64) [numTasks]float64 {
+	var z [numTasks]float64
+	for t := range z {
+		for f, xf := range x {
+			z[t] += k.w[t][f] * xf
+		}
 	}
 	return z
 }
@@ -276,6 +296,27 @@ const (
 
 // features appends video v's feature vector to out.
 func (fc *featureContext) features(v int32, out []float32) []float32 {
+	out = fc.featuresWithoutMatch(v, out)
+	out[len(out)-numFeatures+featEmbedding] = fc.match(v)
+	return out
+}
+
+// match is video v's embedding feature: the dot product of the viewer's and the video's
+// vectors, 0 when either has none.
+func (fc *featureContext) match(v int32) float32 {
+	if s := fc.r.videoEmb.slot(v); s >= 0 && fc.uvec != nil {
+		return matchFeature(float64(dot(fc.uvec, fc.r.videoEmb.row(s))))
+	}
+	return 0
+}
+
+// matchFeature scales a dot product of embeddings to the embedding feature.
+func matchFeature(d float64) float32 { return float32(max(min(d, 8), -8) / 2) }
+
+// featuresWithoutMatch appends video v's feature vector to out with the embedding feature
+// left at 0: reading the video's vector is a cache miss per candidate, which the
+// pre-ranking does without.
+func (fc *featureContext) featuresWithoutMatch(v int32, out []float32) []float32 {
 	r := fc.r
 	vid := &r.videos[v]
 	var x [numFeatures]float64
@@ -285,10 +326,6 @@ func (fc *featureContext) features(v int32, out []float32) []float32 {
 	rate := (float64(vid.positives) + a*fc.prior) / (float64(vid.impressions) + a)
 	x[featEngagementRate] = math.Log(rate/(1-rate)) / 2
 	x[featWatchTime] = (float64(vid.watchSum) + a*fc.watchPrior) / (float64(vid.watchN) + a)
-	if s := r.videoEmb.slot(v); s >= 0 && fc.uvec != nil {
-		d := float64(dot(fc.uvec, r.videoEmb.row(s)))
-		x[featEmbedding] = max(min(d, 8), -8) / 2
-	}
 	if fc.usr != nil {
 		usr := fc.usr
 		if fc.co != nil {

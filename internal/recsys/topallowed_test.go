@@ -40,7 +40,7 @@ func TestTopAllowedIsExact(t *testing.T) {
 				visit(vals[v], v)
 			}
 		}
-		got := topAllowed(c.n, ex, each)
+		got, _ := topAllowed(c.n, ex, each)
 		var want []int32
 		for v := int32(0); v < int32(c.pairs); v++ {
 			if !r.videos[v].removed && !c.excluded(v) {

@@ -18,6 +18,7 @@ const PARAMS = {
   EmbeddingCandidates: { label: 'Similar to what you watched to the end', kind: 'count', help: 'Videos close to your recent favourites in a learned taste space.' },
   HashtagCandidates: { label: 'Hashtags you watch', kind: 'count', help: 'Videos with the hashtags of videos you engaged with.' },
   TrendingCandidates: { label: 'Trending in your region', kind: 'count', help: 'What many people here watch and like today.' },
+  PreRankCandidates: { label: 'Fully ranked', kind: 'count', help: 'Of all the videos the sources above bring, this many go on to the full ranking, chosen by a quicker estimate of the same score. Videos from accounts you follow always go on.' },
 
   PositiveWatchRatio: { label: 'Watched enough to count as interest', kind: 'percent', help: 'Watching this much of a video counts as liking it, even without a like.' },
   SkipWatchRatio: { label: 'Skipped', kind: 'percent', help: 'Leaving before this much of a video counts against similar videos.' },
@@ -39,7 +40,7 @@ const PARAMS = {
 };
 
 const WEIGHTS = ['WatchWeight', 'LikeWeight', 'ShareWeight', 'FollowWeight'];
-const SOURCES = ['FollowingCandidates', 'CoEngagementCandidates', 'EmbeddingCandidates', 'HashtagCandidates', 'TrendingCandidates'];
+const SOURCES = ['FollowingCandidates', 'CoEngagementCandidates', 'EmbeddingCandidates', 'HashtagCandidates', 'TrendingCandidates', 'PreRankCandidates'];
 const SIGNALS = ['PositiveWatchRatio', 'SkipWatchRatio', 'RecentPositives', 'RecentNegatives', 'WatchedMemory', 'HashtagRepeatPenalty'];
 const NEW_VIDEOS = ['TestAudience', 'GraduationRate', 'BoostAudience', 'ExplorationMinShare', 'ExplorationShare', 'ExplorationHorizon', 'FreshWindow'];
 const TRENDING = ['TrendHalfLife', 'TrendingSize'];

@@ -230,6 +230,20 @@ func (a *App) Run(ctx context.Context) {
 	go a.Analytics.Run(ctx)
 	feedDone := make(chan struct{})
 	go func() { a.Feed.Run(ctx); close(feedDone) }() // saves the recommender's state on the way out
+	go func() {
+		// Once the recommender has caught up, so as not to slow its start.
+		select {
+		case <-a.Feed.Ready():
+		case <-ctx.Done():
+			return
+		}
+		t0 := time.Now()
+		if n, err := a.DB.WarmVideoCache(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("warm the video cache", "err", err)
+		} else if n > 0 {
+			a.Log.Info("video cache warm", "videos", n, "took", time.Since(t0).Round(time.Millisecond))
+		}
+	}()
 	tick := time.NewTicker(10 * time.Minute)
 	defer tick.Stop()
 	for {

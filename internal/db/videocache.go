@@ -24,11 +24,12 @@ import (
 // uncached read would. Should the changes table not answer, reads go to the database and
 // keep nothing.
 type videoCache struct {
-	d      *DB
-	now    func() time.Time
-	videos *lru.Cache[string, *VideoRow]
-	rends  *lru.Cache[string, []RenditionRow]
-	owners *lru.Cache[string, *AccountRow]
+	d        *DB
+	now      func() time.Time
+	capacity int
+	videos   *lru.Cache[string, *VideoRow]
+	rends    *lru.Cache[string, []RenditionRow]
+	owners   *lru.Cache[string, *AccountRow]
 
 	// A read keeps what it loaded only if nothing dropped those rows after its poll: the
 	// generation counts the polls that dropped something, dropped says when each key was
@@ -63,7 +64,7 @@ func newVideoCache(d *DB, size int) *videoCache {
 	videos, _ := lru.New[string, *VideoRow](size)
 	rends, _ := lru.New[string, []RenditionRow](size)
 	owners, _ := lru.New[string, *AccountRow](size)
-	return &videoCache{d: d, now: time.Now, videos: videos, rends: rends, owners: owners,
+	return &videoCache{d: d, now: time.Now, capacity: size, videos: videos, rends: rends, owners: owners,
 		dropped: map[string]uint64{}, taken: map[int64]uint64{}}
 }
 
@@ -281,4 +282,29 @@ func (d *DB) PruneVideoChanges(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// WarmVideoCache reads the newest ready videos, as many as the cache holds, with their
+// renditions and owners into the video cache, so that the first pages after a start are
+// served from memory as later ones are; it returns how many it read. Without a cache it
+// does nothing.
+func (d *DB) WarmVideoCache(ctx context.Context) (int, error) {
+	c := d.vcache
+	if c == nil {
+		return 0, nil
+	}
+	ids, err := strings1(ctx, d.reader(), `SELECT id FROM videos WHERE state = 'ready' ORDER BY id DESC LIMIT ?`, c.capacity)
+	if err != nil {
+		return 0, err
+	}
+	v := d.Videos()
+	for i := 0; i < len(ids); i += maxBatch {
+		if err := ctx.Err(); err != nil {
+			return i, err
+		}
+		if _, err := v.Page(ctx, ids[i:min(i+maxBatch, len(ids))]); err != nil {
+			return i, err
+		}
+	}
+	return len(ids), nil
 }

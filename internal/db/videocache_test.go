@@ -256,3 +256,38 @@ func TestVideoCachePageIsTheThreeReads(t *testing.T) {
 		})
 	}
 }
+
+// Warming reads the newest ready videos, up to the cache's size, so that the next page of
+// them is served from memory.
+func TestWarmVideoCacheReadsTheNewestVideos(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	d, err := db.Open(ctx, db.Options{DataDir: dir, Readers: 2, VideoCache: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ids := id.NewGenerator()
+	owner := newAccount(ids, "owner")
+	if err := d.Accounts().Create(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	var vids []string
+	for range 5 {
+		vids = append(vids, addVideo(t, d, ids, owner.ID, "clip", "tag"))
+	}
+	n, err := d.WarmVideoCache(ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("warmed %d videos: %v", n, err)
+	}
+	h0, m0 := d.VideoCacheStats()
+	if _, err := d.Videos().Page(ctx, vids[2:]); err != nil { // the three newest
+		t.Fatal(err)
+	}
+	if h, m := d.VideoCacheStats(); m != m0 || h-h0 != 7 { // 3 videos, 3 renditions, 1 owner
+		t.Fatalf("after warming: %d found, %d read", h-h0, m-m0)
+	}
+}

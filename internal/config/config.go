@@ -42,7 +42,7 @@ type Config struct {
 	DatabaseURL   string `name:"database-url" default:"" help:"empty for the embedded SQLite database under data-dir; postgres://user@host/db for PostgreSQL"`
 	SQLiteReaders int    `name:"sqlite-readers" default:"4" help:"size of the SQLite reader connection pool (there is always one writer)"`
 	PGMaxConns    int    `name:"pg-max-conns" default:"16" help:"maximum PostgreSQL connections"`
-	VideoCache    int    `name:"video-cache" default:"50000" help:"videos (with their files and owners) kept in memory for feed pages, exact across processes; 0 turns the cache off"`
+	VideoCache    int    `name:"video-cache" default:"100000" help:"videos (with their files and owners) kept in memory for feed pages, exact across processes; 0 turns the cache off"`
 
 	// Accounts and sessions
 	MinPasswordLen   int           `name:"min-password-length" default:"12" help:"shortest password accepted"`

@@ -40,14 +40,11 @@ type videoCache struct {
 	floor   uint64
 	dropped map[string]uint64
 
-	// Polls: one at a time, and a read that arrives while one runs waits for the next one
-	// and shares it (a poll begun before the read might miss what committed just before).
+	// Where the polls follow the changes from (see sync), under pollMu.
 	pollMu   sync.Mutex
-	begun    atomic.Uint64 // polls begun
-	ended    uint64        // the last poll that ended well
-	ready    bool          // the watermark below is read
-	lastSeq  int64         // SQLite: the last change taken (one writer: seq is commit order)
-	xmin     uint64        // PostgreSQL: the oldest transaction running at the last poll
+	ready    bool   // the mark below is read
+	lastSeq  int64  // SQLite: the last change taken (one writer: seq is commit order)
+	xmin     uint64 // PostgreSQL: the oldest transaction running at the last poll
 	taken    map[int64]uint64
 	polledAt time.Time
 
@@ -90,18 +87,64 @@ func (s *Videos) cacheRead(ctx context.Context) cacheRead {
 // sync takes the changes committed since the last poll and returns the generation a read
 // that starts now belongs to; ok is false if the changes could not be read, and then the
 // read must go to the database and keep nothing.
+//
+// Every read polls for itself, and polls run side by side: a poll begun before a read
+// arrived might miss what committed just before it, and a read that waited for the polls
+// ahead of it waited for a connection too (on SQLite the readers are few; on PostgreSQL
+// each poll is a round trip). Each poll covers the changes after the mark it started from;
+// applying them drops their rows (dropping twice does no harm) and moves the mark to the
+// furthest any poll reached.
 func (c *videoCache) sync(ctx context.Context) (gen uint64, ok bool) {
-	next := c.begun.Load() + 1
 	c.pollMu.Lock()
-	defer c.pollMu.Unlock()
-	if c.ready && c.ended >= next {
+	if c.ready && c.now().Sub(c.polledAt) > VideoChangesKept/2 {
+		c.dropAll() // what changed since may be pruned already
+		c.ready = false
+	}
+	if !c.ready {
+		// Empty, so nothing to drop: only where to start from. Rare, so under the lock.
+		err := c.start(ctx)
+		c.pollMu.Unlock()
+		if err != nil {
+			return 0, false
+		}
 		return c.generation(), true
 	}
-	n := c.begun.Add(1)
-	if err := c.poll(ctx); err != nil {
+	fromSeq, fromXmin := c.lastSeq, c.xmin
+	c.pollMu.Unlock()
+
+	var p polled
+	var err error
+	if c.d.Dialect == Postgres {
+		p, err = c.fetchPostgres(ctx, fromXmin)
+	} else {
+		p, err = c.fetchSQLite(ctx, fromSeq)
+	}
+	if err != nil {
 		return 0, false
 	}
-	c.ended = n
+	c.pollMu.Lock()
+	defer c.pollMu.Unlock()
+	var keys []string
+	for _, ch := range p.changes {
+		if c.d.Dialect == Postgres {
+			if _, done := c.taken[ch.seq]; done {
+				continue // an earlier poll applied it; its transaction may still be running
+			}
+			c.taken[ch.seq] = ch.xid
+		}
+		keys = append(keys, ch.key)
+	}
+	c.drop(keys)
+	c.lastSeq = max(c.lastSeq, p.lastSeq)
+	if p.xmin > c.xmin {
+		c.xmin = p.xmin
+		for seq, xid := range c.taken {
+			if xid < c.xmin {
+				delete(c.taken, seq) // later polls ask from c.xmin on
+			}
+		}
+	}
+	c.polledAt = c.now()
 	return c.generation(), true
 }
 
@@ -111,101 +154,99 @@ func (c *videoCache) generation() uint64 {
 	return c.gen
 }
 
-func (c *videoCache) poll(ctx context.Context) error {
-	now := c.now()
-	if c.ready && now.Sub(c.polledAt) > VideoChangesKept/2 {
-		c.dropAll() // what changed since may be pruned already
-		c.ready = false
-	}
+// start reads where to follow the changes from; the caller holds pollMu.
+func (c *videoCache) start(ctx context.Context) error {
 	r := c.d.reader()
-	if !c.ready {
-		// Empty, so nothing to drop: only where to start from.
-		if c.d.Dialect == Postgres {
-			var xmin string
-			if err := r.row(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`).Scan(&xmin); err != nil {
-				return err
-			}
-			x, err := strconv.ParseUint(xmin, 10, 64)
-			if err != nil {
-				return fmt.Errorf("db: snapshot xmin %q: %w", xmin, err)
-			}
-			c.xmin = x
-		} else if err := r.row(ctx, `SELECT COALESCE(MAX(seq), 0) FROM video_changes`).Scan(&c.lastSeq); err != nil {
-			return err
-		}
-		c.ready, c.polledAt = true, now
-		return nil
-	}
-	var keys []string
 	if c.d.Dialect == Postgres {
-		// A transaction still running at the last poll has an ID at or above that poll's
-		// xmin, and so has any that began since; the rows of those that had ended already
-		// come again and are skipped by seq. xmin and the rows are of one snapshot.
-		rows, err := r.query(ctx, `SELECT s.xmin, c.seq, c.xid::text, c.kind, c.id
-			FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin) s
-			LEFT JOIN video_changes c ON c.xid >= ?::xid8`, strconv.FormatUint(c.xmin, 10))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
 		var xmin string
-		for rows.Next() {
-			var seq *int64
-			var xid, kind, id *string
-			if err := rows.Scan(&xmin, &seq, &xid, &kind, &id); err != nil {
-				return err
-			}
-			if seq == nil {
-				continue
-			}
-			if _, done := c.taken[*seq]; done {
-				continue
-			}
-			x, err := strconv.ParseUint(*xid, 10, 64)
-			if err != nil {
-				return fmt.Errorf("db: change xid %q: %w", *xid, err)
-			}
-			c.taken[*seq] = x
-			keys = append(keys, cacheKey(*kind, *id))
-		}
-		if err := rows.Err(); err != nil {
+		if err := r.row(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`).Scan(&xmin); err != nil {
 			return err
 		}
 		x, err := strconv.ParseUint(xmin, 10, 64)
 		if err != nil {
 			return fmt.Errorf("db: snapshot xmin %q: %w", xmin, err)
 		}
-		c.drop(keys)
 		c.xmin = x
-		for seq, xid := range c.taken {
-			if xid < x {
-				delete(c.taken, seq) // the next poll asks from x on
-			}
-		}
-	} else {
-		rows, err := r.query(ctx, `SELECT seq, kind, id FROM video_changes WHERE seq > ?`, c.lastSeq)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		last := c.lastSeq
-		for rows.Next() {
-			var seq int64
-			var kind, id string
-			if err := rows.Scan(&seq, &kind, &id); err != nil {
-				return err
-			}
-			last = max(last, seq)
-			keys = append(keys, cacheKey(kind, id))
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		c.drop(keys)
-		c.lastSeq = last
+	} else if err := r.row(ctx, `SELECT COALESCE(MAX(seq), 0) FROM video_changes`).Scan(&c.lastSeq); err != nil {
+		return err
 	}
-	c.polledAt = now
+	c.ready, c.polledAt = true, c.now()
 	return nil
+}
+
+// polled is what one poll read: the changes, and how far it reached.
+type polled struct {
+	changes []change
+	lastSeq int64  // SQLite: the last change read (the mark it started from if none)
+	xmin    uint64 // PostgreSQL: the oldest transaction running at its snapshot
+}
+
+type change struct {
+	seq int64
+	xid uint64
+	key string
+}
+
+// fetchSQLite reads the changes after seq. SQLite has one writer, so seq is commit order
+// and every change up to the last one read is in.
+func (c *videoCache) fetchSQLite(ctx context.Context, seq int64) (polled, error) {
+	p := polled{lastSeq: seq}
+	rows, err := c.d.reader().query(ctx, `SELECT seq, kind, id FROM video_changes WHERE seq > ?`, seq)
+	if err != nil {
+		return p, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ch change
+		var kind, id string
+		if err := rows.Scan(&ch.seq, &kind, &id); err != nil {
+			return p, err
+		}
+		ch.key = cacheKey(kind, id)
+		p.lastSeq = max(p.lastSeq, ch.seq)
+		p.changes = append(p.changes, ch)
+	}
+	return p, rows.Err()
+}
+
+// fetchPostgres reads the changes of every transaction at or above xmin. A transaction
+// still running at the previous poll has an ID at or above that poll's xmin, and so has any
+// that began since; the rows of those that had ended already come again and are skipped by
+// seq. xmin and the rows are of one snapshot.
+func (c *videoCache) fetchPostgres(ctx context.Context, xmin uint64) (polled, error) {
+	var p polled
+	rows, err := c.d.reader().query(ctx, `SELECT s.xmin, c.seq, c.xid::text, c.kind, c.id
+		FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin) s
+		LEFT JOIN video_changes c ON c.xid >= ?::xid8`, strconv.FormatUint(xmin, 10))
+	if err != nil {
+		return p, err
+	}
+	defer rows.Close()
+	var snapXmin string
+	for rows.Next() {
+		var seq *int64
+		var xid, kind, id *string
+		if err := rows.Scan(&snapXmin, &seq, &xid, &kind, &id); err != nil {
+			return p, err
+		}
+		if seq == nil {
+			continue
+		}
+		x, err := strconv.ParseUint(*xid, 10, 64)
+		if err != nil {
+			return p, fmt.Errorf("db: change xid %q: %w", *xid, err)
+		}
+		p.changes = append(p.changes, change{seq: *seq, xid: x, key: cacheKey(*kind, *id)})
+	}
+	if err := rows.Err(); err != nil {
+		return p, err
+	}
+	x, err := strconv.ParseUint(snapXmin, 10, 64)
+	if err != nil {
+		return p, fmt.Errorf("db: snapshot xmin %q: %w", snapXmin, err)
+	}
+	p.xmin = x
+	return p, nil
 }
 
 func cacheKey(kind, id string) string {

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -289,5 +290,60 @@ func TestWarmVideoCacheReadsTheNewestVideos(t *testing.T) {
 	}
 	if h, m := d.VideoCacheStats(); m != m0 || h-h0 != 7 { // 3 videos, 3 renditions, 1 owner
 		t.Fatalf("after warming: %d found, %d read", h-h0, m-m0)
+	}
+}
+
+// Readers poll side by side while another process edits a video: every read that begins
+// after an edit has committed sees that edit or a later one.
+func TestVideoCacheUnderConcurrentReadsAndEdits(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := newCacheFixture(t, e)
+			var committed atomic.Int64 // the last edit known to have committed
+			stop := make(chan struct{})
+			errc := make(chan error, 4)
+			for range 4 {
+				go func() {
+					for {
+						select {
+						case <-stop:
+							errc <- nil
+							return
+						default:
+						}
+						want := committed.Load()
+						vs, err := f.d.Videos().ByIDs(ctx, []string{f.video})
+						if err != nil {
+							errc <- err
+							return
+						}
+						var got int64
+						if _, err := fmt.Sscanf(vs[f.video].Caption, "edit %d", &got); err != nil && want > 0 {
+							errc <- fmt.Errorf("caption %q after edit %d", vs[f.video].Caption, want)
+							return
+						}
+						if got < want {
+							errc <- fmt.Errorf("read edit %d after edit %d had committed", got, want)
+							return
+						}
+					}
+				}()
+			}
+			for i := int64(1); i <= 100; i++ {
+				caption := fmt.Sprintf("edit %d", i)
+				if err := f.other.Videos().Update(ctx, f.video, db.VideoEdit{Caption: &caption}, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+				committed.Store(i)
+			}
+			close(stop)
+			for range 4 {
+				if err := <-errc; err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -156,18 +156,19 @@ func (c *videoCache) generation() uint64 {
 
 // start reads where to follow the changes from; the caller holds pollMu.
 func (c *videoCache) start(ctx context.Context) error {
-	r := c.d.reader()
 	if c.d.Dialect == Postgres {
-		var xmin string
-		if err := r.row(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`).Scan(&xmin); err != nil {
+		// The changes a poll from this xmin would read again are in every read from now on:
+		// taken, so that they drop nothing.
+		p, err := c.fetchPostgres(ctx, 0)
+		if err != nil {
 			return err
 		}
-		x, err := strconv.ParseUint(xmin, 10, 64)
-		if err != nil {
-			return fmt.Errorf("db: snapshot xmin %q: %w", xmin, err)
+		clear(c.taken)
+		for _, ch := range p.changes {
+			c.taken[ch.seq] = ch.xid
 		}
-		c.xmin = x
-	} else if err := r.row(ctx, `SELECT COALESCE(MAX(seq), 0) FROM video_changes`).Scan(&c.lastSeq); err != nil {
+		c.xmin = p.xmin
+	} else if err := c.d.reader().row(ctx, `SELECT COALESCE(MAX(seq), 0) FROM video_changes`).Scan(&c.lastSeq); err != nil {
 		return err
 	}
 	c.ready, c.polledAt = true, c.now()
@@ -209,15 +210,20 @@ func (c *videoCache) fetchSQLite(ctx context.Context, seq int64) (polled, error)
 	return p, rows.Err()
 }
 
-// fetchPostgres reads the changes of every transaction at or above xmin. A transaction
-// still running at the previous poll has an ID at or above that poll's xmin, and so has any
-// that began since; the rows of those that had ended already come again and are skipped by
-// seq. xmin and the rows are of one snapshot.
+// fetchPostgres reads the changes of every transaction at or above xmin (0: the snapshot's
+// own xmin). A transaction still running at the previous poll has an ID at or above that
+// poll's xmin, and so has any that began since; the rows of those that had ended already
+// come again and are skipped by seq. xmin and the rows are of one snapshot.
 func (c *videoCache) fetchPostgres(ctx context.Context, xmin uint64) (polled, error) {
 	var p polled
+	from := `?::xid8`
+	args := []any{strconv.FormatUint(xmin, 10)}
+	if xmin == 0 {
+		from, args = `pg_snapshot_xmin(pg_current_snapshot())`, nil
+	}
 	rows, err := c.d.reader().query(ctx, `SELECT s.xmin, c.seq, c.xid::text, c.kind, c.id
 		FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin) s
-		LEFT JOIN video_changes c ON c.xid >= ?::xid8`, strconv.FormatUint(xmin, 10))
+		LEFT JOIN video_changes c ON c.xid >= `+from, args...)
 	if err != nil {
 		return p, err
 	}
@@ -286,6 +292,39 @@ func (c *videoCache) dropAll() {
 	c.videos.Purge()
 	c.rends.Purge()
 	c.owners.Purge()
+}
+
+// readThrough reads the rows of ids through one of the cache's LRUs: those it holds as
+// copies, the rest from load, keeping a copy of each (unless a poll has dropped it since the
+// read's own). The caller gets rows of its own either way.
+func readThrough[V any](ctx context.Context, cr cacheRead, prefix string, from *lru.Cache[string, *V], ids []string,
+	load func(context.Context, []string) (map[string]*V, error), clone func(*V) *V) (map[string]*V, error) {
+	c := cr.c
+	out := make(map[string]*V, len(ids))
+	var miss []string
+	for _, id := range ids {
+		if v, ok := from.Get(id); ok {
+			out[id] = clone(v)
+		} else {
+			miss = append(miss, id)
+		}
+	}
+	c.hits.Add(int64(len(ids) - len(miss)))
+	if len(miss) == 0 {
+		return out, nil
+	}
+	c.misses.Add(int64(len(miss)))
+	rows, err := load(ctx, miss)
+	if err != nil {
+		return nil, err
+	}
+	kept := make(map[string]*V, len(rows))
+	for id, v := range rows {
+		kept[id] = clone(v)
+		out[id] = v
+	}
+	keep(c, cr.gen, prefix, from, kept)
+	return out, nil
 }
 
 // keep stores what a read of generation gen loaded, unless something dropped it since.

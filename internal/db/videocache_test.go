@@ -347,3 +347,51 @@ func TestVideoCacheUnderConcurrentReadsAndEdits(t *testing.T) {
 		})
 	}
 }
+
+// On PostgreSQL a transaction left open anywhere on the server holds every snapshot's xmin
+// back, so polls read the changes after it again and again. Those committed before the cache
+// started are in every read: they must not drop what the cache holds.
+func TestVideoCacheKeepsItsRowsWhileATransactionStaysOpen(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		if e.Name != "postgres" {
+			continue // SQLite has no snapshot horizon
+		}
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			d := e.Open(t)
+			other := testkit.Reopen(t, d)
+			inside, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+			var runs atomic.Int32
+			go func() {
+				done <- other.InTx(ctx, func(tx *db.Tx) error {
+					if err := tx.Exec(ctx, `INSERT INTO instance_settings (key, value) VALUES ('held', 'open')`); err != nil {
+						return err
+					}
+					if runs.Add(1) == 1 {
+						close(inside)
+					}
+					<-release
+					return nil
+				})
+			}()
+			<-inside
+			f := cacheFixture{d: d, other: other, ids: id.NewGenerator()}
+			f.owner = newAccount(f.ids, "owner")
+			if err := d.Accounts().Create(ctx, f.owner); err != nil {
+				t.Fatal(err)
+			}
+			f.video = f.addVideo(t, "tagged", []string{"cats"}) // a change row after the open transaction
+			read(t, d, f.video, f.owner.ID)
+			hits, _ := d.VideoCacheStats()
+			read(t, d, f.video, f.owner.ID)
+			h, _ := d.VideoCacheStats()
+			close(release)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if h-hits != 3 {
+				t.Fatalf("the second read found %d of its 3 rows in memory", h-hits)
+			}
+		})
+	}
+}

@@ -449,38 +449,14 @@ func (s *Videos) ByIDs(ctx context.Context, ids []string) (map[string]*VideoRow,
 }
 
 func (s *Videos) videosVia(ctx context.Context, cr cacheRead, ids []string) (map[string]*VideoRow, error) {
-	c, gen := cr.c, cr.gen
-	if c == nil {
+	if cr.c == nil {
 		return s.byIDs(ctx, ids)
 	}
-	out := make(map[string]*VideoRow, len(ids))
-	var miss []string
-	for _, id := range ids {
-		if v, ok := c.videos.Get(id); ok {
-			cp := *v
-			out[id] = &cp
-		} else {
-			miss = append(miss, id)
-		}
-	}
-	c.hits.Add(int64(len(ids) - len(miss)))
-	if len(miss) == 0 {
-		return out, nil
-	}
-	c.misses.Add(int64(len(miss)))
-	rows, err := s.byIDs(ctx, miss)
-	if err != nil {
-		return nil, err
-	}
-	kept := make(map[string]*VideoRow, len(rows))
-	for id, v := range rows {
+	return readThrough(ctx, cr, "v", cr.c.videos, ids, s.byIDs, func(v *VideoRow) *VideoRow {
 		cp := *v
-		cp.Hashtags, cp.Mentions = slices.Clip(cp.Hashtags), slices.Clip(cp.Mentions)
-		kept[id] = &cp
-		out[id] = v
-	}
-	keep(c, gen, "v", c.videos, kept)
-	return out, nil
+		cp.Hashtags, cp.Mentions = slices.Clip(cp.Hashtags), slices.Clip(cp.Mentions) // an append copies
+		return &cp
+	})
 }
 
 func (s *Videos) byIDs(ctx context.Context, ids []string) (map[string]*VideoRow, error) {
@@ -651,37 +627,13 @@ func (s *Videos) Owners(ctx context.Context, ids []string) (map[string]*AccountR
 }
 
 func (s *Videos) ownersVia(ctx context.Context, cr cacheRead, ids []string) (map[string]*AccountRow, error) {
-	c, gen := cr.c, cr.gen
-	if c == nil {
+	if cr.c == nil {
 		return s.owners(ctx, ids)
 	}
-	out := make(map[string]*AccountRow, len(ids))
-	var miss []string
-	for _, id := range ids {
-		if a, ok := c.owners.Get(id); ok {
-			cp := *a
-			out[id] = &cp
-		} else {
-			miss = append(miss, id)
-		}
-	}
-	c.hits.Add(int64(len(ids) - len(miss)))
-	if len(miss) == 0 {
-		return out, nil
-	}
-	c.misses.Add(int64(len(miss)))
-	rows, err := s.owners(ctx, miss)
-	if err != nil {
-		return nil, err
-	}
-	kept := make(map[string]*AccountRow, len(rows))
-	for id, a := range rows {
+	return readThrough(ctx, cr, "a", cr.c.owners, ids, s.owners, func(a *AccountRow) *AccountRow {
 		cp := *a
-		kept[id] = &cp
-		out[id] = a
-	}
-	keep(c, gen, "a", c.owners, kept)
-	return out, nil
+		return &cp
+	})
 }
 
 func (s *Videos) owners(ctx context.Context, ids []string) (map[string]*AccountRow, error) {

@@ -47,6 +47,39 @@ func (f cacheFixture) addVideo(t *testing.T, caption string, tags []string) stri
 	return v.ID
 }
 
+// holdOpen runs stmt in a transaction of d and keeps it open until commit is called, which
+// waits for the commit.
+func holdOpen(t *testing.T, d *db.DB, stmt string, args ...any) (commit func()) {
+	t.Helper()
+	ctx := context.Background()
+	inside, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	var runs atomic.Int32
+	go func() {
+		done <- d.InTx(ctx, func(tx *db.Tx) error {
+			if err := tx.Exec(ctx, stmt, args...); err != nil {
+				return err
+			}
+			if runs.Add(1) == 1 {
+				close(inside)
+			}
+			<-release
+			return nil
+		})
+	}()
+	select {
+	case <-inside:
+	case err := <-done:
+		t.Fatalf("open a transaction: %v", err)
+	}
+	return func() {
+		t.Helper()
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // read is what a page of videos reads of one video through the cache.
 func read(t *testing.T, d *db.DB, videoID, ownerID string) (*db.VideoRow, []*db.RenditionRow, *db.AccountRow) {
 	t.Helper()
@@ -156,21 +189,7 @@ func TestVideoCacheSeesATransactionThatCommitsLate(t *testing.T) {
 			read(t, f.d, f.video, f.owner.ID)
 			read(t, f.d, early, f.owner.ID)
 
-			inside, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-			var runs atomic.Int32
-			go func() {
-				done <- f.other.InTx(ctx, func(tx *db.Tx) error {
-					if err := tx.Exec(ctx, `UPDATE videos SET caption = 'late' WHERE id = ?`, f.video); err != nil {
-						return err
-					}
-					if runs.Add(1) == 1 {
-						close(inside)
-					}
-					<-release
-					return nil
-				})
-			}()
-			<-inside
+			commit := holdOpen(t, f.other, `UPDATE videos SET caption = 'late' WHERE id = ?`, f.video)
 			caption := "early, changed"
 			if err := f.other.Videos().Update(ctx, early, db.VideoEdit{Caption: &caption}, time.Now()); err != nil {
 				t.Fatal(err)
@@ -178,10 +197,7 @@ func TestVideoCacheSeesATransactionThatCommitsLate(t *testing.T) {
 			if v, _, _ := read(t, f.d, early, f.owner.ID); v.Caption != caption {
 				t.Fatalf("caption %q after the first commit", v.Caption)
 			}
-			close(release)
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
+			commit()
 			if v, _, _ := read(t, f.d, f.video, f.owner.ID); v.Caption != "late" {
 				t.Fatalf("caption %q: the change that committed last was missed", v.Caption)
 			}
@@ -360,21 +376,7 @@ func TestVideoCacheKeepsItsRowsWhileATransactionStaysOpen(t *testing.T) {
 			ctx := context.Background()
 			d := e.Open(t)
 			other := testkit.Reopen(t, d)
-			inside, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-			var runs atomic.Int32
-			go func() {
-				done <- other.InTx(ctx, func(tx *db.Tx) error {
-					if err := tx.Exec(ctx, `INSERT INTO instance_settings (key, value) VALUES ('held', 'open')`); err != nil {
-						return err
-					}
-					if runs.Add(1) == 1 {
-						close(inside)
-					}
-					<-release
-					return nil
-				})
-			}()
-			<-inside
+			commit := holdOpen(t, other, `INSERT INTO instance_settings (key, value) VALUES ('held', 'open')`)
 			f := cacheFixture{d: d, other: other, ids: id.NewGenerator()}
 			f.owner = newAccount(f.ids, "owner")
 			if err := d.Accounts().Create(ctx, f.owner); err != nil {
@@ -385,10 +387,7 @@ func TestVideoCacheKeepsItsRowsWhileATransactionStaysOpen(t *testing.T) {
 			hits, _ := d.VideoCacheStats()
 			read(t, d, f.video, f.owner.ID)
 			h, _ := d.VideoCacheStats()
-			close(release)
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
+			commit()
 			if h-hits != 3 {
 				t.Fatalf("the second read found %d of its 3 rows in memory", h-hits)
 			}

@@ -417,16 +417,16 @@ func (s *Videos) Page(ctx context.Context, ids []string) (*PageRows, error) {
 	}
 	found := make([]string, 0, len(videos))
 	var owners []string
-	seen := make(map[string]bool, len(videos))
+	seenVideo, seenOwner := make(map[string]bool, len(videos)), make(map[string]bool, len(videos))
 	for _, id := range ids {
 		v := videos[id]
-		if v == nil || seen["v"+id] {
+		if v == nil || seenVideo[id] {
 			continue
 		}
-		seen["v"+id] = true
+		seenVideo[id] = true
 		found = append(found, id)
-		if !seen["a"+v.AccountID] {
-			seen["a"+v.AccountID] = true
+		if !seenOwner[v.AccountID] {
+			seenOwner[v.AccountID] = true
 			owners = append(owners, v.AccountID)
 		}
 	}

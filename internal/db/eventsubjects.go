@@ -20,7 +20,14 @@ const subjectChunk = 200
 // viewer's relation to the owner, with one query per 200 videos rather than several per
 // video, so a batch of events is checked at the cost of a few reads. viewerID is "" for an
 // anonymous viewer. Missing videos are absent from the map.
+//
+// With the video cache on, the videos and their owners come from it (a batch names the
+// videos of the feed the viewer just saw, so they are almost always there) and only the
+// relations are read, in one query per batch.
 func (s *Events) Subjects(ctx context.Context, viewerID string, videoIDs []string) (map[string]*EventSubject, error) {
+	if cr := s.db.Videos().cacheRead(ctx); cr.c != nil {
+		return s.subjectsCached(ctx, cr, viewerID, videoIDs)
+	}
 	out := make(map[string]*EventSubject, len(videoIDs))
 	r := s.db.reader()
 	for start := 0; start < len(videoIDs); start += subjectChunk {
@@ -52,6 +59,45 @@ func (s *Events) Subjects(ctx context.Context, viewerID string, videoIDs []strin
 		for _, sub := range rows {
 			out[sub.Video.ID] = sub
 		}
+	}
+	return out, nil
+}
+
+func (s *Events) subjectsCached(ctx context.Context, cr cacheRead, viewerID string, videoIDs []string) (map[string]*EventSubject, error) {
+	vs := s.db.Videos()
+	videos, err := vs.videosVia(ctx, cr, videoIDs)
+	if err != nil {
+		return nil, err
+	}
+	var owners, others []string
+	seen := make(map[string]bool, len(videos))
+	for _, v := range videos {
+		if seen[v.AccountID] {
+			continue
+		}
+		seen[v.AccountID] = true
+		owners = append(owners, v.AccountID)
+		if viewerID != "" && v.AccountID != viewerID {
+			others = append(others, v.AccountID)
+		}
+	}
+	accounts, err := vs.ownersVia(ctx, cr, owners)
+	if err != nil {
+		return nil, err
+	}
+	var rels map[string]RelationRow
+	if len(others) > 0 {
+		if rels, err = s.db.Social().Relations(ctx, viewerID, others); err != nil {
+			return nil, err
+		}
+	}
+	out := make(map[string]*EventSubject, len(videos))
+	for id, v := range videos {
+		a := accounts[v.AccountID]
+		if a == nil {
+			continue // the owner went between the two reads: as if the video had
+		}
+		out[id] = &EventSubject{Video: v, OwnerState: a.State, Relation: rels[v.AccountID]}
 	}
 	return out, nil
 }

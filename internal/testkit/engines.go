@@ -129,6 +129,13 @@ var urls sync.Map
 // own pools and caches. It is closed with the test.
 func Reopen(t testing.TB, d *db.DB) *db.DB {
 	t.Helper()
+	return ReopenWith(t, d, nil)
+}
+
+// ReopenWith is Reopen with options changed by change (nil changes nothing), for example a
+// second handle without the video cache to compare against.
+func ReopenWith(t testing.TB, d *db.DB, change func(*db.Options)) *db.DB {
+	t.Helper()
 	o := db.Options{DataDir: filepath.Dir(d.Path()), SQLiteFile: filepath.Base(d.Path()), Readers: 4}
 	if d.Dialect == db.Postgres {
 		u, ok := urls.Load(d)
@@ -136,6 +143,9 @@ func Reopen(t testing.TB, d *db.DB) *db.DB {
 			t.Fatal("Reopen: not a database of OpenPostgres")
 		}
 		o = db.Options{URL: u.(string), MaxConns: 8}
+	}
+	if change != nil {
+		change(&o)
 	}
 	other, err := db.Open(context.Background(), o)
 	if err != nil {

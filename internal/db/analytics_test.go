@@ -294,3 +294,51 @@ func TestAnalyticsStore(t *testing.T) {
 		})
 	}
 }
+
+// An erasure that lands between a fold reading its batch and writing it is not undone: the
+// fold sees that events of its batch are gone and reads the batch again.
+func TestAnalyticsFoldAfterAnErasureMidway(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			d := e.Open(t) // not parallel: the seam is package-wide
+			ctx := context.Background()
+			ids := id.NewGenerator()
+			day := time.Now().UTC().Add(-time.Hour)
+			dayNo := analytics.DayOf(day)
+			gone, fan, other := newAccount(ids, "gone"), newAccount(ids, "fan"), newAccount(ids, "other")
+			for _, a := range []*db.AccountRow{gone, fan, other} {
+				if err := d.Accounts().Create(ctx, a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			goneVid, otherVid := addVideo(t, d, ids, gone.ID, "mine"), addVideo(t, d, ids, other.ID, "theirs")
+			appendEvents(t, d,
+				watch("play_start", "fan-session", fan.ID, goneVid, gone.ID, day, 0),
+				watch("progress", "fan-session", fan.ID, goneVid, gone.ID, day, 4000),
+				watch("play_start", "fan-session", fan.ID, otherVid, other.ID, day, 0),
+				watch("progress", "fan-session", fan.ID, otherVid, other.ID, day, 3000))
+			erased := 0
+			db.SetFoldRead(t, func() {
+				if erased++; erased == 1 {
+					if err := d.Analytics().EraseAccount(ctx, gone.ID); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+			foldAll(t, d, 100)
+			if erased == 0 {
+				t.Fatal("the fold never read a batch")
+			}
+			if rows, _ := d.Analytics().CreatorDays(ctx, gone.ID, dayNo, dayNo); len(rows) != 0 {
+				t.Fatalf("the fold brought back the erased creator's days: %+v", rows)
+			}
+			if h, _ := d.Analytics().Retention(ctx, goneVid); h[0] != 0 {
+				t.Fatalf("the fold brought back the erased creator's retention: %v", h)
+			}
+			rows, _ := d.Analytics().CreatorDays(ctx, other.ID, dayNo, dayNo)
+			if len(rows) != 1 || rows[0].Plays != 1 || rows[0].WatchMS != 3000 {
+				t.Fatalf("the other creator's days: %+v", rows)
+			}
+		})
+	}
+}

@@ -396,8 +396,9 @@ func TestSuspensionCountersUnderConcurrency(t *testing.T) {
 						case 8:
 							err = s.Approve(ctx, me, other)
 						}
-						// Racing a deletion is fine: the comment or the request is gone.
-						if err != nil && !errors.Is(err, db.ErrNotFound) && !strings.Contains(err.Error(), "FOREIGN KEY") &&
+						// Racing a deletion is fine: the comment or the request is gone. So is
+						// following across a block: the store refuses it.
+						if err != nil && !errors.Is(err, db.ErrNotFound) && !errors.Is(err, db.ErrBlocked) && !strings.Contains(err.Error(), "FOREIGN KEY") &&
 							!strings.Contains(err.Error(), "foreign key") {
 							errs <- err
 						}

@@ -35,6 +35,8 @@ const (
 var (
 	ErrNotFound  = errors.New("db: not found")
 	ErrDuplicate = errors.New("db: duplicate")
+	// ErrBlocked: one of the two accounts blocks the other.
+	ErrBlocked = errors.New("db: blocked")
 )
 
 // Options say which engine to open.

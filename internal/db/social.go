@@ -130,6 +130,12 @@ func (d *relationDest) done() { d.r.Following, d.r.FollowedBy = d.f.String, d.fb
 // at commit. SQLite has one writer, so the read alone is enough. Rows are locked in ID
 // order, so two writes that lock the same accounts take them in the same order.
 func activeAccounts(ctx context.Context, tx *Tx, ids ...string) (map[string]bool, error) {
+	return lockAccounts(ctx, tx, "FOR SHARE", ids...)
+}
+
+// lockAccounts is activeAccounts with the lock it takes on PostgreSQL named: FOR SHARE, or
+// FOR NO KEY UPDATE for a change that the share lockers must wait for (see Block).
+func lockAccounts(ctx context.Context, tx *Tx, lock string, ids ...string) (map[string]bool, error) {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	args := make([]any, len(ids))
 	for i, id := range ids {
@@ -139,7 +145,7 @@ func activeAccounts(ctx context.Context, tx *Tx, ids ...string) (map[string]bool
 	// skip locking a row whose state a concurrent transaction is changing.
 	q := `SELECT id, state FROM accounts WHERE id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + `) ORDER BY id`
 	if tx.d.Dialect == Postgres {
-		q += ` FOR SHARE`
+		q += ` ` + lock
 	}
 	rows, err := tx.query(ctx, q, args...)
 	if err != nil {
@@ -200,6 +206,18 @@ func (s *Social) Follow(ctx context.Context, follower, followee string, pending 
 		active, err := activeAccounts(ctx, tx, follower, followee)
 		if err != nil {
 			return err
+		}
+		// The service checked for a block before this transaction; one that committed since
+		// must still win. On PostgreSQL a block holds both accounts' rows against the share
+		// lock just taken, so it either committed before this read or waits for this
+		// transaction and then deletes the follow (see Block).
+		var blocked bool
+		if err := tx.row(ctx, `SELECT EXISTS (SELECT 1 FROM blocks WHERE (blocker_id = ? AND blocked_id = ?) OR (blocker_id = ? AND blocked_id = ?))`,
+			follower, followee, followee, follower).Scan(&blocked); err != nil {
+			return classify(err)
+		}
+		if blocked {
+			return ErrBlocked
 		}
 		// On PostgreSQL a follow that conflicts may be deleted by an unfollow or a block
 		// that commits between the insert and the read; the insert is then tried again.
@@ -332,10 +350,13 @@ func (s *Social) AcceptAllPending(ctx context.Context, followee string) error {
 	})
 }
 
-// Block records blocker → blocked and removes follows both ways, in one transaction.
+// Block records blocker → blocked and removes follows both ways, in one transaction. On
+// PostgreSQL it locks both accounts' rows FOR NO KEY UPDATE, which a Follow's share lock
+// on them conflicts with: a follow that began first commits before the block deletes it,
+// and one that begins later sees the block and is refused.
 func (s *Social) Block(ctx context.Context, blocker, blocked string, now time.Time) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
-		active, err := activeAccounts(ctx, tx, blocker, blocked)
+		active, err := lockAccounts(ctx, tx, "FOR NO KEY UPDATE", blocker, blocked)
 		if err != nil {
 			return err
 		}

@@ -218,6 +218,15 @@ func (s *Service) Follow(ctx context.Context, v policy.Viewer, username string) 
 		return "", err
 	}
 	state, changed, err := s.d.Store.Follow(ctx, v.AccountID, a.ID, a.Private, s.d.Now())
+	if errors.Is(err, db.ErrBlocked) {
+		// A block committed after the check above: answer as the check would now.
+		if a, rel, err := s.account(ctx, v, username); err != nil {
+			return "", err
+		} else if err := policy.RelationDecision(v, policy.FollowAccount, targetOf(a), rel); err != nil {
+			return "", err
+		}
+		return "", errs.Conflict("blocked", "this account cannot be followed right now")
+	}
 	if err != nil {
 		return "", errs.Internal(err)
 	}

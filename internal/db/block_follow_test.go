@@ -35,7 +35,7 @@ func TestFollowLosesToABlock(t *testing.T) {
 			}
 			s := d.Social()
 			a, b := pair(-1)
-			if err := s.Block(ctx, a, b, now); err != nil {
+			if _, err := s.Block(ctx, a, b, now); err != nil {
 				t.Fatal(err)
 			}
 			for _, f := range [][2]string{{b, a}, {a, b}} {
@@ -47,30 +47,56 @@ func TestFollowLosesToABlock(t *testing.T) {
 				t.Fatalf("after the refused follows: %+v, %v", r, err)
 			}
 
+			// A block says which follows it ended: those are the unfollows to log.
+			c, d2 := pair(-2)
+			if _, _, err := s.Follow(ctx, c, d2, false, now); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.Follow(ctx, d2, c, true, now); err != nil {
+				t.Fatal(err)
+			}
+			if ended, err := s.Block(ctx, c, d2, now); err != nil || ended != (db.Ended{Following: "accepted", FollowedBy: "pending"}) {
+				t.Fatalf("the block ended %+v (%v), want the follow and the request", ended, err)
+			}
+			if ended, err := s.Block(ctx, c, d2, now); err != nil || ended != (db.Ended{}) {
+				t.Fatalf("blocking again ended %+v (%v), want nothing", ended, err)
+			}
+
 			// Races: each pair has a follow and a block start together.
 			const pairs = 40
 			var wg sync.WaitGroup
-			type pr struct{ a, b string }
+			// followed: the follow went in; ended: what the block deleted. A follow that went
+			// in must be one the block ended, so its unfollow is logged exactly once.
+			type pr struct {
+				a, b     string
+				followed bool
+				ended    db.Ended
+			}
 			all := make([]pr, pairs)
 			for i := range all {
 				all[i].a, all[i].b = pair(i)
 			}
-			for _, p := range all {
+			for i := range all {
+				p := &all[i]
 				wg.Add(2)
 				go func() {
 					defer wg.Done()
-					if _, _, err := s.Follow(ctx, p.b, p.a, false, now); err != nil && !errors.Is(err, db.ErrBlocked) {
+					_, changed, err := s.Follow(ctx, p.b, p.a, false, now)
+					if err != nil && !errors.Is(err, db.ErrBlocked) {
 						t.Error(err)
 					}
+					p.followed = changed
 				}()
 				go func() {
 					defer wg.Done()
-					if err := s.Block(ctx, p.a, p.b, now); err != nil {
+					var err error
+					if p.ended, err = s.Block(ctx, p.a, p.b, now); err != nil {
 						t.Error(err)
 					}
 				}()
 			}
 			wg.Wait()
+			won := 0
 			for _, p := range all {
 				r, err := s.Relation(ctx, p.a, p.b)
 				if err != nil {
@@ -79,7 +105,14 @@ func TestFollowLosesToABlock(t *testing.T) {
 				if !r.Blocking || r.FollowedBy != "" {
 					t.Fatalf("after a block and a follow raced: %+v", r)
 				}
+				if p.followed != (p.ended.FollowedBy == "accepted") {
+					t.Fatalf("the follow went in: %v; the block ended %+v", p.followed, p.ended)
+				}
+				if p.followed {
+					won++
+				}
 			}
+			t.Logf("%d of %d follows went in before their block", won, pairs)
 		})
 	}
 }

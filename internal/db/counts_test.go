@@ -388,7 +388,7 @@ func TestSuspensionCountersUnderConcurrency(t *testing.T) {
 						case 7:
 							if me != other {
 								if r.IntN(2) == 0 {
-									err = s.Block(ctx, me, other, now)
+									_, err = s.Block(ctx, me, other, now)
 								} else {
 									err = s.Unblock(ctx, me, other)
 								}

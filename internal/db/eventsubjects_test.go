@@ -84,8 +84,10 @@ func TestEventSubjectsFromTheCacheAreTheQuerys(t *testing.T) {
 			must(err)
 			_, _, err = s.Follow(ctx, owners["follower"], viewer, true, now)
 			must(err)
-			must(s.Block(ctx, viewer, owners["blocked"], now))
-			must(s.Block(ctx, owners["blocker"], viewer, now))
+			_, err = s.Block(ctx, viewer, owners["blocked"], now)
+			must(err)
+			_, err = s.Block(ctx, owners["blocker"], viewer, now)
+			must(err)
 			must(s.Mute(ctx, viewer, owners["muted"], now))
 			must(d.Accounts().SetState(ctx, owners["suspended"], "suspended", now))
 
@@ -111,7 +113,8 @@ func TestEventSubjectsFromTheCacheAreTheQuerys(t *testing.T) {
 			// Another process changes what the cache holds and what it does not.
 			ps := plain.Social()
 			must(ps.Unblock(ctx, viewer, owners["blocked"]))
-			must(ps.Block(ctx, viewer, owners["followed"], now))
+			_, err = ps.Block(ctx, viewer, owners["followed"], now)
+			must(err)
 			must(plain.Accounts().SetState(ctx, owners["suspended"], "active", now))
 			private := "private"
 			must(plain.Videos().Update(ctx, byOwner["stranger"], db.VideoEdit{Visibility: &private}, now))

@@ -270,10 +270,10 @@ func TestHashtagCountsAgree(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := social.Block(ctx, acc["blocker"].ID, acc["viewer"].ID, now); err != nil {
+			if _, err := social.Block(ctx, acc["blocker"].ID, acc["viewer"].ID, now); err != nil {
 				t.Fatal(err)
 			}
-			if err := social.Block(ctx, acc["viewer"].ID, acc["blocked"].ID, now); err != nil {
+			if _, err := social.Block(ctx, acc["viewer"].ID, acc["blocked"].ID, now); err != nil {
 				t.Fatal(err)
 			}
 			var vids []string

@@ -350,12 +350,20 @@ func (s *Social) AcceptAllPending(ctx context.Context, followee string) error {
 	})
 }
 
-// Block records blocker → blocked and removes follows both ways, in one transaction. On
-// PostgreSQL it locks both accounts' rows FOR NO KEY UPDATE, which a Follow's share lock
-// on them conflicts with: a follow that began first commits before the block deletes it,
-// and one that begins later sees the block and is refused.
-func (s *Social) Block(ctx context.Context, blocker, blocked string, now time.Time) error {
-	return s.db.InTx(ctx, func(tx *Tx) error {
+// Ended is what a block ended: the follow (or request) of the blocker to the blocked
+// account and the one of the blocked account to the blocker, each "", "accepted" or
+// "pending".
+type Ended struct{ Following, FollowedBy string }
+
+// Block records blocker → blocked and removes follows both ways, in one transaction, and
+// says which it removed: those, and only those, are the unfollows to log. On PostgreSQL it
+// locks both accounts' rows FOR NO KEY UPDATE, which a Follow's share lock on them
+// conflicts with: a follow that began first commits before the block deletes it, and one
+// that begins later sees the block and is refused.
+func (s *Social) Block(ctx context.Context, blocker, blocked string, now time.Time) (Ended, error) {
+	var ended Ended
+	err := s.db.InTx(ctx, func(tx *Tx) error {
+		ended = Ended{} // afresh on every run (see InTx)
 		active, err := lockAccounts(ctx, tx, "FOR NO KEY UPDATE", blocker, blocked)
 		if err != nil {
 			return err
@@ -363,12 +371,13 @@ func (s *Social) Block(ctx context.Context, blocker, blocked string, now time.Ti
 		if _, err := tx.exec(ctx, `INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, blocker, blocked, ms(now)); err != nil {
 			return err
 		}
-		if _, err := unfollowTx(ctx, tx, blocker, blocked, active); err != nil {
+		if ended.Following, err = unfollowTx(ctx, tx, blocker, blocked, active); err != nil {
 			return err
 		}
-		_, err = unfollowTx(ctx, tx, blocked, blocker, active)
+		ended.FollowedBy, err = unfollowTx(ctx, tx, blocked, blocker, active)
 		return err
 	})
+	return ended, err
 }
 
 // Unblock removes a block.

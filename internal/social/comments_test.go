@@ -58,7 +58,7 @@ func TestCommentPagesStopWhenFull(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, e)
 			f.accounts("creator", "viewer", "fan", "troll")
-			if err := f.d.Social().Block(f.ctx, f.id["troll"], f.id["viewer"], time.Now()); err != nil {
+			if _, err := f.d.Social().Block(f.ctx, f.id["troll"], f.id["viewer"], time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			vid := f.video("creator")
@@ -106,7 +106,7 @@ func TestPinnedCommentLeads(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, e)
 			f.accounts("creator", "viewer", "fan", "troll")
-			if err := f.d.Social().Block(f.ctx, f.id["troll"], f.id["viewer"], time.Now()); err != nil {
+			if _, err := f.d.Social().Block(f.ctx, f.id["troll"], f.id["viewer"], time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			vid := f.video("creator")

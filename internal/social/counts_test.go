@@ -77,11 +77,13 @@ func TestCountsManyMatchesOneByOne(t *testing.T) {
 				}
 			}
 			st := f.d.Social()
-			must(st.Block(f.ctx, f.id["viewer"], f.id["troll"], now)) // the viewer blocks troll
-			must(st.Block(f.ctx, f.id["grump"], f.id["viewer"], now)) // grump blocks the viewer
+			_, err := st.Block(f.ctx, f.id["viewer"], f.id["troll"], now) // the viewer blocks troll
+			must(err)
+			_, err = st.Block(f.ctx, f.id["grump"], f.id["viewer"], now) // grump blocks the viewer
+			must(err)
 			must(f.d.Accounts().SetRole(f.ctx, f.id["mod"], "moderator", now))
 			private := true
-			_, err := f.d.Accounts().UpdateProfile(f.ctx, f.id["shy"], db.ProfileUpdate{Private: &private}, now)
+			_, err = f.d.Accounts().UpdateProfile(f.ctx, f.id["shy"], db.ProfileUpdate{Private: &private}, now)
 			must(err)
 			if _, _, err := st.Follow(f.ctx, f.id["viewer"], f.id["creator"], false, now); err != nil {
 				t.Fatal(err)
@@ -210,7 +212,11 @@ func TestRelationsMatchOneByOne(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			for _, err := range []error{st.Block(f.ctx, f.id["viewer"], f.id["troll"], now), st.Block(f.ctx, f.id["grump"], f.id["viewer"], now),
+			block := func(blocker, blocked string) error {
+				_, err := st.Block(f.ctx, f.id[blocker], f.id[blocked], now)
+				return err
+			}
+			for _, err := range []error{block("viewer", "troll"), block("grump", "viewer"),
 				st.Mute(f.ctx, f.id["viewer"], f.id["bore"], now)} {
 				if err != nil {
 					t.Fatal(err)

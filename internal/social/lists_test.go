@@ -110,7 +110,7 @@ func TestFollowListsFillPages(t *testing.T) {
 			}
 			// The newest followers, first in the list, blocked the viewer.
 			for _, n := range []string{"b1", "b2", "b3", "b4", "b5"} {
-				if err := f.d.Social().Block(f.ctx, f.id[n], f.id["viewer"], now); err != nil {
+				if _, err := f.d.Social().Block(f.ctx, f.id[n], f.id["viewer"], now); err != nil {
 					t.Fatal(err)
 				}
 			}

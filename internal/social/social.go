@@ -27,7 +27,7 @@ type store interface {
 	Unfollow(ctx context.Context, follower, followee string) (string, error)
 	Approve(ctx context.Context, followee, follower string) error
 	AcceptAllPending(ctx context.Context, followee string) error
-	Block(ctx context.Context, blocker, blocked string, now time.Time) error
+	Block(ctx context.Context, blocker, blocked string, now time.Time) (db.Ended, error)
 	Unblock(ctx context.Context, blocker, blocked string) error
 	Mute(ctx context.Context, muter, muted string, now time.Time) error
 	Unmute(ctx context.Context, muter, muted string) error
@@ -361,12 +361,11 @@ func (s *Service) Block(ctx context.Context, v policy.Viewer, username string, b
 		return nil
 	}
 	// A block ends the follows both ways; the log hears of each as an unfollow, so follower
-	// counts in analytics and the recommender's follows agree with the graph.
-	was, err := s.d.Store.Relation(ctx, v.AccountID, a.ID)
+	// counts in analytics and the recommender's follows agree with the graph. Only the
+	// follows this block deleted are logged: one that an unfollow racing it deleted is
+	// that unfollow's to log, and one that a racing follow added is deleted here.
+	was, err := s.d.Store.Block(ctx, v.AccountID, a.ID, s.d.Now())
 	if err != nil {
-		return errs.Internal(err)
-	}
-	if err := s.d.Store.Block(ctx, v.AccountID, a.ID, s.d.Now()); err != nil {
 		return errs.Internal(err)
 	}
 	if was.Following == "accepted" {

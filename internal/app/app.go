@@ -133,9 +133,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 	if err != nil {
 		return nil, err
 	}
+	var videos *video.Service // made below; a restored account's log-in comes only once the app runs
 	authSvc, err := auth.New(auth.Deps{
 		Accounts: d.Accounts(), Sessions: d.Sessions(), Settings: d.Settings(), Invites: d.Invites(), Blobs: blobs,
 		Vault: priv.vault, Deletions: d.Erasure(),
+		Restored: func(ctx context.Context, accountID string, pendingSince time.Time) {
+			videos.Restored(ctx, accountID, pendingSince)
+		},
 		NewID: ids.New, Now: now,
 		Hasher: auth.Hasher{Memory: uint32(cfg.Argon2Memory / 1024), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads)},
 		Limits: auth.Limits{MinPassword: cfg.MinPasswordLen, MaxPassword: cfg.MaxPasswordLen, MaxDisplayName: cfg.MaxDisplayName,
@@ -189,7 +193,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 		return nil, err
 	}
 	socialSvc.SetEventLog(feedSvc)
-	videos := video.New(video.Deps{
+	videos = video.New(video.Deps{
 		Videos: d.Videos(), Accounts: d.Accounts(), Relations: socialSvc, Catalogue: feedSvc, Mentions: socialSvc, Blobs: blobs, Bus: jobs, Media: media, NewID: ids.New, Now: now,
 		Limits: video.Limits{MaxUploadBytes: int64(cfg.MaxUploadBytes), MaxDuration: cfg.MaxVideoDuration,
 			MaxPixels: cfg.MaxVideoPixels, MaxCaption: cfg.MaxCaption, UploadTTL: cfg.UploadTTL,

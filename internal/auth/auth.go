@@ -128,17 +128,20 @@ type vault interface {
 
 // deletionStore cancels an account deletion when its owner logs in during the grace period.
 type deletionStore interface {
-	Cancel(ctx context.Context, accountID string, now time.Time) (bool, error)
+	Cancel(ctx context.Context, accountID string, now time.Time) (requestedAt time.Time, cancelled bool, err error)
 }
 
 // Deps are what the service needs, handed over by main.
 type Deps struct {
-	Accounts    accountStore
-	Sessions    sessionStore
-	Settings    settingStore
-	Invites     inviteStore
-	Vault       vault
-	Deletions   deletionStore
+	Accounts  accountStore
+	Sessions  sessionStore
+	Settings  settingStore
+	Invites   inviteStore
+	Vault     vault
+	Deletions deletionStore
+	// Restored, if set, hears of an account whose deletion its owner cancelled, and since
+	// when it had been pending: what the account did meanwhile was kept from others.
+	Restored    func(ctx context.Context, accountID string, pendingSince time.Time)
 	Blobs       blob.Store
 	NewID       func() string
 	Now         func() time.Time
@@ -379,7 +382,7 @@ func (s *Service) LogIn(ctx context.Context, username, password string, token bo
 	if row.State == string(policy.StateDeleting) {
 		// Logging in during the grace period cancels the deletion. After it, or when an
 		// administrator deleted the account, the account is as good as gone.
-		cancelled, err := s.d.Deletions.Cancel(ctx, row.ID, s.d.Now())
+		requested, cancelled, err := s.d.Deletions.Cancel(ctx, row.ID, s.d.Now())
 		if err != nil {
 			return nil, nil, "", errs.Internal(err)
 		}
@@ -388,6 +391,9 @@ func (s *Service) LogIn(ctx context.Context, username, password string, token bo
 		}
 		row.State = string(policy.StateActive)
 		s.d.Log.Info("account deletion cancelled by logging in", "account", row.ID)
+		if s.d.Restored != nil {
+			s.d.Restored(ctx, row.ID, requested)
+		}
 	}
 	acc := accountFromRow(row)
 	sess, tok, err := s.startSession(ctx, acc.ID, token, c)

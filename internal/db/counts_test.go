@@ -281,7 +281,7 @@ func TestSuspensionCounters(t *testing.T) {
 			// cancelling puts it back, and erasing a suspended account takes nothing twice.
 			must(d.Erasure().Schedule(ctx, db.DeletionRow{AccountID: acc["a"], RequestedBy: "owner", RequestedAt: now, PurgeAt: now.Add(time.Hour)}, false))
 			check("a deleting", map[string]int64{key("video", v, "likes"): 0, key("account", "x", "followers"): 1})
-			if ok, err := d.Erasure().Cancel(ctx, acc["a"], now); err != nil || !ok {
+			if _, ok, err := d.Erasure().Cancel(ctx, acc["a"], now); err != nil || !ok {
 				t.Fatalf("cancel: %v %v", ok, err)
 			}
 			check("a back", map[string]int64{key("video", v, "likes"): 1, key("account", "x", "followers"): 2})

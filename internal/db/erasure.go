@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -75,25 +76,26 @@ func (s *Erasure) Pending(ctx context.Context, accountID string) (*DeletionRow, 
 }
 
 // Cancel withdraws a deletion the owner asked for, while its grace period runs, and makes
-// the account active again. It reports false when there is nothing to cancel: no pending
-// deletion, one an administrator made, or one whose grace period is over.
-func (s *Erasure) Cancel(ctx context.Context, accountID string, now time.Time) (bool, error) {
-	var cancelled bool
-	err := s.db.InTx(ctx, func(tx *Tx) error {
+// the account active again. It returns when the deletion had been asked for, and false when
+// there is nothing to cancel: no pending deletion, one an administrator made, or one whose
+// grace period is over.
+func (s *Erasure) Cancel(ctx context.Context, accountID string, now time.Time) (requestedAt time.Time, cancelled bool, err error) {
+	err = s.db.InTx(ctx, func(tx *Tx) error {
 		cancelled = false // afresh on every run (see InTx)
-		res, err := tx.exec(ctx, `DELETE FROM account_deletions WHERE account_id = ? AND requested_by = 'owner' AND purge_at > ?`,
-			accountID, ms(now))
+		var req int64
+		err := tx.row(ctx, `DELETE FROM account_deletions WHERE account_id = ? AND requested_by = 'owner' AND purge_at > ?
+			RETURNING requested_at`, accountID, ms(now)).Scan(&req)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		cancelled = true
+		requestedAt, cancelled = fromMS(req), true
 		_, err = tx.exec(ctx, `UPDATE accounts SET state = 'active', updated_at = ? WHERE id = ? AND state = 'deleting'`, ms(now), accountID)
 		return err
 	})
-	return cancelled, err
+	return requestedAt, cancelled, err
 }
 
 // Due lists up to limit deletions whose purge time has come, oldest first.

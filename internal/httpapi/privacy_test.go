@@ -1003,3 +1003,74 @@ func TestDataExport(t *testing.T) {
 		})
 	}
 }
+
+// A video that finishes processing while its owner's deletion is pending is kept from the
+// recommender and its mentions are not notified; when the owner cancels by logging in, both
+// happen then, for those videos only.
+func TestCancelledDeletionAnnouncesWhatBecameReady(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			a := testkit.NewApp(t, e, func(c *config.Config) { c.DeletionGrace = 48 * time.Hour })
+			c, id := signUpWith(t, a, "uma", nil)
+			bob, _ := signUpWith(t, a, "bob", nil)
+			ready := func(caption string) string {
+				t.Helper()
+				now := a.Clock.Now()
+				tags, mentions := video.ParseCaption(caption)
+				v := &db.VideoRow{ID: a.IDs.New(), AccountID: id, Caption: caption, Visibility: "public", AllowComments: true,
+					State: "ready", DurationMS: 9000, CreatedAt: now, UpdatedAt: now, ReadyAt: now, Hashtags: tags, Mentions: mentions}
+				up := &db.UploadRow{ID: a.IDs.New(), AccountID: id, VideoID: v.ID, Length: 1, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+				if err := a.DB.Videos().CreateWithUpload(ctx, v, up); err != nil {
+					t.Fatal(err)
+				}
+				return v.ID
+			}
+			before := ready("from before the request")
+			a.Clock.Advance(time.Minute)
+			if r := c.Do("DELETE", "/api/v1/me", map[string]any{"password": testkit.Password}); r.Status != 202 {
+				t.Fatalf("delete: %d %s", r.Status, r.Body)
+			}
+			a.Clock.Advance(time.Hour)
+			during := ready("made while pending, for @bob")
+			published := func() map[string]int {
+				t.Helper()
+				evs, err := a.DB.Events().Since(ctx, 0, 10000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := map[string]int{}
+				for _, ev := range evs {
+					if ev.Kind == "video_published" {
+						n[ev.VideoID]++
+					}
+				}
+				return n
+			}
+			mentions := func() int {
+				t.Helper()
+				r := bob.Do("GET", "/api/v1/notifications?limit=100", nil)
+				if r.Status != 200 {
+					t.Fatalf("notifications: %d %s", r.Status, r.Body)
+				}
+				return strings.Count(string(r.Body), `"mention"`)
+			}
+			if n := published(); n[during] != 0 || n[before] != 0 {
+				t.Fatalf("published before the cancellation: %v", n)
+			}
+			if m := mentions(); m != 0 {
+				t.Fatalf("%d mention notifications before the cancellation", m)
+			}
+			if r := a.Client().Do("POST", "/api/v1/sessions", map[string]any{"username": "uma", "password": testkit.Password}); r.Status != 201 {
+				t.Fatalf("log-in during grace: %d %s", r.Status, r.Body)
+			}
+			if n := published(); n[during] != 1 || n[before] != 0 {
+				t.Fatalf("published after the cancellation: %v; want the video made while pending, once, and not the older one", n)
+			}
+			if m := mentions(); m != 1 {
+				t.Fatalf("%d mention notifications after the cancellation, want 1", m)
+			}
+		})
+	}
+}

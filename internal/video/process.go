@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"kurz/internal/blob"
 	"kurz/internal/bus"
@@ -238,14 +239,12 @@ func (s *Service) publish(ctx context.Context, videoID, name, path string, w, h 
 	if before.State != StateReady {
 		// An account being deleted is hidden from everyone: its video is neither announced
 		// to the recommender nor are the accounts it mentions notified. Erasure must find no
-		// event about it logged after its own sweep.
+		// event about it logged after its own sweep. Should the owner cancel, Restored
+		// does both then.
 		if owner, err := s.owner(ctx, before.AccountID); err != nil || owner.State == string(policy.StateDeleting) {
 			return nil
 		}
-		s.announce(ctx, videoID)
-		if s.d.Mentions != nil && len(before.Mentions) > 0 {
-			s.d.Mentions.NotifyCaptionMentions(ctx, policy.Viewer{AccountID: before.AccountID}, videoID, before.Mentions)
-		}
+		s.published(ctx, before)
 	}
 	return nil
 }
@@ -363,4 +362,43 @@ func (s *Service) rungs(pr *ffmpeg.ProbeResult) []ffmpeg.Rendition {
 		}
 	}
 	return out
+}
+
+// published announces a video that has just become ready and notifies the accounts its
+// caption mentions.
+func (s *Service) published(ctx context.Context, v *db.VideoRow) {
+	s.announce(ctx, v.ID)
+	if s.d.Mentions != nil && len(v.Mentions) > 0 {
+		s.d.Mentions.NotifyCaptionMentions(ctx, policy.Viewer{AccountID: v.AccountID}, v.ID, v.Mentions)
+	}
+}
+
+// Restored does for an account whose owner cancelled its deletion what processing left
+// undone while the deletion was pending: it announces each video that became ready since
+// pendingSince and notifies the accounts those mention. Without it such a video stayed
+// out of For You for good.
+func (s *Service) Restored(ctx context.Context, accountID string, pendingSince time.Time) {
+	after := ""
+	for {
+		rows, err := s.d.Videos.ListByAccount(ctx, accountID, []string{StateReady}, []string{"public", "followers", "private"}, after, 100)
+		if err != nil {
+			s.d.Log.Warn("announce the videos of a restored account", "account", accountID, "err", err)
+			return
+		}
+		for _, v := range rows {
+			if v.ReadyAt.Before(pendingSince) {
+				continue
+			}
+			full, err := s.d.Videos.ByID(ctx, v.ID) // the listing leaves out hashtags and mentions
+			if err != nil {
+				s.d.Log.Warn("announce a video of a restored account", "video", v.ID, "err", err)
+				continue
+			}
+			s.published(ctx, full)
+		}
+		if len(rows) < 100 {
+			return
+		}
+		after = rows[len(rows)-1].ID
+	}
 }

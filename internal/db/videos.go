@@ -27,6 +27,7 @@ type VideoRow struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	ReadyAt       time.Time
+	Language      string   // "" when unknown
 	Hashtags      []string // filled by ByID
 	Mentions      []string
 	CommentPolicy string // filled by ByIDs
@@ -61,7 +62,7 @@ type Videos struct{ db *DB }
 func (d *DB) Videos() *Videos { return &Videos{db: d} }
 
 const videoCols = `id, account_id, caption, visibility, allow_comments, allow_download, state, failure_code,
-	failure_reason, duration_ms, width, height, poster_key, removed, created_at, updated_at, ready_at`
+	failure_reason, duration_ms, width, height, poster_key, removed, created_at, updated_at, ready_at, language`
 
 func scanVideo(sc scanner) (*VideoRow, error) { return scanVideoAnd(sc) }
 
@@ -71,7 +72,7 @@ func scanVideoAnd(sc scanner, extra ...any) (*VideoRow, error) {
 	var c, u int64
 	var r sql.NullInt64
 	err := sc.Scan(append([]any{&v.ID, &v.AccountID, &v.Caption, &v.Visibility, &v.AllowComments, &v.AllowDownload, &v.State,
-		&v.FailureCode, &v.FailureReason, &v.DurationMS, &v.Width, &v.Height, &v.PosterKey, &v.Removed, &c, &u, &r}, extra...)...)
+		&v.FailureCode, &v.FailureReason, &v.DurationMS, &v.Width, &v.Height, &v.PosterKey, &v.Removed, &c, &u, &r, &v.Language}, extra...)...)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -83,9 +84,10 @@ func scanVideoAnd(sc scanner, extra ...any) (*VideoRow, error) {
 // mentions, and the upload that will fill it, in one transaction.
 func (s *Videos) CreateWithUpload(ctx context.Context, v *VideoRow, up *UploadRow) error {
 	return s.db.InTx(ctx, func(tx *Tx) error {
-		_, err := tx.exec(ctx, `INSERT INTO videos (`+videoCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.exec(ctx, `INSERT INTO videos (`+videoCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			v.ID, v.AccountID, v.Caption, v.Visibility, v.AllowComments, v.AllowDownload, v.State, v.FailureCode,
-			v.FailureReason, v.DurationMS, v.Width, v.Height, v.PosterKey, v.Removed, ms(v.CreatedAt), ms(v.UpdatedAt), nullMS(v.ReadyAt))
+			v.FailureReason, v.DurationMS, v.Width, v.Height, v.PosterKey, v.Removed, ms(v.CreatedAt), ms(v.UpdatedAt), nullMS(v.ReadyAt),
+			v.Language)
 		if err != nil {
 			return classify(err)
 		}
@@ -282,6 +284,7 @@ type VideoEdit struct {
 	Visibility    *string
 	AllowComments *bool
 	AllowDownload *bool
+	Language      *string
 }
 
 // Update applies an edit.
@@ -301,6 +304,9 @@ func (s *Videos) Update(ctx context.Context, id string, e VideoEdit, now time.Ti
 		}
 		if e.AllowDownload != nil {
 			add("allow_download", *e.AllowDownload)
+		}
+		if e.Language != nil {
+			add("language", *e.Language)
 		}
 		args = append(args, id)
 		res, err := tx.exec(ctx, `UPDATE videos SET `+set+` WHERE id = ?`, args...)

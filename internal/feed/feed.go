@@ -37,7 +37,7 @@ type accountStore interface {
 
 type feedStore interface {
 	Following(ctx context.Context, viewerID, after string, limit int) ([]string, error)
-	Trending(ctx context.Context, region string, now time.Time, offset, limit int) ([]string, error)
+	Trending(ctx context.Context, region, language string, now time.Time, offset, limit int) ([]string, int, error)
 	Hidden(ctx context.Context, viewerID string) (map[string]bool, error)
 	Dismissed(ctx context.Context, viewerID string) (creators, videos, hashtags, watched map[string]bool, err error)
 }
@@ -554,8 +554,8 @@ func (s *Service) ServerEvent(ctx context.Context, kind, accountID, videoID, cre
 }
 
 // Published tells the recommender a video can be recommended.
-func (s *Service) Published(ctx context.Context, videoID, creatorID string, durationMS int64, hashtags []string, region string) {
-	s.ServerEvent(ctx, "video_published", "", videoID, creatorID, durationMS, publishExtra{Hashtags: hashtags, Region: region})
+func (s *Service) Published(ctx context.Context, videoID, creatorID string, durationMS int64, hashtags []string, region, language string) {
+	s.ServerEvent(ctx, "video_published", "", videoID, creatorID, durationMS, publishExtra{Hashtags: hashtags, Region: region, Language: language})
 }
 
 // Removed tells the recommender a video must no longer be recommended.

@@ -161,7 +161,7 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 	// A young instance (or a viewer who has seen everything recommended) still gets a full
 	// page: trending, then the newest public videos.
 	if len(page.Items) < limit {
-		ids, err := s.d.Feeds.Trending(ctx, v.Region, s.d.Now(), 0, 500)
+		ids, _, err := s.d.Feeds.Trending(ctx, v.Region, v.Language, s.d.Now(), 0, 500)
 		if err != nil {
 			return nil, errs.Internal(err)
 		}
@@ -239,7 +239,7 @@ func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit i
 			return nil, errs.Internal(err)
 		}
 	}
-	ids, err := s.d.Feeds.Trending(ctx, v.Region, s.d.Now(), offset, limit)
+	ids, inLang, err := s.d.Feeds.Trending(ctx, v.Region, v.Language, s.d.Now(), offset, limit)
 	if err != nil {
 		return nil, errs.Internal(err)
 	}
@@ -248,11 +248,15 @@ func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit i
 		return nil, err
 	}
 	page := &Page{}
-	for _, id := range ids {
+	for i, id := range ids {
 		if row, ok := shown[id]; !ok || hidden[row.Owner] {
 			continue
 		}
-		page.Items = append(page.Items, Item{VideoID: id, Source: "trending", Reason: "Popular in your region right now"})
+		reason := "Popular in your region right now"
+		if i < inLang {
+			reason = "Popular in your language and region right now"
+		}
+		page.Items = append(page.Items, Item{VideoID: id, Source: "trending", Reason: reason})
 	}
 	if len(ids) == limit {
 		page.Next = "o" + strconv.Itoa(offset+limit)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 	"net/http"
-	"strings"
 	"time"
 
 	"kurz/internal/db"
@@ -15,7 +14,7 @@ import (
 )
 
 var feedOperations = []operation{
-	{method: "get", path: "/api/v1/feed/{name}", summary: "A feed: for_you (personalised unless switched off), following (newest from accounts you follow) or trending (regional); each item says why it is there", tag: "feed", response: "FeedItem", paginated: true, status: "200", errors: []string{"401", "404"}},
+	{method: "get", path: "/api/v1/feed/{name}", summary: "A feed: for_you (personalised unless switched off), following (newest from accounts you follow) or trending (regional, in your language first); each item says why it is there", tag: "feed", response: "FeedItem", paginated: true, status: "200", errors: []string{"401", "404"}},
 	{method: "post", path: "/api/v1/feed/refresh", summary: "Refresh For You: forget what was learned about you", tag: "feed", auth: true, status: "204"},
 	{method: "post", path: "/api/v1/events", summary: "Send watch events in batches (impression, play_start, progress, complete, loop, skip, replay, not_interested); each has a unique key and is logged once", tag: "feed", request: "EventBatch", response: "EventResult", status: "200", errors: []string{"413", "429"}},
 	{method: "get", path: "/api/v1/ranking", summary: "The main ranking parameters of For You and their weights (public)", tag: "feed", response: "Object", status: "200"},
@@ -47,11 +46,7 @@ func (s *Server) feedViewer(r *http.Request, c *call) feed.Viewer {
 		v.Personalised = c.p.Account.Personalised
 		v.Region = c.p.Account.Region
 	}
-	if al := r.Header.Get("Accept-Language"); al != "" {
-		tag, _, _ := strings.Cut(al, ",")
-		tag, _, _ = strings.Cut(tag, ";")
-		v.Language, _, _ = strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
-	}
+	v.Language = video.Language(r.Header.Get("Accept-Language"))
 	return v
 }
 

@@ -21,13 +21,13 @@ import (
 
 var videoOperations = []operation{
 	{method: "options", path: "/api/v1/uploads", summary: "tus 1.0 capabilities (creation, termination) and the size limit", tag: "videos", status: "204"},
-	{method: "post", path: "/api/v1/uploads", summary: "Start a resumable (tus 1.0) upload: Upload-Length and Upload-Metadata (caption, visibility, allow_comments, allow_download, base64)", tag: "videos", auth: true, response: "UploadCreated", status: "201", errors: []string{"413"}},
+	{method: "post", path: "/api/v1/uploads", summary: "Start a resumable (tus 1.0) upload: Upload-Length and Upload-Metadata (caption, visibility, allow_comments, allow_download, language, base64; language defaults to the browser's)", tag: "videos", auth: true, response: "UploadCreated", status: "201", errors: []string{"413"}},
 	{method: "head", path: "/api/v1/uploads/{id}", summary: "Where to resume: Upload-Offset and Upload-Length headers", tag: "videos", auth: true, status: "200", errors: []string{"404"}},
 	{method: "patch", path: "/api/v1/uploads/{id}", summary: "Send bytes at Upload-Offset (application/offset+octet-stream); the last chunk checks the file and queues processing", tag: "videos", auth: true, request: "binary", status: "204", errors: []string{"404", "409", "415", "422"}},
 	{method: "delete", path: "/api/v1/uploads/{id}", summary: "Abandon an upload", tag: "videos", auth: true, status: "204", errors: []string{"404"}},
-	{method: "post", path: "/api/v1/videos", summary: "Upload a whole video in one request: multipart/form-data (caption, visibility, allow_comments, allow_download, then file) or the raw file with those as query parameters", tag: "videos", auth: true, request: "binary", response: "Video", status: "201", errors: []string{"413", "415", "422"}},
+	{method: "post", path: "/api/v1/videos", summary: "Upload a whole video in one request: multipart/form-data (caption, visibility, allow_comments, allow_download, language, then file) or the raw file with those as query parameters; language defaults to the browser's", tag: "videos", auth: true, request: "binary", response: "Video", status: "201", errors: []string{"413", "415", "422"}},
 	{method: "get", path: "/api/v1/videos/{id}", summary: "A video: renditions, poster, duration, processing state", tag: "videos", response: "Video", status: "200", errors: []string{"404"}},
-	{method: "patch", path: "/api/v1/videos/{id}", summary: "Edit caption, visibility or permissions (creator)", tag: "videos", auth: true, request: "VideoEdit", response: "Video", status: "200", errors: []string{"403", "404"}},
+	{method: "patch", path: "/api/v1/videos/{id}", summary: "Edit caption, visibility, permissions or language (creator)", tag: "videos", auth: true, request: "VideoEdit", response: "Video", status: "200", errors: []string{"403", "404"}},
 	{method: "delete", path: "/api/v1/videos/{id}", summary: "Delete a video and all its files (creator)", tag: "videos", auth: true, status: "204", errors: []string{"403", "404"}},
 	{method: "get", path: "/api/v1/videos/{id}/events", summary: "Server-sent events with the video each time its processing state changes (creator)", tag: "videos", auth: true, response: "Video", status: "200", errors: []string{"403", "404"}},
 	{method: "get", path: "/api/v1/accounts/{username}/videos", summary: "An account's videos the viewer may see, newest first", tag: "videos", response: "Video", paginated: true, status: "200", errors: []string{"404"}},
@@ -46,6 +46,7 @@ func videoSchemas() map[string]any {
 			"mentions":       map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
 			"visibility":     map[string]any{"type": "string", "enum": []string{"public", "followers", "private"}},
 			"allow_comments": boolean(""), "allow_download": boolean(""),
+			"language":    str("the language the video is in (ISO 639 code), \"\" when unknown"),
 			"state":       map[string]any{"type": "string", "enum": []string{"uploading", "queued", "processing", "ready", "failed"}},
 			"failure":     obj([]string{"code", "message"}, map[string]any{"code": str(""), "message": str("why, in words for the creator")}),
 			"duration_ms": map[string]any{"type": "integer"}, "width": map[string]any{"type": "integer"}, "height": map[string]any{"type": "integer"},
@@ -53,7 +54,7 @@ func videoSchemas() map[string]any {
 			"renditions": map[string]any{"type": "array", "items": ref("Rendition")},
 			"share_url":  str(""), "created_at": timeSchema}),
 		"VideoEdit": obj(nil, map[string]any{"caption": str(""), "visibility": str("public, followers or private"),
-			"allow_comments": boolean(""), "allow_download": boolean("")}),
+			"allow_comments": boolean(""), "allow_download": boolean(""), "language": str("ISO 639 code such as en or de, \"\" for unknown")}),
 		"UploadCreated": obj([]string{"upload_id", "video_id"}, map[string]any{"upload_id": str(""), "video_id": str("")}),
 	}
 }
@@ -94,6 +95,7 @@ type videoJSON struct {
 	Hashtags      []string        `json:"hashtags"`
 	Mentions      []string        `json:"mentions"`
 	Visibility    string          `json:"visibility"`
+	Language      string          `json:"language"`
 	AllowComments bool            `json:"allow_comments"`
 	AllowDownload bool            `json:"allow_download"`
 	State         string          `json:"state"`
@@ -177,7 +179,7 @@ func (s *Server) pageOut(ctx context.Context, c *call, vp *video.Page, vids []*v
 func (s *Server) videoOutKnown(ctx context.Context, c *call, v *video.Video, k known) videoJSON {
 	author, rel := k.author, k.rel
 	out := videoJSON{ID: v.ID, Caption: v.Caption, Hashtags: nonNil(v.Hashtags), Mentions: nonNil(v.Mentions),
-		Visibility: v.Visibility, AllowComments: v.AllowComments, AllowDownload: v.AllowDownload, State: v.State,
+		Visibility: v.Visibility, Language: v.Language, AllowComments: v.AllowComments, AllowDownload: v.AllowDownload, State: v.State,
 		DurationMS: v.Duration.Milliseconds(), Width: v.Width, Height: v.Height, Renditions: []renditionJSON{},
 		ShareURL: s.d.Config.PublicURL() + "/v/" + v.ID, CreatedAt: v.CreatedAt}
 	viewer := c.viewer()
@@ -275,8 +277,13 @@ func parseTusMetadata(h string) (map[string]string, error) {
 	return out, nil
 }
 
-func metaFrom(get func(string) string) (video.Meta, error) {
-	m := video.Meta{Caption: get("caption"), Visibility: get("visibility")}
+// metaFrom reads an upload's metadata. Without a language the uploader's browser's first
+// one stands in (Accept-Language): most people post in the language they read.
+func metaFrom(r *http.Request, get func(string) string) (video.Meta, error) {
+	m := video.Meta{Caption: get("caption"), Visibility: get("visibility"), Language: get("language")}
+	if m.Language == "" {
+		m.Language = video.Language(r.Header.Get("Accept-Language"))
+	}
 	for name, dst := range map[string]**bool{"allow_comments": &m.AllowComments, "allow_download": &m.AllowDownload} {
 		if v := get(name); v != "" {
 			b, err := strconv.ParseBool(v)
@@ -301,7 +308,7 @@ func (s *Server) tusCreate(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	meta, err := metaFrom(func(k string) string { return md[k] })
+	meta, err := metaFrom(r, func(k string) string { return md[k] })
 	if err != nil {
 		return err
 	}
@@ -371,7 +378,7 @@ func (s *Server) uploadWhole(w http.ResponseWriter, r *http.Request, c *call) er
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "multipart/form-data" {
-		meta, err := metaFrom(r.URL.Query().Get)
+		meta, err := metaFrom(r, r.URL.Query().Get)
 		if err != nil {
 			return err
 		}
@@ -404,7 +411,7 @@ func (s *Server) uploadWhole(w http.ResponseWriter, r *http.Request, c *call) er
 			fields[name] = string(b)
 			continue
 		}
-		meta, err := metaFrom(func(k string) string { return fields[k] })
+		meta, err := metaFrom(r, func(k string) string { return fields[k] })
 		if err != nil {
 			return err
 		}
@@ -440,11 +447,13 @@ func (s *Server) patchVideo(w http.ResponseWriter, r *http.Request, c *call) err
 		Visibility    *string `json:"visibility"`
 		AllowComments *bool   `json:"allow_comments"`
 		AllowDownload *bool   `json:"allow_download"`
+		Language      *string `json:"language"`
 	}
 	if err := decode(w, r, int64(s.d.Config.MaxJSONBody), &in); err != nil {
 		return err
 	}
-	vid, err := s.d.Videos.Edit(r.Context(), c.viewer(), r.PathValue("id"), in.Caption, in.Visibility, in.AllowComments, in.AllowDownload)
+	vid, err := s.d.Videos.Edit(r.Context(), c.viewer(), r.PathValue("id"), in.Caption, in.Visibility, in.AllowComments, in.AllowDownload,
+		in.Language)
 	if err != nil {
 		return err
 	}

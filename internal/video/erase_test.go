@@ -93,7 +93,7 @@ type catalogue struct {
 	published []string
 }
 
-func (c *catalogue) Published(_ context.Context, videoID, _ string, _ int64, _ []string, _ string) {
+func (c *catalogue) Published(_ context.Context, videoID, _ string, _ int64, _ []string, _, _ string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.published = append(c.published, videoID)

@@ -43,7 +43,7 @@ func (s *Service) StartUpload(ctx context.Context, v policy.Viewer, m Meta, leng
 	now := s.d.Now()
 	row := &db.VideoRow{ID: s.d.NewID(), AccountID: v.AccountID, Caption: m.Caption, Visibility: m.Visibility,
 		AllowComments: m.AllowComments == nil || *m.AllowComments, AllowDownload: m.AllowDownload != nil && *m.AllowDownload,
-		State: StateUploading, CreatedAt: now, UpdatedAt: now, Hashtags: tags, Mentions: mentions}
+		State: StateUploading, CreatedAt: now, UpdatedAt: now, Hashtags: tags, Mentions: mentions, Language: m.Language}
 	up := &db.UploadRow{ID: s.d.NewID(), AccountID: v.AccountID, VideoID: row.ID, Length: length, CreatedAt: now, ExpiresAt: now.Add(s.d.Limits.UploadTTL)}
 	if err := os.MkdirAll(s.d.StagingDir, 0o750); err != nil {
 		return nil, errs.Internal(err)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -38,6 +39,7 @@ type Video struct {
 	Hashtags      []string
 	Mentions      []string
 	Visibility    string
+	Language      string // "" when unknown
 	AllowComments bool
 	AllowDownload bool
 	State         string
@@ -67,6 +69,25 @@ type Meta struct {
 	Visibility    string
 	AllowComments *bool
 	AllowDownload *bool
+	// Language is the language the video is in, a two- or three-letter code (ISO 639), or
+	// "" when unknown. The HTTP edge fills it from the uploader's browser when they leave
+	// it out.
+	Language string
+}
+
+// languageRE is what a language code looks like: ISO 639-1 or -3, lower case.
+var languageRE = regexp.MustCompile(`^[a-z]{2,3}$`)
+
+// Language is the language code of an Accept-Language header's first choice, or "" when
+// it has none that looks like one ("de-CH;q=0.9, en" gives "de").
+func Language(acceptLanguage string) string {
+	tag, _, _ := strings.Cut(acceptLanguage, ",")
+	tag, _, _ = strings.Cut(tag, ";")
+	code, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+	if !languageRE.MatchString(code) {
+		return ""
+	}
+	return code
 }
 
 // Limits are the named, configurable limits on videos.
@@ -122,7 +143,7 @@ type Relations interface {
 
 // Catalogue is told when a video can be recommended and when it no longer can (the feed).
 type Catalogue interface {
-	Published(ctx context.Context, videoID, creatorID string, durationMS int64, hashtags []string, region string)
+	Published(ctx context.Context, videoID, creatorID string, durationMS int64, hashtags []string, region, language string)
 	Removed(ctx context.Context, videoID string)
 }
 
@@ -192,6 +213,10 @@ func (s *Service) checkMeta(m *Meta) (hashtags, mentions []string, err error) {
 	case "public", "followers", "private":
 	default:
 		return nil, nil, errs.Invalid("visibility", "invalid_visibility", "visibility must be public, followers or private")
+	}
+	m.Language = strings.ToLower(strings.TrimSpace(m.Language))
+	if m.Language != "" && !languageRE.MatchString(m.Language) {
+		return nil, nil, errs.Invalid("language", "invalid_language", "language must be a two- or three-letter code such as en, de or fil")
 	}
 	hashtags, mentions = ParseCaption(m.Caption)
 	return hashtags, mentions, nil
@@ -355,7 +380,7 @@ func fromRow(r *db.VideoRow) *Video {
 	return &Video{ID: r.ID, OwnerID: r.AccountID, Caption: r.Caption, Hashtags: r.Hashtags, Mentions: r.Mentions,
 		Visibility: r.Visibility, AllowComments: r.AllowComments, AllowDownload: r.AllowDownload, State: r.State,
 		FailureCode: r.FailureCode, FailureReason: r.FailureReason, Duration: time.Duration(r.DurationMS) * time.Millisecond,
-		Width: r.Width, Height: r.Height, PosterKey: r.PosterKey, Removed: r.Removed, CreatedAt: r.CreatedAt}
+		Width: r.Width, Height: r.Height, PosterKey: r.PosterKey, Removed: r.Removed, CreatedAt: r.CreatedAt, Language: r.Language}
 }
 
 // CheckEdit answers whether the viewer may manage the video (its creator), without
@@ -366,13 +391,17 @@ func (s *Service) CheckEdit(ctx context.Context, v policy.Viewer, id string) err
 }
 
 // Edit changes a video's caption, visibility or permissions.
-func (s *Service) Edit(ctx context.Context, v policy.Viewer, id string, caption, visibility *string, allowComments, allowDownload *bool) (*Video, error) {
+func (s *Service) Edit(ctx context.Context, v policy.Viewer, id string, caption, visibility *string, allowComments, allowDownload *bool,
+	language *string) (*Video, error) {
 	cur, _, err := s.load(ctx, v, policy.EditVideo, id)
 	if err != nil {
 		return nil, err
 	}
 	e := db.VideoEdit{AllowComments: allowComments, AllowDownload: allowDownload}
-	m := Meta{Caption: cur.Caption, Visibility: cur.Visibility}
+	m := Meta{Caption: cur.Caption, Visibility: cur.Visibility, Language: cur.Language}
+	if language != nil {
+		m.Language = *language
+	}
 	if caption != nil {
 		m.Caption = *caption
 	}
@@ -391,6 +420,9 @@ func (s *Service) Edit(ctx context.Context, v policy.Viewer, id string, caption,
 	}
 	if visibility != nil {
 		e.Visibility = &m.Visibility
+	}
+	if language != nil {
+		e.Language = &m.Language
 	}
 	if err := s.d.Videos.Update(ctx, id, e, s.d.Now()); err != nil {
 		return nil, errs.Internal(err)
@@ -529,5 +561,5 @@ func (s *Service) announce(ctx context.Context, id string) {
 	if err != nil {
 		return
 	}
-	s.d.Catalogue.Published(ctx, id, row.AccountID, row.DurationMS, row.Hashtags, owner.Region)
+	s.d.Catalogue.Published(ctx, id, row.AccountID, row.DurationMS, row.Hashtags, owner.Region, row.Language)
 }

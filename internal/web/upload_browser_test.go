@@ -37,6 +37,12 @@ func TestBrowserUpload(t *testing.T) {
 	b.fill("caption", "First light #sunrise with @maker")
 	b.click(`input[name=visibility][value=followers]`)
 	b.click(`input[name=visibility][value=public]`)
+	// The language starts as the browser's; the creator picks another.
+	if got, want := evalAs[string](b, `document.querySelector('#language').value`),
+		evalAs[string](b, `navigator.language.toLowerCase().split('-')[0]`); got != want || got == "" {
+		t.Errorf("the language starts as %q, want the browser's %q", got, want)
+	}
+	b.do("pick German", chromedp.SetValue(chromedp.ID("language"), "de"))
 	b.shot("upload-details-phone")
 
 	// The connection to the upload drops as the bytes start to flow.
@@ -58,8 +64,8 @@ func TestBrowserUpload(t *testing.T) {
 		t.Fatalf("the account has %d videos, want 1", len(videos))
 	}
 	v := videos[0].(map[string]any)
-	if v["caption"] != "First light #sunrise with @maker" || v["state"] != "ready" || v["visibility"] != "public" {
-		t.Fatalf("the uploaded video: caption %q, state %v, visibility %v", v["caption"], v["state"], v["visibility"])
+	if v["caption"] != "First light #sunrise with @maker" || v["state"] != "ready" || v["visibility"] != "public" || v["language"] != "de" {
+		t.Fatalf("the uploaded video: caption %q, state %v, visibility %v, language %v", v["caption"], v["state"], v["visibility"], v["language"])
 	}
 
 	// Its page plays it, with the caption's links.

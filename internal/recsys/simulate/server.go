@@ -238,7 +238,7 @@ func (s *server) insertVideo(ctx context.Context, cr *creator, v *video) error {
 		Width: cv.Width, Height: cv.Height, Bitrate: s.clipInfo.Bitrate, Bytes: int64(len(clip))}, now); err != nil {
 		return err
 	}
-	a.Feed.Published(ctx, row.ID, cr.id, v.duration.Milliseconds(), tags, a.Config.Region)
+	a.Feed.Published(ctx, row.ID, cr.id, v.duration.Milliseconds(), tags, a.Config.Region, "")
 	v.id = row.ID
 	return nil
 }

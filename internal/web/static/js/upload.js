@@ -7,7 +7,7 @@ import { ApiError, errorFrom } from './api.js';
 const TUS = '1.0.0';
 
 export class TusUpload extends EventTarget {
-  // file: the File; meta: {caption, visibility, allow_comments, allow_download};
+  // file: the File; meta: {caption, visibility, language, allow_comments, allow_download};
   // owner: the account id, so one person's half-done upload is never offered to another.
   constructor({ api, file, meta, owner, storage, chunkSize = 8 << 20 }) {
     super();

@@ -74,6 +74,7 @@ export function uploadView(ctx) {
       VISIBILITY.map(([value, label, help], i) => h('label', { class: 'choice-row' },
         h('input', { type: 'radio', name: 'visibility', value, checked: i === 0 }),
         h('span', { class: 'choice-text' }, h('strong', null, label), h('span', { class: 'setting-help' }, help)))));
+    const language = languageField();
     const comments = h('input', { type: 'checkbox', id: 'allow-comments', checked: true });
     const downloads = h('input', { type: 'checkbox', id: 'allow-downloads' });
     const alert = formAlert();
@@ -81,7 +82,7 @@ export function uploadView(ctx) {
     const discard = button('Discard', { kind: 'ghost', onClick: () => { URL.revokeObjectURL(preview); preview = ''; pick(); } });
     const form = h('form', { class: 'form upload-form', novalidate: true },
       h('p', { class: 'upload-file' }, icon('video'), h('span', null, file.name), h('span', { class: 'muted' }, bytes(file.size))),
-      caption.el, radios,
+      caption.el, radios, language.el,
       h('label', { class: 'check-row' }, comments, h('span', null, 'Allow comments')),
       h('label', { class: 'check-row' }, downloads, h('span', null, 'Allow downloads')),
       alert.el, h('div', { class: 'form-actions' }, discard, post));
@@ -89,7 +90,7 @@ export function uploadView(ctx) {
       e.preventDefault();
       const visibility = form.querySelector('input[name=visibility]:checked').value;
       send(file, {
-        caption: caption.input.value.trim(), visibility,
+        caption: caption.input.value.trim(), visibility, language: language.select.value,
         allow_comments: String(comments.checked), allow_download: String(downloads.checked),
       });
     });
@@ -178,6 +179,29 @@ export function uploadView(ctx) {
 // character that cannot be part of a name (as text.js links them), then a name up to the
 // caret.
 const TYPING = /(^|[^\p{L}\p{N}_@#])([#@])([\p{L}\p{N}_.]{1,100})$/u;
+
+// LANGUAGES are offered for a video's language (ISO 639 codes); the browser's own is added
+// when it is not among them. The names come from the browser (Intl.DisplayNames).
+const LANGUAGES = ['ar', 'bn', 'de', 'en', 'es', 'fa', 'fr', 'hi', 'id', 'it', 'ja', 'ko', 'nl', 'pl', 'pt', 'ru', 'sv', 'sw', 'th', 'tr', 'uk', 'ur', 'vi', 'zh'];
+
+// languageField is the "Language" choice of an upload, set to the browser's language: the
+// Trending tab shows people videos in their language first.
+function languageField() {
+  const own = (navigator.language || '').toLowerCase().split('-')[0];
+  const codes = /^[a-z]{2,3}$/.test(own) && !LANGUAGES.includes(own) ? [...LANGUAGES, own] : LANGUAGES;
+  let names = null;
+  try { names = new Intl.DisplayNames([navigator.language || 'en'], { type: 'language' }); } catch { /* codes alone */ }
+  const name = (c) => (names && names.of(c)) || c;
+  const options = codes.map((c) => [c, name(c)]).sort((a, b) => a[1].localeCompare(b[1]));
+  const select = h('select', { id: 'language', name: 'language', class: 'input', 'aria-describedby': 'language-hint' },
+    h('option', { value: '' }, 'Not set'),
+    options.map(([c, n]) => h('option', { value: c, selected: c === own }, n)));
+  const el = h('div', { class: 'field' },
+    h('div', { class: 'field-top' }, h('label', { htmlFor: 'language', class: 'field-label' }, 'Language')),
+    select,
+    h('p', { class: 'field-hint', id: 'language-hint' }, 'The language spoken or written in your video. Trending shows people videos in their language first.'));
+  return { el, select };
+}
 
 // captionSuggestions turns the caption into an editable text box with a list of
 // suggestions (the WAI-ARIA combobox pattern: a listbox popup, its options pointed at by

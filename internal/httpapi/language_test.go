@@ -1,0 +1,126 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"testing"
+
+	"kurz/internal/testkit"
+)
+
+// A video's language comes from the upload, or else from the uploader's browser; a creator
+// can change it; a bad one is refused before anything is stored; the recommender hears of
+// it; and the Trending tab shows a viewer's language first.
+func TestVideoLanguage(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			a := testkit.NewAppNoWorkers(t, e, nil)
+			c := a.Client()
+			c.SignUp("lena")
+			data := clip(t, "portrait-h264-aac.mp4")
+			videos := func() int {
+				t.Helper()
+				pool := a.DB.Pools()["writer"]
+				if pool == nil {
+					pool = a.DB.Pools()["main"]
+				}
+				var n int
+				if err := pool.QueryRowContext(ctx, `SELECT COUNT(*) FROM videos`).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+
+			md := "caption " + base64.StdEncoding.EncodeToString([]byte("hallo")) + ",language " + base64.StdEncoding.EncodeToString([]byte("german"))
+			r := c.Do("POST", "/api/v1/uploads", nil, "Tus-Resumable", "1.0.0", "Upload-Length", strconv.Itoa(len(data)), "Upload-Metadata", md)
+			if r.Status != 400 || r.ErrorCode() != "invalid_language" {
+				t.Fatalf("a bad language: %d %s", r.Status, r.Body)
+			}
+			if r := c.Do("POST", "/api/v1/videos?caption=x&language=e1", data, "Content-Type", "video/mp4"); r.Status != 400 || r.ErrorCode() != "invalid_language" {
+				t.Fatalf("a bad language, whole upload: %d %s", r.Status, r.Body)
+			}
+			if n := videos(); n != 0 {
+				t.Fatalf("%d videos stored after refused uploads", n)
+			}
+
+			upload := func(query string, headers ...string) string {
+				t.Helper()
+				r := c.Do("POST", "/api/v1/videos?"+query, data, append([]string{"Content-Type", "video/mp4"}, headers...)...)
+				if r.Status != 201 {
+					t.Fatalf("upload %s: %d %s", query, r.Status, r.Body)
+				}
+				return r.JSON()["id"].(string)
+			}
+			german := upload("caption=hallo", "Accept-Language", "de-CH, en;q=0.5")
+			english := upload("caption=hello&language=EN", "Accept-Language", "de")
+			for id, want := range map[string]string{german: "de", english: "en"} {
+				if got := ready(t, a, c, id)["language"]; got != want {
+					t.Errorf("video %s: language %q, want %q", id, got, want)
+				}
+			}
+			// A browser that names no language leaves it unknown (a resumable upload, not sent).
+			r = c.Do("POST", "/api/v1/uploads", nil, "Tus-Resumable", "1.0.0", "Upload-Length", strconv.Itoa(len(data)),
+				"Upload-Metadata", "caption "+base64.StdEncoding.EncodeToString([]byte("plain")), "Accept-Language", "*")
+			if r.Status != 201 {
+				t.Fatalf("create: %d %s", r.Status, r.Body)
+			}
+			unknown := r.JSON()["video_id"].(string)
+			if got := c.Do("GET", "/api/v1/videos/"+unknown, nil).JSON()["language"]; got != "" {
+				t.Errorf("no language given or in the browser: %q", got)
+			}
+			if r := c.Do("PATCH", "/api/v1/videos/"+unknown, map[string]any{"language": "french"}); r.Status != 400 || r.ErrorCode() != "invalid_language" {
+				t.Fatalf("a bad language on edit: %d %s", r.Status, r.Body)
+			}
+			if r := c.Do("PATCH", "/api/v1/videos/"+unknown, map[string]any{"language": "fr"}); r.Status != 200 || r.JSON()["language"] != "fr" {
+				t.Fatalf("edit the language: %d %s", r.Status, r.Body)
+			}
+
+			// The recommender hears of the language with the video.
+			evs, err := a.DB.Events().Since(ctx, 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			heard := false
+			for _, ev := range evs {
+				if ev.Kind == "video_published" && ev.VideoID == german {
+					heard = strings.Contains(ev.Extra, `"language":"de"`)
+				}
+			}
+			if !heard {
+				t.Errorf("the German video's video_published does not carry its language: %+v", evs)
+			}
+
+			trending := func(lang string) ([]string, []string) {
+				t.Helper()
+				r := a.Client().Do("GET", "/api/v1/feed/trending", nil, "Accept-Language", lang)
+				if r.Status != 200 {
+					t.Fatalf("trending: %d %s", r.Status, r.Body)
+				}
+				var ids, reasons []string
+				for _, it := range r.JSON()["items"].([]any) {
+					m := it.(map[string]any)
+					ids = append(ids, m["id"].(string))
+					reasons = append(reasons, m["reason"].(map[string]any)["text"].(string))
+				}
+				return ids, reasons
+			}
+			for lang, first := range map[string]string{"de": german, "en-GB,de": english} {
+				ids, reasons := trending(lang)
+				if len(ids) != 2 || ids[0] != first {
+					t.Fatalf("trending in %s: %v, want %s first", lang, ids, first)
+				}
+				if !strings.Contains(reasons[0], "language") || strings.Contains(reasons[1], "language") {
+					t.Fatalf("trending in %s, reasons: %q", lang, reasons)
+				}
+			}
+			// In a language none of them is in, the region's order alone.
+			if ids, reasons := trending("fr"); len(ids) != 2 || strings.Contains(reasons[0], "language") || strings.Contains(reasons[1], "language") {
+				t.Fatalf("trending in fr: %v %q", ids, reasons)
+			}
+		})
+	}
+}

@@ -73,9 +73,11 @@ func (p *privacyParts) service(cfg *config.Config, log *slog.Logger, d *db.DB, a
 	s := privacy.NewService(privacy.Deps{
 		Vault: p.vault, Keys: p.keys, AccessLog: p.log, LogStore: d.AccessLog(), Accounts: d.Accounts(),
 		Erasure: d.Erasure(), Exports: d.Exports(), Jobs: jobs, Sessions: d.Sessions(), Holdings: d.Holdings(), Passwords: authSvc,
-		Blobs: blobs, NewID: ids.New, Now: now, Log: log,
+		Notifications: d.Social(),
+		Blobs:         blobs, NewID: ids.New, Now: now, Log: log,
 		Limits: privacy.Limits{DeletionGrace: cfg.DeletionGrace, SessionIPRetention: cfg.SessionIPRetention,
-			ExportTTL: cfg.ExportLinkTTL, SessionTTL: cfg.SessionTTL, UploadTTL: cfg.UploadTTL},
+			NotificationRetention: cfg.NotificationRetention,
+			ExportTTL:             cfg.ExportLinkTTL, SessionTTL: cfg.SessionTTL, UploadTTL: cfg.UploadTTL},
 	})
 	s.RegisterEraser("avatars", authSvc)
 	for _, name := range slices.Sorted(maps.Keys(erasers)) {

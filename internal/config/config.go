@@ -60,13 +60,14 @@ type Config struct {
 	RegistrationMode string        `name:"registration" default:"open" help:"initial registration mode: open, invite or closed (admins change it at run time)"`
 
 	// Privacy
-	MasterKeyFile      string        `name:"master-key-file" default:"" help:"file holding the vault master key (default <data-dir>/master.key, created on first start: back it up, without it personal data is lost)"`
-	MasterKey          string        `name:"master-key" default:"" help:"the vault master key as 64 hex digits or base64, instead of the file; set it through the environment, not a flag"`
-	AccessLogOrigin    string        `name:"access-log-origin" default:"" help:"name of the access transparency log in its signed checkpoints, fixed at first start (default: the base URL's host plus /access-log)"`
-	SessionIPRetention time.Duration `name:"session-ip-retention" default:"720h" help:"how long the truncated IP and the User-Agent of each log-in are kept (at most 720h)"`
-	DeletionGrace      time.Duration `name:"deletion-grace" default:"336h" help:"how long a user who asked to delete their account can cancel by logging in"`
-	ExportLinkTTL      time.Duration `name:"export-link-ttl" default:"24h" help:"how long a finished \"download my data\" archive can be fetched (once)"`
-	PrivacySweep       time.Duration `name:"privacy-sweep-interval" default:"10m" help:"how often accounts past their grace period are purged and expired log-in IPs forgotten"`
+	MasterKeyFile         string        `name:"master-key-file" default:"" help:"file holding the vault master key (default <data-dir>/master.key, created on first start: back it up, without it personal data is lost)"`
+	MasterKey             string        `name:"master-key" default:"" help:"the vault master key as 64 hex digits or base64, instead of the file; set it through the environment, not a flag"`
+	AccessLogOrigin       string        `name:"access-log-origin" default:"" help:"name of the access transparency log in its signed checkpoints, fixed at first start (default: the base URL's host plus /access-log)"`
+	SessionIPRetention    time.Duration `name:"session-ip-retention" default:"720h" help:"how long the truncated IP and the User-Agent of each log-in are kept (at most 720h)"`
+	NotificationRetention time.Duration `name:"notification-retention" default:"2160h" help:"how long notifications are kept (0: until what they are about goes)"`
+	DeletionGrace         time.Duration `name:"deletion-grace" default:"336h" help:"how long a user who asked to delete their account can cancel by logging in"`
+	ExportLinkTTL         time.Duration `name:"export-link-ttl" default:"24h" help:"how long a finished \"download my data\" archive can be fetched (once)"`
+	PrivacySweep          time.Duration `name:"privacy-sweep-interval" default:"10m" help:"how often accounts past their grace period are purged and expired log-in IPs forgotten"`
 
 	// Limits
 	MaxJSONBody     Size `name:"max-json-body" default:"64KiB" help:"largest JSON request body"`
@@ -417,6 +418,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SessionIPRetention < time.Hour || c.SessionIPRetention > 720*time.Hour {
 		bad("session-ip-retention", "must be between 1h and 720h (30 days)")
+	}
+	if c.NotificationRetention != 0 && c.NotificationRetention < 24*time.Hour {
+		bad("notification-retention", "must be 0 (keep) or at least 24h")
 	}
 	if c.DeletionGrace < 0 || c.DeletionGrace > 90*24*time.Hour {
 		bad("deletion-grace", "must be between 0 and 2160h (90 days)")

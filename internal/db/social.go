@@ -392,6 +392,27 @@ func (s *Social) Mute(ctx context.Context, muter, muted string, now time.Time) e
 	return err
 }
 
+// pruneBatch is how many notifications one DELETE of PruneNotifications removes, so that no
+// single statement holds the write lock for long.
+const pruneBatch = 1000
+
+// PruneNotifications deletes the notifications created before before and returns how many.
+func (s *Social) PruneNotifications(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.db.writer().exec(ctx, `DELETE FROM notifications WHERE id IN
+			(SELECT id FROM notifications WHERE created_at < ? LIMIT ?)`, ms(before), pruneBatch)
+		if err != nil {
+			return total, err
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
+}
+
 // Unmute removes a mute.
 func (s *Social) Unmute(ctx context.Context, muter, muted string) error {
 	_, err := s.db.writer().exec(ctx, `DELETE FROM mutes WHERE muter_id = ? AND muted_id = ?`, muter, muted)

@@ -1074,3 +1074,50 @@ func TestCancelledDeletionAnnouncesWhatBecameReady(t *testing.T) {
 		})
 	}
 }
+
+// Notifications are deleted once they are older than the retention, by the privacy sweep;
+// younger ones stay, and the inventory says how long they are kept.
+func TestNotificationsExpire(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			a := testkit.NewApp(t, e, func(c *config.Config) { c.NotificationRetention, c.SessionTTL = 30*24*time.Hour, 2000*time.Hour })
+			u := users(a, "star", "old_fan", "new_fan")
+			notified := func() []string {
+				t.Helper()
+				r := u["star"].Do("GET", "/api/v1/notifications?limit=100", nil)
+				if r.Status != 200 {
+					t.Fatalf("notifications: %d %s", r.Status, r.Body)
+				}
+				var who []string
+				for _, it := range r.JSON()["items"].([]any) {
+					for _, actor := range it.(map[string]any)["actors"].([]any) {
+						who = append(who, actor.(map[string]any)["username"].(string))
+					}
+				}
+				return who
+			}
+			if r := u["old_fan"].Do("POST", "/api/v1/accounts/star/follow", nil); r.Status != 200 {
+				t.Fatalf("follow: %d %s", r.Status, r.Body)
+			}
+			a.Clock.Advance(20 * 24 * time.Hour)
+			if r := u["new_fan"].Do("POST", "/api/v1/accounts/star/follow", nil); r.Status != 200 {
+				t.Fatalf("follow: %d %s", r.Status, r.Body)
+			}
+			a.Clock.Advance(11 * 24 * time.Hour) // the first is 31 days old, the second 11
+			if got := notified(); len(got) != 2 {
+				t.Fatalf("before the sweep: %v", got)
+			}
+			if err := a.Privacy.Sweep(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := notified(); len(got) != 1 || got[0] != "new_fan" {
+				t.Fatalf("after the sweep: %v, want only new_fan's", got)
+			}
+			r := u["star"].Do("GET", "/api/v1/me/privacy", nil)
+			if r.Status != 200 || !strings.Contains(string(r.Body), "30 days, then deleted") {
+				t.Fatalf("the inventory does not give the retention: %d %s", r.Status, r.Body)
+			}
+		})
+	}
+}

@@ -176,13 +176,23 @@ func (s *Service) PendingDeletion(ctx context.Context, accountID string) (*Delet
 }
 
 // Sweep does the privacy housekeeping: purge accounts whose grace period is over, forget
-// log-in IPs past their retention, delete export archives nobody fetched in time, and sign
-// the access log if entries are unsigned.
+// log-in IPs past their retention, delete notifications past theirs, delete export
+// archives nobody fetched in time, and sign the access log if entries are unsigned.
 func (s *Service) Sweep(ctx context.Context) error {
 	_, purgeErr := s.PurgeDue(ctx)
 	_, expireErr := s.d.Vault.ExpireSessions(ctx, s.d.Limits.SessionIPRetention)
+	var notifyErr error
+	if s.d.Notifications != nil && s.d.Limits.NotificationRetention > 0 {
+		if _, err := s.d.Notifications.PruneNotifications(ctx, s.d.Now().Add(-s.d.Limits.NotificationRetention)); err != nil {
+			notifyErr = fmt.Errorf("prune notifications: %w", err)
+		}
+	}
 	_, cpErr := s.d.AccessLog.Checkpoint(ctx)
-	return errors.Join(purgeErr, expireErr, cpErr, s.expireExports(ctx))
+	return errors.Join(purgeErr, expireErr, notifyErr, cpErr, s.expireExports(ctx))
+}
+
+type notificationPruner interface {
+	PruneNotifications(ctx context.Context, before time.Time) (int64, error)
 }
 
 func (s *Service) expireExports(ctx context.Context) error {

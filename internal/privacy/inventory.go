@@ -35,6 +35,15 @@ type holdingStore interface {
 	Count(ctx context.Context, accountID string) (*db.HoldingCounts, error)
 }
 
+// notificationRetention says how long a notification is kept.
+func notificationRetention(keep time.Duration, accountEnd string) string {
+	goes := "the follow, like, comment or video it is about goes, or " + accountEnd
+	if keep <= 0 {
+		return "until " + goes
+	}
+	return days(keep) + ", then deleted; sooner if " + goes
+}
+
 // days writes a duration as people say it.
 func days(d time.Duration) string {
 	switch n := int(d / (24 * time.Hour)); {
@@ -217,7 +226,7 @@ func (s *Service) WhatWeStore(ctx context.Context, v policy.Viewer) ([]Category,
 		Category{Name: "notifications", Data: []string{"what you are told about: who followed you, liked or commented on your videos or mentioned you, and whether you read it",
 			"what others are told about your own follows, likes, comments and mentions"},
 			Why:       "to tell you and others what happened",
-			Retention: "until the follow, like, comment or video it is about goes, or " + accountEnd}.counted(h.Notifications, "notification", "notifications"),
+			Retention: notificationRetention(s.d.Limits.NotificationRetention, accountEnd)}.counted(h.Notifications, "notification", "notifications"),
 
 		// What you watch, and what is learned from it.
 		Category{Name: "watch_history", Data: []string{"every event your app reports while you watch: videos shown, played, watched to a point, finished, looped, replayed or skipped, with the feed, time and how long",

@@ -23,9 +23,12 @@ type accountStore interface {
 type Limits struct {
 	DeletionGrace      time.Duration // time to change one's mind after asking to be deleted
 	SessionIPRetention time.Duration // how long log-in IPs and User-Agents are kept
-	ExportTTL          time.Duration // how long a finished export can be downloaded
-	SessionTTL         time.Duration // how long an unused session lives, for the inventory
-	UploadTTL          time.Duration // how long an unfinished upload is kept, for the inventory
+	// NotificationRetention is how long notifications are kept; 0 keeps them until what
+	// they are about goes.
+	NotificationRetention time.Duration
+	ExportTTL             time.Duration // how long a finished export can be downloaded
+	SessionTTL            time.Duration // how long an unused session lives, for the inventory
+	UploadTTL             time.Duration // how long an unfinished upload is kept, for the inventory
 }
 
 // Deps are what the privacy service needs, handed over by main.
@@ -40,12 +43,14 @@ type Deps struct {
 	Jobs      jobQueue // runs export jobs
 	Sessions  sessionLister
 	Holdings  holdingStore // counts for the inventory; nil counts nothing
-	Passwords PasswordChecker
-	Blobs     blob.Store
-	NewID     func() string
-	Now       func() time.Time
-	Limits    Limits
-	Log       *slog.Logger
+	// Notifications deletes notifications past Limits.NotificationRetention; nil keeps them.
+	Notifications notificationPruner
+	Passwords     PasswordChecker
+	Blobs         blob.Store
+	NewID         func() string
+	Now           func() time.Time
+	Limits        Limits
+	Log           *slog.Logger
 }
 
 // Service is the privacy service: personal data for its owner and for staff, the access

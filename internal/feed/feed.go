@@ -336,7 +336,7 @@ func toRecsys(r *db.EventRow) (recsys.Event, bool) {
 			ev.Hashtags, ev.Region, ev.Language = x.Hashtags, x.Region, x.Language
 		}
 	}
-	if ev.User == "" && kind != recsys.VideoPublished && kind != recsys.VideoRemoved {
+	if ev.User == "" && kind != recsys.VideoPublished && kind != recsys.VideoRemoved && kind != recsys.VideoUpdated {
 		return ev, false // anonymous viewing counts views but teaches nobody's profile
 	}
 	return ev, true
@@ -556,6 +556,11 @@ func (s *Service) ServerEvent(ctx context.Context, kind, accountID, videoID, cre
 // Published tells the recommender a video can be recommended.
 func (s *Service) Published(ctx context.Context, videoID, creatorID string, durationMS int64, hashtags []string, region, language string) {
 	s.ServerEvent(ctx, "video_published", "", videoID, creatorID, durationMS, publishExtra{Hashtags: hashtags, Region: region, Language: language})
+}
+
+// Updated tells the recommender a published video's hashtags or language changed.
+func (s *Service) Updated(ctx context.Context, videoID string, hashtags []string, language string) {
+	s.ServerEvent(ctx, "video_updated", "", videoID, "", 0, publishExtra{Hashtags: hashtags, Language: language})
 }
 
 // Removed tells the recommender a video must no longer be recommended.

@@ -94,6 +94,34 @@ func TestVideoLanguage(t *testing.T) {
 				t.Errorf("the German video's video_published does not carry its language: %+v", evs)
 			}
 
+			// Edits of a ready public video's hashtags or language reach the recommender as
+			// video_updated; other edits do not.
+			updates := func() []string {
+				t.Helper()
+				evs, err := a.DB.Events().Since(ctx, 0, 1000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, ev := range evs {
+					if ev.Kind == "video_updated" && ev.VideoID == german {
+						out = append(out, ev.Extra)
+					}
+				}
+				return out
+			}
+			for _, edit := range []map[string]any{{"caption": "hallo #berlin"}, {"allow_comments": false}, {"language": "de"}, {"language": "fr"}} {
+				if r := c.Do("PATCH", "/api/v1/videos/"+german, edit); r.Status != 200 {
+					t.Fatalf("edit %v: %d %s", edit, r.Status, r.Body)
+				}
+			}
+			if got := updates(); len(got) != 2 || got[0] != `{"hashtags":["berlin"],"language":"de"}` || got[1] != `{"hashtags":["berlin"],"language":"fr"}` {
+				t.Fatalf("video_updated events: %q", got)
+			}
+			if r := c.Do("PATCH", "/api/v1/videos/"+german, map[string]any{"language": "de"}); r.Status != 200 {
+				t.Fatalf("edit back: %d %s", r.Status, r.Body)
+			}
+
 			trending := func(lang string) ([]string, []string) {
 				t.Helper()
 				r := a.Client().Do("GET", "/api/v1/feed/trending", nil, "Accept-Language", lang)

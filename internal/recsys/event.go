@@ -30,6 +30,10 @@ const (
 	// Hashtag name the mark, as on the event that made it. What the mark already taught
 	// (a video's turned-away signal) fades like any other learned signal.
 	NotInterestedUndo
+	// VideoUpdated says a published video's creator changed what describes it: Hashtags
+	// (the whole new set) and Language ("" for unknown). Unlike a second VideoPublished it
+	// does not make the video new again.
+	VideoUpdated
 	maxEventKind
 )
 
@@ -52,6 +56,7 @@ var eventKindNames = [...]string{
 	VideoRemoved:      "video_removed",
 	ProfileReset:      "profile_reset",
 	NotInterestedUndo: "not_interested_undo",
+	VideoUpdated:      "video_updated",
 }
 
 func (k EventKind) String() string {
@@ -114,7 +119,7 @@ func (e *Event) validate() error {
 	if e.Kind == 0 || e.Kind >= maxEventKind {
 		return fmt.Errorf("recsys: event %d: unknown kind %d", e.Seq, e.Kind)
 	}
-	needUser := e.Kind != VideoPublished && e.Kind != VideoRemoved
+	needUser := e.Kind != VideoPublished && e.Kind != VideoRemoved && e.Kind != VideoUpdated
 	if needUser && e.User == "" {
 		return fmt.Errorf("recsys: event %d (%s): missing user", e.Seq, e.Kind)
 	}

@@ -464,7 +464,11 @@ func (r *Recommender) hashtagCandidates(usr *user, add func(int32, sourceMask) b
 		rc := &r.hashtags[h].recent
 		n := 0
 		for k := len(rc.vals) - 1; k >= 0 && n < per; k-- {
-			if add(rc.vals[(rc.head+k)%len(rc.vals)], maskHashtag) {
+			v := rc.vals[(rc.head+k)%len(rc.vals)]
+			if !sortedSet(r.videos[v].hashtags).has(h) {
+				continue // its creator took the hashtag off (VideoUpdated)
+			}
+			if add(v, maskHashtag) {
 				n++
 			}
 		}

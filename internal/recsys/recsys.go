@@ -232,6 +232,11 @@ func (r *Recommender) apply(ev *Event) {
 			r.remove(v)
 		}
 		return
+	case VideoUpdated:
+		if v, ok := r.videoNames.lookup(ev.Video); ok {
+			r.update(v, ev)
+		}
+		return
 	}
 	u := r.user(ev.User)
 	if ev.Region != "" {
@@ -406,6 +411,25 @@ func (r *Recommender) publish(ev *Event) {
 		vid.lang = r.lang(ev.Language)
 	}
 	vid.publishedMS = r.now
+}
+
+// update replaces a video's hashtags and language. A hashtag it gains lists it among that
+// hashtag's recent videos, as publishing does; one it loses keeps it in that list until it
+// ages out, and hashtagCandidates skips it there.
+func (r *Recommender) update(v int32, ev *Event) {
+	vid := &r.videos[v]
+	var tags sortedSet
+	for _, name := range ev.Hashtags {
+		h := r.hashtag(name)
+		if !tags.has(h) {
+			tags.add(h)
+		}
+		if !sortedSet(vid.hashtags).has(h) {
+			r.hashtags[h].recent.push(v)
+		}
+	}
+	vid.hashtags = tags
+	vid.lang = r.lang(ev.Language)
 }
 
 func (r *Recommender) remove(v int32) {

@@ -93,6 +93,8 @@ type catalogue struct {
 	published []string
 }
 
+func (c *catalogue) Updated(context.Context, string, []string, string) {}
+
 func (c *catalogue) Published(_ context.Context, videoID, _ string, _ int64, _ []string, _, _ string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -144,6 +145,7 @@ type Relations interface {
 // Catalogue is told when a video can be recommended and when it no longer can (the feed).
 type Catalogue interface {
 	Published(ctx context.Context, videoID, creatorID string, durationMS int64, hashtags []string, region, language string)
+	Updated(ctx context.Context, videoID string, hashtags []string, language string)
 	Removed(ctx context.Context, videoID string)
 }
 
@@ -427,12 +429,14 @@ func (s *Service) Edit(ctx context.Context, v policy.Viewer, id string, caption,
 	if err := s.d.Videos.Update(ctx, id, e, s.d.Now()); err != nil {
 		return nil, errs.Internal(err)
 	}
-	if e.Visibility != nil && *e.Visibility != cur.Visibility && cur.State == StateReady {
-		if *e.Visibility == "public" {
-			s.announce(ctx, id)
-		} else if s.d.Catalogue != nil {
-			s.d.Catalogue.Removed(ctx, id)
-		}
+	switch {
+	case cur.State != StateReady || s.d.Catalogue == nil:
+	case e.Visibility != nil && *e.Visibility != cur.Visibility && *e.Visibility == "public":
+		s.announce(ctx, id) // with the new hashtags and language
+	case e.Visibility != nil && *e.Visibility != cur.Visibility:
+		s.d.Catalogue.Removed(ctx, id)
+	case m.Visibility == "public" && (!slices.Equal(tags, cur.Hashtags) && caption != nil || m.Language != cur.Language):
+		s.d.Catalogue.Updated(ctx, id, tags, m.Language)
 	}
 	return s.Get(ctx, v, id)
 }

@@ -392,7 +392,8 @@ func (s *Service) CheckEdit(ctx context.Context, v policy.Viewer, id string) err
 	return err
 }
 
-// Edit changes a video's caption, visibility or permissions.
+// Edit changes a video's caption, visibility, permissions or language, and tells the
+// recommender what of it concerns a ready public video.
 func (s *Service) Edit(ctx context.Context, v policy.Viewer, id string, caption, visibility *string, allowComments, allowDownload *bool,
 	language *string) (*Video, error) {
 	cur, _, err := s.load(ctx, v, policy.EditVideo, id)
@@ -435,7 +436,7 @@ func (s *Service) Edit(ctx context.Context, v policy.Viewer, id string, caption,
 		s.announce(ctx, id) // with the new hashtags and language
 	case e.Visibility != nil && *e.Visibility != cur.Visibility:
 		s.d.Catalogue.Removed(ctx, id)
-	case m.Visibility == "public" && (!slices.Equal(tags, cur.Hashtags) && caption != nil || m.Language != cur.Language):
+	case m.Visibility == "public" && ((caption != nil && !slices.Equal(tags, cur.Hashtags)) || m.Language != cur.Language):
 		s.d.Catalogue.Updated(ctx, id, tags, m.Language)
 	}
 	return s.Get(ctx, v, id)

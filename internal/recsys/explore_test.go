@@ -1,7 +1,9 @@
 package recsys
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -213,7 +215,7 @@ func TestTrendingCapIsTheSources(t *testing.T) {
 		r.trending[0].ids = append(r.trending[0].ids, 1000+v)
 	}
 	var got []int32
-	r.trendingCandidates(region, func(v int32, _ sourceMask) bool { got = append(got, v); return true })
+	r.trendingCandidates(region, 0, func(v int32, _ sourceMask) bool { got = append(got, v); return true })
 	if len(got) != 30 || got[0] != 0 || got[29] != 29 {
 		t.Errorf("with a region: %d candidates from %v to %v, want the region's first 30", len(got), got[0], got[len(got)-1])
 	}
@@ -225,14 +227,78 @@ func TestTrendingCapIsTheSources(t *testing.T) {
 		got = append(got, v)
 		return true
 	}
-	r.trendingCandidates(region, skipOdd) // half the region's are excluded: 50 left, 30 taken
+	r.trendingCandidates(region, 0, skipOdd) // half the region's are excluded: 50 left, 30 taken
 	if len(got) != 30 {
 		t.Errorf("with exclusions: %d candidates, want 30", len(got))
 	}
 	got = got[:0]
 	r.trending[region].ids = r.trending[region].ids[:10]
-	r.trendingCandidates(region, func(v int32, _ sourceMask) bool { got = append(got, v); return true })
+	r.trendingCandidates(region, 0, func(v int32, _ sourceMask) bool { got = append(got, v); return true })
 	if len(got) != 30 || got[10] != 1000 {
 		t.Errorf("short regional list: %d candidates, the 11th %v, want 30 filled from everyone's from 1000", len(got), got[min(10, len(got)-1)])
+	}
+}
+
+// With a language, at most half the trending candidates come from what trends in it, the
+// rest from the region's list and then everyone's; a video that trends is listed under its
+// language, and leaves that list when its language changes.
+func TestTrendingInTheViewersLanguage(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.TrendingCandidates = 30
+	r := newTestRecommender(t, cfg)
+	region, lang := r.region("se"), r.lang("sv")
+	for v := range int32(100) {
+		r.trendingLang[lang].ids = append(r.trendingLang[lang].ids, 2000+v)
+		r.trending[region].ids = append(r.trending[region].ids, v)
+		r.trending[0].ids = append(r.trending[0].ids, 1000+v)
+	}
+	var got []int32
+	r.trendingCandidates(region, lang, func(v int32, _ sourceMask) bool { got = append(got, v); return true })
+	if len(got) != 30 || got[0] != 2000 || got[14] != 2014 || got[15] != 0 || got[29] != 14 {
+		t.Fatalf("with a language: %v, want 2000-2014 then 0-14", got)
+	}
+
+	// Learning: a positive on a published Swedish video lists it under Swedish.
+	w, evs := smallWorld(t)
+	r = newTestRecommender(t, DefaultConfig())
+	applyAll(t, r, evs)
+	ev := w.next(VideoPublished)
+	ev.Video, ev.Creator, ev.Language, ev.DurationMS = "svensk", "c1", "sv", 10000
+	if err := r.Apply(ev); err != nil {
+		t.Fatal(err)
+	}
+	ev = w.next(Like)
+	ev.User, ev.Video = "fan", "svensk"
+	if err := r.Apply(ev); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := r.videoNames.lookup("svensk")
+	sv, _ := r.langNames.lookup("sv")
+	if !slices.Contains(r.trendingLang[sv].ids, v) {
+		t.Fatalf("the liked Swedish video is not in Swedish trending: %v", r.trendingLang[sv].ids)
+	}
+	ev = w.next(VideoUpdated)
+	ev.Video, ev.Language = "svensk", "no"
+	if err := r.Apply(ev); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(r.trendingLang[sv].ids, v) {
+		t.Fatal("the video stayed in Swedish trending after its language changed")
+	}
+	// The lists survive a snapshot.
+	restored := newTestRecommender(t, DefaultConfig())
+	if err := restored.ReadSnapshot(bytes.NewReader(snapshotBytes(t, r))); err != nil {
+		t.Fatal(err)
+	}
+	if len(restored.trendingLang) != len(r.trendingLang) {
+		t.Fatalf("%d language trending lists after a snapshot, want %d", len(restored.trendingLang), len(r.trendingLang))
+	}
+	for l := range r.trendingLang {
+		if !slices.Equal(restored.trendingLang[l].ids, r.trendingLang[l].ids) {
+			t.Fatalf("language %d's trending list after a snapshot: %v, want %v", l, restored.trendingLang[l].ids, r.trendingLang[l].ids)
+		}
+	}
+	if !bytes.Equal(snapshotBytes(t, restored), snapshotBytes(t, r)) {
+		t.Fatal("the restored recommender writes another snapshot")
 	}
 }

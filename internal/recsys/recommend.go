@@ -178,7 +178,7 @@ func (r *Recommender) candidates(req Request, limit int, ls *listScratch) (fc *f
 			}
 		}
 	}
-	r.trendingCandidates(region, add)
+	r.trendingCandidates(region, lang, add)
 
 	// The candidates are all in: pointers into ls.cs stay valid from here on. One backing
 	// array holds every candidate's features instead of one allocation each.
@@ -475,23 +475,38 @@ func (r *Recommender) hashtagCandidates(usr *user, add func(int32, sourceMask) b
 	}
 }
 
-// trendingCandidates takes up to TrendingCandidates from the viewer's region's trending
-// list, then fills from everyone's. The cap is the source's, as for the other sources: it
-// used to apply to each list, which gave a viewer with a region nearly twice as many
-// trending candidates to score as one without.
-func (r *Recommender) trendingCandidates(region int32, add func(int32, sourceMask) bool) {
-	lists := []int32{0}
-	if region > 0 {
-		lists = []int32{region, 0}
+// trendingCandidates takes up to TrendingCandidates: at most half of them from what trends
+// in the viewer's language (across regions), then from the viewer's region's list, then
+// from everyone's. The cap is the source's, as for the other sources: it used to apply to
+// each list, which gave a viewer with a region nearly twice as many trending candidates to
+// score as one without.
+func (r *Recommender) trendingCandidates(region, lang int32, add func(int32, sourceMask) bool) {
+	type part struct {
+		list *topList
+		max  int
 	}
+	all := r.cfg.TrendingCandidates
+	parts := make([]part, 0, 3)
+	if lang > 0 {
+		parts = append(parts, part{&r.trendingLang[lang], all / 2})
+	}
+	if region > 0 {
+		parts = append(parts, part{&r.trending[region], all})
+	}
+	parts = append(parts, part{&r.trending[0], all})
 	n := 0
-	for _, g := range lists {
-		for _, v := range r.trending[g].ids {
-			if n >= r.cfg.TrendingCandidates {
+	for _, p := range parts {
+		taken := 0
+		for _, v := range p.list.ids {
+			if n >= all {
 				return
+			}
+			if taken >= p.max {
+				break
 			}
 			if add(v, maskTrending) {
 				n++
+				taken++
 			}
 		}
 	}

@@ -38,9 +38,12 @@ type Recommender struct {
 	videoEmb *table
 	rank     ranker
 	trending []topList // by region index; index 0 (the empty region) is every region
-	pool     []int32   // exploration pool in order of entry; left videos are compacted lazily
-	poolDead int
-	totals   totals
+	// trendingLang is trending by the videos' language index, across regions; index 0
+	// (no language) stays empty.
+	trendingLang []topList
+	pool         []int32 // exploration pool in order of entry; left videos are compacted lazily
+	poolDead     int
+	totals       totals
 
 	// cursor walks the exploration pool across requests, so that consecutive viewers get
 	// different new videos and each one reaches its test audience. It is serving state, not
@@ -140,6 +143,7 @@ func (r *Recommender) init() {
 	r.regionNames.intern("")
 	r.langNames.intern("")
 	r.trending = []topList{{}}
+	r.trendingLang = []topList{{}}
 	r.co = coEngagement{capacity: cfg.NeighboursPerVideo, alpha: cfg.CoEngagementAlpha}
 	r.userEmb = newTable(cfg.EmbeddingDim, cfg.MinOccurrences, false)
 	r.videoEmb = newTable(cfg.EmbeddingDim, cfg.MinOccurrences, false)
@@ -365,7 +369,10 @@ func (r *Recommender) region(id string) int32 {
 }
 
 func (r *Recommender) lang(id string) int32 {
-	l, _ := r.langNames.intern(id)
+	l, created := r.langNames.intern(id)
+	if created {
+		r.trendingLang = append(r.trendingLang, topList{})
+	}
 	return l
 }
 
@@ -408,7 +415,10 @@ func (r *Recommender) publish(ev *Event) {
 		vid.region = r.region(ev.Region)
 	}
 	if ev.Language != "" {
-		vid.lang = r.lang(ev.Language)
+		if l := r.lang(ev.Language); l != vid.lang {
+			r.trendingLang[vid.lang].remove(v)
+			vid.lang = l
+		}
 	}
 	vid.publishedMS = r.now
 }
@@ -429,7 +439,10 @@ func (r *Recommender) update(v int32, ev *Event) {
 		}
 	}
 	vid.hashtags = tags
-	vid.lang = r.lang(ev.Language)
+	if l := r.lang(ev.Language); l != vid.lang {
+		r.trendingLang[vid.lang].remove(v) // it joins the new language's list as it trends
+		vid.lang = l
+	}
 }
 
 func (r *Recommender) remove(v int32) {
@@ -439,6 +452,7 @@ func (r *Recommender) remove(v int32) {
 	}
 	vid.removed = true
 	r.leavePool(v)
+	r.trendingLang[vid.lang].remove(v)
 	for g := range r.trending {
 		r.trending[g].remove(v)
 	}
@@ -563,6 +577,9 @@ func (r *Recommender) positive(u, v int32, w float64) {
 	vid.trend = log2AddExp2(vid.trend, float64(r.now)/hl+math.Log2(w))
 	score := func(x int32) float64 { return r.videos[x].trend }
 	r.trending[0].update(v, r.cfg.TrendingSize, score)
+	if vid.lang > 0 {
+		r.trendingLang[vid.lang].update(v, r.cfg.TrendingSize, score)
+	}
 	if vid.region > 0 {
 		r.trending[vid.region].update(v, r.cfg.TrendingSize, score)
 	}

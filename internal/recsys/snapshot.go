@@ -14,10 +14,11 @@ import (
 // into a recommender with the same config, since the learned state's shape and meaning
 // depend on it), the whole model state in index order, and a CRC-32 of everything before it.
 // Writing the same state always gives the same bytes. The magic's number changes whenever
-// the meaning of the state does (2: the affinity features became lifts), so an older
+// the meaning of the state does (2: the affinity features became lifts; 3: trending lists
+// per language), so an older
 // snapshot is refused and the model is rebuilt from the log.
 
-const snapshotMagic = "KURZREC2"
+const snapshotMagic = "KURZREC3"
 
 // maxSnapshotLen bounds any length read from a snapshot, so a corrupt file fails cleanly
 // instead of allocating without limit.
@@ -96,6 +97,7 @@ func (r *Recommender) takeState(n *Recommender) {
 	r.users, r.videos, r.creators, r.hashtags = n.users, n.videos, n.creators, n.hashtags
 	r.co, r.userEmb, r.videoEmb, r.rank = n.co, n.userEmb, n.videoEmb, n.rank
 	r.trending, r.pool, r.poolDead, r.totals = n.trending, n.pool, n.poolDead, n.totals
+	r.trendingLang = n.trendingLang
 }
 
 func (r *Recommender) encode(e *encoder) {
@@ -172,6 +174,10 @@ func (r *Recommender) encode(e *encoder) {
 	}
 	e.u64(uint64(len(r.trending)))
 	for _, l := range r.trending {
+		e.i32s(l.ids)
+	}
+	e.u64(uint64(len(r.trendingLang)))
+	for _, l := range r.trendingLang {
 		e.i32s(l.ids)
 	}
 	e.i32s(r.pool)
@@ -267,6 +273,13 @@ func (r *Recommender) decode(d *decoder) {
 	if d.err == nil && len(r.trending) != len(r.regionNames.list) {
 		d.fail("%d trending lists for %d regions", len(r.trending), len(r.regionNames.list))
 	}
+	r.trendingLang = make([]topList, d.length())
+	for g := range r.trendingLang {
+		r.trendingLang[g].ids = d.i32s()
+	}
+	if d.err == nil && len(r.trendingLang) != len(r.langNames.list) {
+		d.fail("%d trending lists for %d languages", len(r.trendingLang), len(r.langNames.list))
+	}
 	r.pool = d.i32s()
 	r.poolDead = d.length()
 	for _, f := range []*float64{&r.totals.impressions, &r.totals.positives, &r.totals.watchSum, &r.totals.watchN, &r.totals.owed, &r.totals.recentImpressions} {
@@ -321,6 +334,9 @@ func (d *decoder) checkRefs(r *Recommender) {
 		in(r.hashtags[k].recent.vals, nv, "video")
 	}
 	for _, l := range r.trending {
+		in(l.ids, nv, "video")
+	}
+	for _, l := range r.trendingLang {
 		in(l.ids, nv, "video")
 	}
 	in(r.pool, nv, "video")

@@ -17,7 +17,7 @@ const PARAMS = {
   CoEngagementCandidates: { label: 'Liked by people with similar taste', kind: 'count', help: 'Videos that people who enjoyed the same videos as you also enjoyed.' },
   EmbeddingCandidates: { label: 'Similar to what you watched to the end', kind: 'count', help: 'Videos close to your recent favourites in a learned taste space.' },
   HashtagCandidates: { label: 'Hashtags you watch', kind: 'count', help: 'Videos with the hashtags of videos you engaged with.' },
-  TrendingCandidates: { label: 'Trending in your region', kind: 'count', help: 'What many people here watch and like today.' },
+  TrendingCandidates: { label: 'Trending in your language and region', kind: 'count', help: 'What many people who speak your language, then people here, watch and like today (at most half from your language).' },
   PreRankCandidates: { label: 'Fully ranked', kind: 'count', help: 'Of all the videos the sources above bring, this many go on to the full ranking, chosen by a quicker estimate of the same score. Videos from accounts you follow always go on.' },
 
   PositiveWatchRatio: { label: 'Watched enough to count as interest', kind: 'percent', help: 'Watching this much of a video counts as liking it, even without a like.' },

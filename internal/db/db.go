@@ -160,16 +160,34 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 // 1,000 pages copies them into the database file there and then, fsyncs included, while it
 // holds the one write lock, so every append and fold waits for it. A PASSIVE checkpoint
 // needs no write lock, so a connection of its own runs it in the background instead, every
-// checkpointEvery while the WAL has frames not yet copied; the writer checkpoints itself
-// only past walWriterCheckpoint pages, should the background fall behind.
+// checkpointEvery while the WAL moves; the writer checkpoints itself only past
+// walWriterCheckpoint pages, should the background fall behind. While the WAL stands still
+// the wait doubles up to checkpointIdle, so an idle instance is woken a few times a minute
+// rather than five times a second; the first write after a quiet spell waits at most that.
 const (
 	checkpointEvery     = 200 * time.Millisecond
+	checkpointIdle      = 5 * time.Second
 	walWriterCheckpoint = 8000
 )
 
+// walState is what PRAGMA wal_checkpoint answers: whether it was blocked, the frames in the
+// WAL and the frames copied.
+type walState struct{ busy, log, copied int64 }
+
+// checkpointWait is the wait after a checkpoint that found now, when the one before found
+// before and was followed by a wait of prev.
+func checkpointWait(prev time.Duration, before, now walState) time.Duration {
+	if now != before || now.busy != 0 {
+		return checkpointEvery
+	}
+	return min(max(prev*2, checkpointEvery), checkpointIdle)
+}
+
 func (d *DB) checkpoints(ctx context.Context) {
 	defer close(d.ckptDone)
-	t := time.NewTicker(checkpointEvery)
+	wait := checkpointEvery
+	var last walState
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {
 		select {
@@ -178,8 +196,13 @@ func (d *DB) checkpoints(ctx context.Context) {
 		case <-t.C:
 		}
 		// A PASSIVE checkpoint with nothing to copy only reads the WAL index. Errors (a
-		// busy database) are left for the next tick.
-		_, _ = d.ckpt.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		// busy database) are left for the next round.
+		var now walState
+		if err := d.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&now.busy, &now.log, &now.copied); err != nil {
+			now = walState{busy: 1}
+		}
+		wait, last = checkpointWait(wait, last, now), now
+		t.Reset(wait)
 	}
 }
 

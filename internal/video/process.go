@@ -241,10 +241,13 @@ func (s *Service) publish(ctx context.Context, videoID, name, path string, w, h 
 		// to the recommender nor are the accounts it mentions notified. Erasure must find no
 		// event about it logged after its own sweep. Should the owner cancel, Restored
 		// does both then.
-		if owner, err := s.owner(ctx, before.AccountID); err != nil || owner.State == string(policy.StateDeleting) {
+		owner, err := s.owner(ctx, before.AccountID)
+		if err != nil || owner.State == string(policy.StateDeleting) {
 			return nil
 		}
-		s.published(ctx, before)
+		if row, err := s.d.Videos.ByID(ctx, videoID); err == nil {
+			s.published(ctx, row, owner)
+		}
 	}
 	return nil
 }
@@ -364,10 +367,10 @@ func (s *Service) rungs(pr *ffmpeg.ProbeResult) []ffmpeg.Rendition {
 	return out
 }
 
-// published announces a video that has just become ready and notifies the accounts its
-// caption mentions.
-func (s *Service) published(ctx context.Context, v *db.VideoRow) {
-	s.announce(ctx, v.ID)
+// published announces a video that has just become ready, as just read, and notifies the
+// accounts its caption mentions.
+func (s *Service) published(ctx context.Context, v *db.VideoRow, owner *db.AccountRow) {
+	s.announceRow(ctx, v, owner)
 	if s.d.Mentions != nil && len(v.Mentions) > 0 {
 		s.d.Mentions.NotifyCaptionMentions(ctx, policy.Viewer{AccountID: v.AccountID}, v.ID, v.Mentions)
 	}
@@ -378,6 +381,11 @@ func (s *Service) published(ctx context.Context, v *db.VideoRow) {
 // pendingSince and notifies the accounts those mention. Without it such a video stayed
 // out of For You for good.
 func (s *Service) Restored(ctx context.Context, accountID string, pendingSince time.Time) {
+	owner, err := s.owner(ctx, accountID)
+	if err != nil {
+		s.d.Log.Warn("announce the videos of a restored account", "account", accountID, "err", err)
+		return
+	}
 	after := ""
 	for {
 		rows, err := s.d.Videos.ListByAccount(ctx, accountID, []string{StateReady}, []string{"public", "followers", "private"}, after, 100)
@@ -394,7 +402,7 @@ func (s *Service) Restored(ctx context.Context, accountID string, pendingSince t
 				s.d.Log.Warn("announce a video of a restored account", "video", v.ID, "err", err)
 				continue
 			}
-			s.published(ctx, full)
+			s.published(ctx, full, owner)
 		}
 		if len(rows) < 100 {
 			return

@@ -558,13 +558,22 @@ func (s *Service) announce(ctx context.Context, id string) {
 	if s.d.Catalogue == nil {
 		return
 	}
-	row, err := s.d.Videos.ByID(ctx, id)
-	if err != nil || row.State != StateReady || row.Visibility != "public" {
+	if row, err := s.d.Videos.ByID(ctx, id); err == nil {
+		s.announceRow(ctx, row, nil)
+	}
+}
+
+// announceRow is announce for a row just read, and its owner if the caller has it (nil:
+// read it).
+func (s *Service) announceRow(ctx context.Context, row *db.VideoRow, owner *db.AccountRow) {
+	if s.d.Catalogue == nil || row.State != StateReady || row.Visibility != "public" {
 		return
 	}
-	owner, err := s.owner(ctx, row.AccountID)
-	if err != nil {
-		return
+	if owner == nil {
+		var err error
+		if owner, err = s.owner(ctx, row.AccountID); err != nil {
+			return
+		}
 	}
-	s.d.Catalogue.Published(ctx, id, row.AccountID, row.DurationMS, row.Hashtags, owner.Region, row.Language)
+	s.d.Catalogue.Published(ctx, row.ID, row.AccountID, row.DurationMS, row.Hashtags, owner.Region, row.Language)
 }

@@ -57,6 +57,20 @@ func creatorWithVideos(t *testing.T, d *db.DB, ids *id.Generator, name string, n
 	return a.ID, vids
 }
 
+// erasureCast makes the accounts of the erasure tests: gone (to be erased), fan, and other,
+// with a video each for gone and other.
+func erasureCast(t *testing.T, d *db.DB) (gone, fan, other *db.AccountRow, goneVid, otherVid string) {
+	t.Helper()
+	ids := id.NewGenerator()
+	gone, fan, other = newAccount(ids, "gone"), newAccount(ids, "fan"), newAccount(ids, "other")
+	for _, a := range []*db.AccountRow{gone, fan, other} {
+		if err := d.Accounts().Create(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return gone, fan, other, addVideo(t, d, ids, gone.ID, "mine"), addVideo(t, d, ids, other.ID, "theirs")
+}
+
 func TestAnalyticsStore(t *testing.T) {
 	for _, e := range testkit.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
@@ -240,14 +254,7 @@ func TestAnalyticsStore(t *testing.T) {
 			t.Run("erasure drops the creator's aggregates and plays, and keeps others'", func(t *testing.T) {
 				d := e.Open(t)
 				ctx := context.Background()
-				ids := id.NewGenerator()
-				gone, fan, other := newAccount(ids, "gone"), newAccount(ids, "fan"), newAccount(ids, "other")
-				for _, a := range []*db.AccountRow{gone, fan, other} {
-					if err := d.Accounts().Create(ctx, a); err != nil {
-						t.Fatal(err)
-					}
-				}
-				goneVid, otherVid := addVideo(t, d, ids, gone.ID, "mine"), addVideo(t, d, ids, other.ID, "theirs")
+				gone, fan, other, goneVid, otherVid := erasureCast(t, d)
 				appendEvents(t, d,
 					watch("play_start", "fan-session", fan.ID, goneVid, gone.ID, day, 0),
 					watch("progress", "fan-session", fan.ID, goneVid, gone.ID, day, 4000),
@@ -302,16 +309,9 @@ func TestAnalyticsFoldAfterAnErasureMidway(t *testing.T) {
 		t.Run(e.Name, func(t *testing.T) {
 			d := e.Open(t) // not parallel: the seam is package-wide
 			ctx := context.Background()
-			ids := id.NewGenerator()
 			day := time.Now().UTC().Add(-time.Hour)
 			dayNo := analytics.DayOf(day)
-			gone, fan, other := newAccount(ids, "gone"), newAccount(ids, "fan"), newAccount(ids, "other")
-			for _, a := range []*db.AccountRow{gone, fan, other} {
-				if err := d.Accounts().Create(ctx, a); err != nil {
-					t.Fatal(err)
-				}
-			}
-			goneVid, otherVid := addVideo(t, d, ids, gone.ID, "mine"), addVideo(t, d, ids, other.ID, "theirs")
+			gone, fan, other, goneVid, otherVid := erasureCast(t, d)
 			appendEvents(t, d,
 				watch("play_start", "fan-session", fan.ID, goneVid, gone.ID, day, 0),
 				watch("progress", "fan-session", fan.ID, goneVid, gone.ID, day, 4000),

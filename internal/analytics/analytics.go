@@ -21,11 +21,11 @@ type Store interface {
 	Fold(ctx context.Context, limit int, playTTL time.Duration, fold db.FoldFunc) (int, error)
 	Pending(ctx context.Context) (bool, error)
 	CreatorDays(ctx context.Context, creatorID string, from, to int64) ([]db.DayTotals, error)
-	VideoDays(ctx context.Context, videoID string, from, to int64) ([]db.DayTotals, error)
+	VideoDays(ctx context.Context, creatorID, videoID string, from, to int64) ([]db.DayTotals, error)
 	CreatorFeeds(ctx context.Context, creatorID string, from, to int64) ([]db.FeedPlays, error)
-	VideoFeeds(ctx context.Context, videoID string, from, to int64) ([]db.FeedPlays, error)
+	VideoFeeds(ctx context.Context, creatorID, videoID string, from, to int64) ([]db.FeedPlays, error)
 	TopVideos(ctx context.Context, creatorID string, from, to int64, limit int) ([]db.VideoTotals, error)
-	Retention(ctx context.Context, videoID string) ([db.RetentionBuckets]int64, error)
+	Retention(ctx context.Context, creatorID, videoID string) ([db.RetentionBuckets]int64, error)
 	FollowerDays(ctx context.Context, accountID string, from, to int64) ([]db.FollowerDayRow, error)
 	EraseAccount(ctx context.Context, accountID string) error
 }
@@ -316,15 +316,15 @@ func (s *Service) Video(ctx context.Context, v policy.Viewer, videoID string, da
 	if err := policy.AnalyticsDecision(v, policy.ViewAnalytics, row.AccountID); err != nil {
 		return nil, err
 	}
-	dayRows, err := s.d.Store.VideoDays(ctx, videoID, w.from, w.to)
+	dayRows, err := s.d.Store.VideoDays(ctx, row.AccountID, videoID, w.from, w.to)
 	if err != nil {
 		return nil, errs.Internal(err)
 	}
-	feeds, err := s.d.Store.VideoFeeds(ctx, videoID, w.from, w.to)
+	feeds, err := s.d.Store.VideoFeeds(ctx, row.AccountID, videoID, w.from, w.to)
 	if err != nil {
 		return nil, errs.Internal(err)
 	}
-	hist, err := s.d.Store.Retention(ctx, videoID)
+	hist, err := s.d.Store.Retention(ctx, row.AccountID, videoID)
 	if err != nil {
 		return nil, errs.Internal(err)
 	}

@@ -74,7 +74,7 @@ func BenchmarkFold(b *testing.B) {
 				folding += time.Since(t0)
 				b.StopTimer()
 				events += len(rows)
-				hist, err := d.Analytics().Retention(ctx, vids[0])
+				hist, err := d.Analytics().Retention(ctx, creator.ID, vids[0])
 				if err != nil || hist[0] != 2000/50 {
 					b.Fatalf("retention of the first video counts %d plays (%v), want %d", hist[0], err, 2000/50)
 				}

@@ -23,9 +23,15 @@ const Buckets = db.RetentionBuckets
 // watchKinds are the events that belong to a play.
 var watchKinds = map[string]bool{"play_start": true, "replay": true, "progress": true, "complete": true, "loop": true, "skip": true}
 
-// feedNames are the feeds traffic is counted by; anything else counts as "other".
-var feedNames = map[string]bool{"for_you": true, "following": true, "trending": true, "profile": true, "hashtag": true,
-	"search": true, "direct": true}
+// feedIndex places each feed traffic is counted by in db.VideoDayRow.ByFeed; anything
+// else counts as "other", the last.
+var feedIndex = func() map[string]int {
+	m := map[string]int{}
+	for i, f := range db.AnalyticsFeeds {
+		m[f] = i
+	}
+	return m
+}()
 
 // DayOf is the UTC day of t, in days since 1970-01-01.
 func DayOf(t time.Time) int64 {
@@ -73,7 +79,6 @@ func viewerKey(e *db.EventRow) string {
 // folder accumulates what one batch adds.
 type folder struct {
 	days      map[[2]any]*db.VideoDayRow  // (video, day)
-	feeds     map[[3]any]*db.FeedDayRow   // (video, day, feed)
 	retention map[string]*db.RetentionRow // by video
 	followers map[[2]any]*db.FollowerDayRow
 	plays     map[string]*db.PlayRow // in progress, nil once ended
@@ -107,7 +112,7 @@ func fold(ctx context.Context, events []*db.EventRow, load db.PlayLoader, playTT
 	if err != nil {
 		return nil, err
 	}
-	f := &folder{days: map[[2]any]*db.VideoDayRow{}, feeds: map[[3]any]*db.FeedDayRow{}, retention: map[string]*db.RetentionRow{},
+	f := &folder{days: map[[2]any]*db.VideoDayRow{}, retention: map[string]*db.RetentionRow{},
 		followers: map[[2]any]*db.FollowerDayRow{}, plays: plays, touched: map[string]bool{}, ttl: playTTL}
 	for _, e := range events {
 		f.apply(e)
@@ -198,17 +203,11 @@ func (f *folder) apply(e *db.EventRow) {
 		p = &db.PlayRow{Viewer: key, AccountID: e.AccountID, VideoID: e.VideoID, CreatorID: e.CreatorID, DurationMS: e.DurationMS}
 		f.plays[key] = p
 		d.Plays++
-		feed := e.Feed
-		if !feedNames[feed] {
-			feed = "other"
+		feed, known := feedIndex[e.Feed]
+		if !known {
+			feed = len(db.AnalyticsFeeds) - 1
 		}
-		fk := [3]any{e.VideoID, DayOf(e.At), feed}
-		fr := f.feeds[fk]
-		if fr == nil {
-			fr = &db.FeedDayRow{VideoID: e.VideoID, CreatorID: e.CreatorID, Day: DayOf(e.At), Feed: feed}
-			f.feeds[fk] = fr
-		}
-		fr.Plays++
+		d.ByFeed[feed]++
 		f.reach(p, -1, Bucket(0, p.DurationMS))
 	}
 	f.touched[key] = true
@@ -242,27 +241,22 @@ func (f *folder) delta() *db.AnalyticsDelta {
 	for _, r := range f.days {
 		out.VideoDays = append(out.VideoDays, *r)
 	}
+	// In key order (creator, day, video): the same for every tailer, and a forward walk
+	// through the b-tree.
 	sort.Slice(out.VideoDays, func(i, j int) bool {
 		a, b := out.VideoDays[i], out.VideoDays[j]
-		return a.VideoID < b.VideoID || (a.VideoID == b.VideoID && a.Day < b.Day)
-	})
-	for _, r := range f.feeds {
-		out.FeedDays = append(out.FeedDays, *r)
-	}
-	sort.Slice(out.FeedDays, func(i, j int) bool {
-		a, b := out.FeedDays[i], out.FeedDays[j]
-		if a.VideoID != b.VideoID {
-			return a.VideoID < b.VideoID
+		if a.CreatorID != b.CreatorID {
+			return a.CreatorID < b.CreatorID
 		}
-		if a.Day != b.Day {
-			return a.Day < b.Day
-		}
-		return a.Feed < b.Feed
+		return a.Day < b.Day || (a.Day == b.Day && a.VideoID < b.VideoID)
 	})
 	for _, r := range f.retention {
 		out.Retention = append(out.Retention, *r)
 	}
-	sort.Slice(out.Retention, func(i, j int) bool { return out.Retention[i].VideoID < out.Retention[j].VideoID })
+	sort.Slice(out.Retention, func(i, j int) bool {
+		a, b := out.Retention[i], out.Retention[j]
+		return a.CreatorID < b.CreatorID || (a.CreatorID == b.CreatorID && a.VideoID < b.VideoID)
+	})
 	for _, r := range f.followers {
 		out.FollowerDays = append(out.FollowerDays, *r)
 	}

@@ -5,12 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
 
-// Creator analytics are aggregates folded from the event log: per video and UTC day, per
-// feed, a retention histogram per video and follower changes per account per day. They
+// Creator analytics are aggregates folded from the event log: per video and UTC day (with
+// its plays by feed), a retention histogram per video and follower changes per account per
+// day. The video tables are keyed by creator first (migration 0017), so each question
+// names the creator, and a fold dirties few pages. They
 // hold no viewer ids. The tailer reads the log after the cursor, works out what the events
 // add (package analytics) and writes that and the new cursor in one transaction, so an
 // event is folded exactly once even if the process dies half-way.
@@ -29,15 +32,24 @@ type VideoDayRow struct {
 	Likes              int64 // likes less unlikes
 	Shares             int64
 	Comments           int64
+	ByFeed             [len(AnalyticsFeeds)]int64 // plays begun from each of AnalyticsFeeds
 }
 
-// FeedDayRow is the plays one video got from one feed on one day.
-type FeedDayRow struct {
-	VideoID, CreatorID string
-	Day                int64
-	Feed               string
-	Plays              int64
-}
+// AnalyticsFeeds are the feeds traffic is counted by, in the order of VideoDayRow.ByFeed;
+// a play from any other counts as "other". Each is a from_<feed> column of analytics_days.
+var AnalyticsFeeds = [...]string{"for_you", "following", "trending", "profile", "hashtag", "search", "direct", "other"}
+
+// feedCols are the from_<feed> columns, feedAdd the upsert's SET clause that adds a
+// delta's plays to them, and feedSums their sums for reading.
+var feedCols, feedAdd, feedSums = func() (string, string, string) {
+	cols, add, sums := make([]string, len(AnalyticsFeeds)), make([]string, len(AnalyticsFeeds)), make([]string, len(AnalyticsFeeds))
+	for i, f := range AnalyticsFeeds {
+		cols[i] = "from_" + f
+		add[i] = fmt.Sprintf("from_%s = analytics_days.from_%s + excluded.from_%s", f, f, f)
+		sums[i] = fmt.Sprintf("COALESCE(SUM(from_%s), 0)", f)
+	}
+	return strings.Join(cols, ", "), strings.Join(add, ", "), strings.Join(sums, ", ")
+}()
 
 // RetentionRow is a video's retention curve, or what a batch adds to it: Plays[b] counts
 // the plays that reached b × 5% of the duration. One row holds the whole curve, so folding
@@ -69,7 +81,6 @@ type PlayRow struct {
 // AnalyticsDelta is what a batch of events adds to the aggregates.
 type AnalyticsDelta struct {
 	VideoDays    []VideoDayRow
-	FeedDays     []FeedDayRow
 	Retention    []RetentionRow
 	FollowerDays []FollowerDayRow
 	Plays        []PlayRow // plays in progress after the batch, inserted or replaced
@@ -241,34 +252,31 @@ func writeDelta(ctx context.Context, tx *Tx, d *AnalyticsDelta) error {
 		}
 		return out
 	}
-	err := upsert(ctx, tx, `INSERT INTO analytics_video_days (video_id, creator_id, day, views, plays, watch_ms, completes, likes, shares, comments)`,
-		`ON CONFLICT (video_id, day) DO UPDATE SET
-		views = analytics_video_days.views + excluded.views, plays = analytics_video_days.plays + excluded.plays,
-		watch_ms = analytics_video_days.watch_ms + excluded.watch_ms, completes = analytics_video_days.completes + excluded.completes,
-		likes = analytics_video_days.likes + excluded.likes, shares = analytics_video_days.shares + excluded.shares,
-		comments = analytics_video_days.comments + excluded.comments`,
+	err := upsert(ctx, tx, `INSERT INTO analytics_days (creator_id, day, video_id, views, plays, watch_ms, completes, likes, shares, comments, `+
+		feedCols+`)`,
+		`ON CONFLICT (creator_id, day, video_id) DO UPDATE SET
+		views = analytics_days.views + excluded.views, plays = analytics_days.plays + excluded.plays,
+		watch_ms = analytics_days.watch_ms + excluded.watch_ms, completes = analytics_days.completes + excluded.completes,
+		likes = analytics_days.likes + excluded.likes, shares = analytics_days.shares + excluded.shares,
+		comments = analytics_days.comments + excluded.comments, `+feedAdd,
 		rows(len(d.VideoDays), func(i int) []any {
 			r := d.VideoDays[i]
-			return []any{r.VideoID, r.CreatorID, r.Day, r.Views, r.Plays, r.WatchMS, r.Completes, r.Likes, r.Shares, r.Comments}
+			out := make([]any, 0, 10+len(r.ByFeed))
+			out = append(out, r.CreatorID, r.Day, r.VideoID, r.Views, r.Plays, r.WatchMS, r.Completes, r.Likes, r.Shares, r.Comments)
+			for _, n := range r.ByFeed {
+				out = append(out, n)
+			}
+			return out
 		}))
 	if err != nil {
 		return err
 	}
-	err = upsert(ctx, tx, `INSERT INTO analytics_feed_days (video_id, creator_id, day, feed, plays)`,
-		`ON CONFLICT (video_id, day, feed) DO UPDATE SET plays = analytics_feed_days.plays + excluded.plays`,
-		rows(len(d.FeedDays), func(i int) []any {
-			r := d.FeedDays[i]
-			return []any{r.VideoID, r.CreatorID, r.Day, r.Feed, r.Plays}
-		}))
-	if err != nil {
-		return err
-	}
-	err = upsert(ctx, tx, `INSERT INTO analytics_retention_curves (video_id, creator_id, `+retentionCols+`)`,
-		`ON CONFLICT (video_id) DO UPDATE SET `+retentionAdd,
+	err = upsert(ctx, tx, `INSERT INTO analytics_curves (creator_id, video_id, `+retentionCols+`)`,
+		`ON CONFLICT (creator_id, video_id) DO UPDATE SET `+retentionAdd,
 		rows(len(d.Retention), func(i int) []any {
 			r := d.Retention[i]
 			out := make([]any, 0, 2+RetentionBuckets)
-			out = append(out, r.VideoID, r.CreatorID)
+			out = append(out, r.CreatorID, r.VideoID)
 			for _, n := range r.Plays {
 				out = append(out, n)
 			}
@@ -380,14 +388,15 @@ func scanDay(sc scanner) (DayTotals, error) {
 // CreatorDays sums a creator's videos per day, for days from..to inclusive, oldest first.
 // Days without activity are absent.
 func (s *Analytics) CreatorDays(ctx context.Context, creatorID string, from, to int64) ([]DayTotals, error) {
-	return queryAll(ctx, s.db.reader(), scanDay, `SELECT day, `+sumCols+` FROM analytics_video_days
+	return queryAll(ctx, s.db.reader(), scanDay, `SELECT day, `+sumCols+` FROM analytics_days
 		WHERE creator_id = ? AND day >= ? AND day <= ? GROUP BY day ORDER BY day`, creatorID, from, to)
 }
 
-// VideoDays is one video's aggregates per day, for days from..to inclusive, oldest first.
-func (s *Analytics) VideoDays(ctx context.Context, videoID string, from, to int64) ([]DayTotals, error) {
-	return queryAll(ctx, s.db.reader(), scanDay, `SELECT day, `+sumCols+` FROM analytics_video_days
-		WHERE video_id = ? AND day >= ? AND day <= ? GROUP BY day ORDER BY day`, videoID, from, to)
+// VideoDays is one video of a creator's aggregates per day, for days from..to inclusive,
+// oldest first.
+func (s *Analytics) VideoDays(ctx context.Context, creatorID, videoID string, from, to int64) ([]DayTotals, error) {
+	return queryAll(ctx, s.db.reader(), scanDay, `SELECT day, `+sumCols+` FROM analytics_days
+		WHERE creator_id = ? AND day >= ? AND day <= ? AND video_id = ? GROUP BY day ORDER BY day`, creatorID, from, to, videoID)
 }
 
 // FeedPlays is how many plays came from one feed.
@@ -396,22 +405,40 @@ type FeedPlays struct {
 	Plays int64
 }
 
-func scanFeed(sc scanner) (FeedPlays, error) {
-	var f FeedPlays
-	err := sc.Scan(&f.Feed, &f.Plays)
-	return f, err
+// feedPlays reads one row of feedSums: the plays per feed, most first (then by name),
+// leaving out feeds without any.
+func feedPlays(row *sql.Row) ([]FeedPlays, error) {
+	var by [len(AnalyticsFeeds)]int64
+	dest := make([]any, len(by))
+	for i := range by {
+		dest[i] = &by[i]
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	out := []FeedPlays{}
+	for i, n := range by {
+		if n > 0 {
+			out = append(out, FeedPlays{Feed: AnalyticsFeeds[i], Plays: n})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Plays > out[j].Plays || (out[i].Plays == out[j].Plays && out[i].Feed < out[j].Feed)
+	})
+	return out, nil
 }
 
 // CreatorFeeds sums a creator's plays by feed over days from..to, most plays first.
 func (s *Analytics) CreatorFeeds(ctx context.Context, creatorID string, from, to int64) ([]FeedPlays, error) {
-	return queryAll(ctx, s.db.reader(), scanFeed, `SELECT feed, SUM(plays) AS n FROM analytics_feed_days
-		WHERE creator_id = ? AND day >= ? AND day <= ? GROUP BY feed ORDER BY n DESC, feed`, creatorID, from, to)
+	return feedPlays(s.db.reader().row(ctx, `SELECT `+feedSums+` FROM analytics_days
+		WHERE creator_id = ? AND day >= ? AND day <= ?`, creatorID, from, to))
 }
 
-// VideoFeeds sums a video's plays by feed over days from..to, most plays first.
-func (s *Analytics) VideoFeeds(ctx context.Context, videoID string, from, to int64) ([]FeedPlays, error) {
-	return queryAll(ctx, s.db.reader(), scanFeed, `SELECT feed, SUM(plays) AS n FROM analytics_feed_days
-		WHERE video_id = ? AND day >= ? AND day <= ? GROUP BY feed ORDER BY n DESC, feed`, videoID, from, to)
+// VideoFeeds sums one video of a creator's plays by feed over days from..to, most plays
+// first.
+func (s *Analytics) VideoFeeds(ctx context.Context, creatorID, videoID string, from, to int64) ([]FeedPlays, error) {
+	return feedPlays(s.db.reader().row(ctx, `SELECT `+feedSums+` FROM analytics_days
+		WHERE creator_id = ? AND day >= ? AND day <= ? AND video_id = ?`, creatorID, from, to, videoID))
 }
 
 // VideoTotals is one video's aggregates summed over a range of days.
@@ -427,7 +454,7 @@ func (s *Analytics) TopVideos(ctx context.Context, creatorID string, from, to in
 		var v VideoTotals
 		err := sc.Scan(&v.VideoID, &v.Views, &v.Plays, &v.WatchMS, &v.Completes, &v.Likes, &v.Shares, &v.Comments)
 		return v, err
-	}, `SELECT video_id, `+sumCols+` FROM analytics_video_days WHERE creator_id = ? AND day >= ? AND day <= ?
+	}, `SELECT video_id, `+sumCols+` FROM analytics_days WHERE creator_id = ? AND day >= ? AND day <= ?
 		GROUP BY video_id ORDER BY SUM(views) DESC, SUM(plays) DESC, video_id DESC LIMIT ?`, creatorID, from, to, limit)
 }
 
@@ -435,26 +462,27 @@ func (s *Analytics) TopVideos(ctx context.Context, creatorID string, from, to in
 // b counts the plays whose furthest position reached b × 5%.
 const RetentionBuckets = 21
 
-// retentionCols are the bucket columns of analytics_retention_curves, b0 through b20, and
+// retentionCols are the bucket columns of analytics_curves, b0 through b20, and
 // retentionAdd the upsert's SET clause that adds a delta's curve to the stored one.
 var retentionCols, retentionAdd = func() (string, string) {
 	cols, add := make([]string, RetentionBuckets), make([]string, RetentionBuckets)
 	for b := range cols {
 		cols[b] = fmt.Sprintf("b%d", b)
-		add[b] = fmt.Sprintf("b%d = analytics_retention_curves.b%d + excluded.b%d", b, b, b)
+		add[b] = fmt.Sprintf("b%d = analytics_curves.b%d + excluded.b%d", b, b, b)
 	}
 	return strings.Join(cols, ", "), strings.Join(add, ", ")
 }()
 
-// Retention returns a video's retention histogram: plays per bucket, 0 through 20, all
-// zero for a video no play has been folded for.
-func (s *Analytics) Retention(ctx context.Context, videoID string) ([RetentionBuckets]int64, error) {
+// Retention returns the retention histogram of a creator's video: plays per bucket, 0
+// through 20, all zero for a video no play has been folded for.
+func (s *Analytics) Retention(ctx context.Context, creatorID, videoID string) ([RetentionBuckets]int64, error) {
 	var out [RetentionBuckets]int64
 	dest := make([]any, RetentionBuckets)
 	for b := range out {
 		dest[b] = &out[b]
 	}
-	err := s.db.reader().row(ctx, `SELECT `+retentionCols+` FROM analytics_retention_curves WHERE video_id = ?`, videoID).Scan(dest...)
+	err := s.db.reader().row(ctx, `SELECT `+retentionCols+` FROM analytics_curves WHERE creator_id = ? AND video_id = ?`,
+		creatorID, videoID).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return [RetentionBuckets]int64{}, nil
 	}
@@ -489,9 +517,8 @@ func (s *Analytics) EraseAccount(ctx context.Context, accountID string) error {
 			}
 		}
 		for _, q := range []string{
-			`DELETE FROM analytics_video_days WHERE creator_id = ?`,
-			`DELETE FROM analytics_feed_days WHERE creator_id = ?`,
-			`DELETE FROM analytics_retention_curves WHERE creator_id = ?`,
+			`DELETE FROM analytics_days WHERE creator_id = ?`,
+			`DELETE FROM analytics_curves WHERE creator_id = ?`,
 			`DELETE FROM analytics_follower_days WHERE account_id = ?`,
 		} {
 			if _, err := tx.exec(ctx, q, accountID); err != nil {

@@ -187,7 +187,7 @@ func TestAnalyticsStore(t *testing.T) {
 				if n := foldAll(t, d, 1); n != 5 {
 					t.Fatalf("folded %d", n)
 				}
-				hist, err := d.Analytics().Retention(ctx, v1)
+				hist, err := d.Analytics().Retention(ctx, c1, v1)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -201,7 +201,7 @@ func TestAnalyticsStore(t *testing.T) {
 						t.Fatalf("bucket %d holds %d plays, want %d (histogram %v)", b, n, want, hist)
 					}
 				}
-				days, _ := d.Analytics().VideoDays(ctx, v1, dayNo, dayNo)
+				days, _ := d.Analytics().VideoDays(ctx, c1, v1, dayNo, dayNo)
 				if len(days) != 1 || days[0].WatchMS != 5200 || days[0].Plays != 1 {
 					t.Fatalf("video days %+v", days)
 				}
@@ -221,7 +221,7 @@ func TestAnalyticsStore(t *testing.T) {
 				if n := foldAll(t, d, 1); n != 4 {
 					t.Fatalf("folded %d", n)
 				}
-				rows, err := d.Analytics().VideoDays(ctx, vids[0], analytics.DayOf(old), analytics.DayOf(old)+1)
+				rows, err := d.Analytics().VideoDays(ctx, c1, vids[0], analytics.DayOf(old), analytics.DayOf(old)+1)
 				var plays, watched int64
 				for _, r := range rows {
 					plays += r.Plays
@@ -271,7 +271,7 @@ func TestAnalyticsStore(t *testing.T) {
 				if rows, _ := d.Analytics().CreatorDays(ctx, gone.ID, dayNo, dayNo); len(rows) != 0 {
 					t.Fatalf("the erased creator's days remain: %+v", rows)
 				}
-				if h, _ := d.Analytics().Retention(ctx, goneVid); h[0] != 0 {
+				if h, _ := d.Analytics().Retention(ctx, gone.ID, goneVid); h[0] != 0 {
 					t.Fatalf("the erased creator's retention remains: %v", h)
 				}
 				if f, _ := d.Analytics().FollowerDays(ctx, gone.ID, dayNo, dayNo); len(f) != 0 {
@@ -332,7 +332,7 @@ func TestAnalyticsFoldAfterAnErasureMidway(t *testing.T) {
 			if rows, _ := d.Analytics().CreatorDays(ctx, gone.ID, dayNo, dayNo); len(rows) != 0 {
 				t.Fatalf("the fold brought back the erased creator's days: %+v", rows)
 			}
-			if h, _ := d.Analytics().Retention(ctx, goneVid); h[0] != 0 {
+			if h, _ := d.Analytics().Retention(ctx, gone.ID, goneVid); h[0] != 0 {
 				t.Fatalf("the fold brought back the erased creator's retention: %v", h)
 			}
 			rows, _ := d.Analytics().CreatorDays(ctx, other.ID, dayNo, dayNo)

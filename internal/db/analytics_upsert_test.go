@@ -34,7 +34,7 @@ func TestFoldManyRows(t *testing.T) {
 					t.Fatalf("round %d folded %d events, want %d", round, n, len(rows))
 				}
 				for _, v := range vids {
-					hist, err := d.Analytics().Retention(ctx, v)
+					hist, err := d.Analytics().Retention(ctx, c, v)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -58,7 +58,7 @@ func (s *Holdings) Count(ctx context.Context, accountID string) (*HoldingCounts,
 		(SELECT COUNT(*) FROM events WHERE account_id = ?),
 		(SELECT COUNT(*) FROM analytics_plays WHERE account_id = ?),
 		(SELECT COUNT(*) FROM notifications WHERE account_id = ?),
-		(SELECT COUNT(*) FROM analytics_video_days WHERE creator_id = ?)
+		(SELECT COUNT(*) FROM analytics_days WHERE creator_id = ?)
 			+ (SELECT COUNT(*) FROM analytics_follower_days WHERE account_id = ?)`,
 		args...).Scan(&c.Videos, &c.VideoFiles, &c.VideoBytes, &c.Uploads, &c.Comments, &c.Likes, &c.Following, &c.Followers,
 		&c.RequestsSent, &c.RequestsReceived, &c.Blocked, &c.Muted, &c.CommentFilters, &c.Events, &c.PlaysInProgress,

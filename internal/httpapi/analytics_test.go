@@ -198,7 +198,7 @@ func TestCreatorAnalytics(t *testing.T) {
 				today := analytics.DayOf(a.Clock.Now())
 				days, err1 := store.CreatorDays(ctx, makerID, today-100, today+1)
 				followers, err2 := store.FollowerDays(ctx, makerID, today-100, today+1)
-				hist, err3 := store.Retention(ctx, vid)
+				hist, err3 := store.Retention(ctx, makerID, vid)
 				if err := errors.Join(err1, err2, err3); err != nil {
 					t.Fatal(err)
 				}

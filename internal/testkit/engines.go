@@ -28,6 +28,7 @@ const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disa
 type Engine struct {
 	Name string
 	Open func(t testing.TB) *db.DB // migrated, cleaned up with the test
+	URL  string                    // PostgreSQL's server, for PostgresSchema; "" for SQLite
 }
 
 // Engines returns SQLite and, when reachable, PostgreSQL. Set KURZ_TEST_POSTGRES to a URL
@@ -36,7 +37,7 @@ type Engine struct {
 func Engines(t testing.TB) []Engine {
 	engines := []Engine{{Name: "sqlite", Open: OpenSQLite}}
 	if pg := postgresURL(t); pg != "" {
-		engines = append(engines, Engine{Name: "postgres", Open: func(t testing.TB) *db.DB { return OpenPostgres(t, pg) }})
+		engines = append(engines, Engine{Name: "postgres", Open: func(t testing.TB) *db.DB { return OpenPostgres(t, pg) }, URL: pg})
 	}
 	return engines
 }
@@ -92,6 +93,21 @@ func OpenSQLite(t testing.TB) *db.DB {
 // test, so tests run in parallel without seeing each other's rows.
 func OpenPostgres(t testing.TB, base string) *db.DB {
 	t.Helper()
+	u := PostgresSchema(t, base)
+	d, err := db.Open(context.Background(), db.Options{URL: u, MaxConns: 8})
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	migrate(t, d)
+	urls.Store(d, u)
+	t.Cleanup(func() { urls.Delete(d) })
+	return d
+}
+
+// PostgresSchema makes an empty schema of its own for the test on the server at base, to
+// be dropped with the test, and returns base with that schema as its search_path.
+func PostgresSchema(t testing.TB, base string) string {
+	t.Helper()
 	ctx := context.Background()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -112,14 +128,7 @@ func OpenPostgres(t testing.TB, base string) *db.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	d, err := db.Open(ctx, db.Options{URL: u.String(), MaxConns: 8})
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	migrate(t, d)
-	urls.Store(d, u.String())
-	t.Cleanup(func() { urls.Delete(d) })
-	return d
+	return u.String()
 }
 
 // urls remembers the URL each OpenPostgres database was opened with, for Reopen.

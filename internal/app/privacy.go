@@ -73,11 +73,11 @@ func (p *privacyParts) service(cfg *config.Config, log *slog.Logger, d *db.DB, a
 	s := privacy.NewService(privacy.Deps{
 		Vault: p.vault, Keys: p.keys, AccessLog: p.log, LogStore: d.AccessLog(), Accounts: d.Accounts(),
 		Erasure: d.Erasure(), Exports: d.Exports(), Jobs: jobs, Sessions: d.Sessions(), Holdings: d.Holdings(), Passwords: authSvc,
-		Notifications: d.Social(),
-		Blobs:         blobs, NewID: ids.New, Now: now, Log: log,
+		Notifications: d.Social(), History: watchHistory{d.Events()},
+		Blobs: blobs, NewID: ids.New, Now: now, Log: log,
 		Limits: privacy.Limits{DeletionGrace: cfg.DeletionGrace, SessionIPRetention: cfg.SessionIPRetention,
-			NotificationRetention: cfg.NotificationRetention,
-			ExportTTL:             cfg.ExportLinkTTL, SessionTTL: cfg.SessionTTL, UploadTTL: cfg.UploadTTL},
+			NotificationRetention: cfg.NotificationRetention, EventRetention: cfg.EventRetention,
+			ExportTTL: cfg.ExportLinkTTL, SessionTTL: cfg.SessionTTL, UploadTTL: cfg.UploadTTL},
 	})
 	s.RegisterEraser("avatars", authSvc)
 	for _, name := range slices.Sorted(maps.Keys(erasers)) {
@@ -87,6 +87,14 @@ func (p *privacyParts) service(cfg *config.Config, log *slog.Logger, d *db.DB, a
 		s.RegisterExporter(name, exporters[name])
 	}
 	return s
+}
+
+// watchHistory is the event log as the privacy sweep prunes it: only the kinds the feed
+// counts as watch history.
+type watchHistory struct{ events *db.Events }
+
+func (w watchHistory) PruneHistory(ctx context.Context, before time.Time, limit int) (int, error) {
+	return w.events.PruneHistory(ctx, feed.HistoryKinds, before, limit)
 }
 
 // videoExporter puts an account's videos in its export: their details in videos.json and

@@ -65,6 +65,7 @@ type Config struct {
 	AccessLogOrigin       string        `name:"access-log-origin" default:"" help:"name of the access transparency log in its signed checkpoints, fixed at first start (default: the base URL's host plus /access-log)"`
 	SessionIPRetention    time.Duration `name:"session-ip-retention" default:"720h" help:"how long the truncated IP and the User-Agent of each log-in are kept (at most 720h)"`
 	NotificationRetention time.Duration `name:"notification-retention" default:"2160h" help:"how long notifications are kept (0: until what they are about goes)"`
+	EventRetention        time.Duration `name:"event-retention" default:"4320h" help:"how long watch history (impressions, plays, likes, shares, comments) stays in the event log (0: keep it)"`
 	DeletionGrace         time.Duration `name:"deletion-grace" default:"336h" help:"how long a user who asked to delete their account can cancel by logging in"`
 	ExportLinkTTL         time.Duration `name:"export-link-ttl" default:"24h" help:"how long a finished \"download my data\" archive can be fetched (once)"`
 	PrivacySweep          time.Duration `name:"privacy-sweep-interval" default:"10m" help:"how often accounts past their grace period are purged and expired log-in IPs forgotten"`
@@ -421,6 +422,11 @@ func (c *Config) Validate() error {
 	}
 	if c.NotificationRetention != 0 && c.NotificationRetention < 24*time.Hour {
 		bad("notification-retention", "must be 0 (keep) or at least 24h")
+	}
+	// Longer than the oldest client timestamp accepted, so that a deleted event's
+	// idempotency key cannot come back valid.
+	if c.EventRetention != 0 && (c.EventRetention < 7*24*time.Hour || c.EventRetention <= c.EventMaxAge) {
+		bad("event-retention", "must be 0 (keep) or at least 168h (7 days), and longer than event-max-age")
 	}
 	if c.DeletionGrace < 0 || c.DeletionGrace > 90*24*time.Hour {
 		bad("deletion-grace", "must be between 0 and 2160h (90 days)")

@@ -3,7 +3,9 @@ package db
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -344,6 +346,93 @@ func (s *Events) Since(ctx context.Context, after int64, limit int) ([]*EventRow
 		out = append(out, &e)
 	}
 	return out, rows.Err()
+}
+
+// historyMark is the instance setting holding the seq up to which PruneHistory has looked
+// at every event: each run starts after it, so the events it keeps for good (follows, the
+// catalogue) are not read again every time.
+const historyMark = "events_history_pruned_through"
+
+// pruneScan is how many events PruneHistory reads at a time, and deletes at most per
+// transaction: a short hold of the write lock that appends wait for.
+const pruneScan = 2000
+
+// PruneHistory deletes events of the given kinds logged before `before`, oldest first, at
+// most limit of them, and returns how many went. It never deletes the newest event of the
+// log (a recommender snapshot checks that the event it ends with is still there) nor an
+// event the analytics tailer has not folded yet, and it stops at the first event logged at
+// or after before, so a run reads only the log's old end.
+func (s *Events) PruneHistory(ctx context.Context, kinds []string, before time.Time, limit int) (int, error) {
+	prune := make(map[string]bool, len(kinds))
+	for _, k := range kinds {
+		prune[k] = true
+	}
+	mark, err := s.db.Settings().Get(ctx, historyMark, "0")
+	if err != nil {
+		return 0, err
+	}
+	through, err := strconv.ParseInt(mark, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("setting %s: %w", historyMark, err)
+	}
+	var folded, head int64
+	if err := s.db.reader().row(ctx, `SELECT (SELECT seq FROM analytics_cursor WHERE name = ?), COALESCE((SELECT MAX(seq) FROM events), 0)`,
+		analyticsCursor).Scan(&folded, &head); err != nil {
+		return 0, err
+	}
+	end := min(folded, head-1) // the last seq that may go
+	cutoff := ms(before)
+	deleted := 0
+	for deleted < limit && through < end {
+		type old struct {
+			seq, at int64
+			kind    string
+		}
+		rows, err := queryAll(ctx, s.db.reader(), func(sc scanner) (old, error) {
+			var o old
+			err := sc.Scan(&o.seq, &o.at, &o.kind)
+			return o, err
+		}, `SELECT seq, at, kind FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, through, end, pruneScan)
+		if err != nil {
+			return deleted, err
+		}
+		var gone []any
+		next, stop := through, len(rows) == 0
+		for _, o := range rows {
+			if o.at >= cutoff || deleted+len(gone) == limit {
+				stop = true
+				break
+			}
+			if prune[o.kind] {
+				gone = append(gone, o.seq)
+			}
+			next = o.seq
+		}
+		if next == through {
+			break
+		}
+		err = s.db.InTx(ctx, func(tx *Tx) error {
+			for start := 0; start < len(gone); start += maxBatch {
+				part := gone[start:min(start+maxBatch, len(gone))]
+				q := `DELETE FROM events WHERE seq IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ") + `)`
+				if _, err := tx.exec(ctx, q, part...); err != nil {
+					return err
+				}
+			}
+			_, err := tx.exec(ctx, `INSERT INTO instance_settings (key, value) VALUES (?, ?)
+				ON CONFLICT (key) DO UPDATE SET value = excluded.value`, historyMark, strconv.FormatInt(next, 10))
+			return err
+		})
+		if err != nil {
+			return deleted, err
+		}
+		deleted += len(gone)
+		through = next
+		if stop {
+			break
+		}
+	}
+	return deleted, nil
 }
 
 // EraseAccount deletes an account's events and the events about its videos (their

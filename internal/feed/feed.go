@@ -368,6 +368,14 @@ type ClientEvent struct {
 var clientKinds = map[string]bool{"impression": true, "play_start": true, "progress": true, "complete": true, "loop": true,
 	"skip": true, "replay": true, "not_interested": true}
 
+// HistoryKinds are the events that make up a viewer's watch history: what they were shown
+// and how they watched it, their likes, shares and comments. The event retention deletes
+// them once they are old. Follows, "not interested" marks and taking them back, interest
+// resets and the catalogue's events stay: a recommender rebuilt from the log gets its
+// follows, marks and videos from them, and they are few.
+var HistoryKinds = []string{"impression", "play_start", "progress", "complete", "loop", "skip", "replay", "like", "unlike",
+	"share", "comment"}
+
 var keyRE = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
 
 var feeds = map[string]bool{"": true, "for_you": true, "following": true, "trending": true, "profile": true, "hashtag": true,

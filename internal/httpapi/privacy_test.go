@@ -1121,3 +1121,70 @@ func TestNotificationsExpire(t *testing.T) {
 		})
 	}
 }
+
+// Watch history older than the event retention is deleted by the privacy sweep: the plays
+// and the like's event go, while the like itself, the view count and the follow stay, with
+// the follow's event, which the recommender is rebuilt from. The inventory says so.
+func TestWatchHistoryExpires(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			a := testkit.NewAppNoWorkers(t, e, func(c *config.Config) { c.EventRetention, c.SessionTTL = 10*24*time.Hour, 2000*time.Hour })
+			u := users(a, "maker", "fan")
+			vid := publish(t, a, u["maker"], map[string]string{"caption": "kept #forever"})
+			watchAt := func(key string, kind string) {
+				t.Helper()
+				e := event(kind, key, vid)
+				e["at"] = a.Clock.Now().Format(time.RFC3339Nano)
+				if r := u["fan"].Do("POST", "/api/v1/events", map[string]any{"events": []ev{e}}); r.Status != 200 {
+					t.Fatalf("events: %d %s", r.Status, r.Body)
+				}
+			}
+			watchAt("old-impression", "impression")
+			watchAt("old-play-start", "play_start")
+			if r := u["fan"].Do("POST", "/api/v1/videos/"+vid+"/like", nil); r.Status != 200 {
+				t.Fatalf("like: %d %s", r.Status, r.Body)
+			}
+			if r := u["fan"].Do("POST", "/api/v1/accounts/maker/follow", nil); r.Status != 200 {
+				t.Fatalf("follow: %d %s", r.Status, r.Body)
+			}
+			a.Clock.Advance(11 * 24 * time.Hour)
+			watchAt("new-play-start", "play_start")
+			if err := a.Analytics.CatchUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			fan := u["fan"].Do("GET", "/api/v1/me", nil).JSON()["id"].(string)
+			kinds := func() []string {
+				t.Helper()
+				h, err := a.DB.Events().History(ctx, fan)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, w := range h {
+					out = append(out, w.Kind)
+				}
+				return out
+			}
+			if got := kinds(); len(got) != 5 {
+				t.Fatalf("history before the sweep: %v", got)
+			}
+			if err := a.Privacy.Sweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := kinds(), []string{"follow", "play_start"}; !slices.Equal(got, want) {
+				t.Fatalf("history after the sweep: %v, want %v", got, want)
+			}
+			// The like itself stays, and so do the counts that were made from the events.
+			if r := u["fan"].Do("GET", "/api/v1/videos/"+vid, nil); r.Status != 200 ||
+				r.JSON()["viewer"].(map[string]any)["liked"] != true || r.JSON()["counts"].(map[string]any)["views"] != float64(2) {
+				t.Fatalf("the like or the view count changed: %d %s", r.Status, r.Body)
+			}
+			r := u["fan"].Do("GET", "/api/v1/me/privacy", nil)
+			if r.Status != 200 || !strings.Contains(string(r.Body), "10 days, then deleted") {
+				t.Fatalf("the inventory does not give the retention: %d %s", r.Status, r.Body)
+			}
+		})
+	}
+}

@@ -187,12 +187,27 @@ func (s *Service) Sweep(ctx context.Context) error {
 			notifyErr = fmt.Errorf("prune notifications: %w", err)
 		}
 	}
+	var historyErr error
+	if s.d.History != nil && s.d.Limits.EventRetention > 0 {
+		if _, err := s.d.History.PruneHistory(ctx, s.d.Now().Add(-s.d.Limits.EventRetention), historyPerSweep); err != nil {
+			historyErr = fmt.Errorf("prune watch history: %w", err)
+		}
+	}
 	_, cpErr := s.d.AccessLog.Checkpoint(ctx)
-	return errors.Join(purgeErr, expireErr, notifyErr, cpErr, s.expireExports(ctx))
+	return errors.Join(purgeErr, expireErr, notifyErr, historyErr, cpErr, s.expireExports(ctx))
 }
 
 type notificationPruner interface {
 	PruneNotifications(ctx context.Context, before time.Time) (int64, error)
+}
+
+// historyPerSweep bounds the watch history one sweep deletes: far more than a busy
+// instance logs between two sweeps, so it keeps up, while an instance that turns the
+// retention on catches up over a few sweeps instead of in one long one.
+const historyPerSweep = 50_000
+
+type historyPruner interface {
+	PruneHistory(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 func (s *Service) expireExports(ctx context.Context) error {

@@ -44,6 +44,17 @@ func notificationRetention(keep time.Duration, accountEnd string) string {
 	return days(keep) + ", then deleted; sooner if " + goes
 }
 
+// historyRetention says how long the watch history is kept.
+func historyRetention(keep time.Duration, untilDeleted string) string {
+	inProgress := ". A play in progress is dropped a few hours after you stop watching"
+	if keep <= 0 {
+		return untilDeleted + ": it is the source every count and recommendation is rebuilt from" + inProgress
+	}
+	return "what you were shown and watched, and your likes, shares and comments as events: " + days(keep) +
+		", then deleted (the likes and comments themselves stay, see above); your follows, \"not interested\" marks and resets: " +
+		untilDeleted + ", as the recommender is rebuilt from them" + inProgress
+}
+
 // days writes a duration as people say it.
 func days(d time.Duration) string {
 	switch n := int(d / (24 * time.Hour)); {
@@ -232,10 +243,9 @@ func (s *Service) WhatWeStore(ctx context.Context, v policy.Viewer) ([]Category,
 		Category{Name: "watch_history", Data: []string{"every event your app reports while you watch: videos shown, played, watched to a point, finished, looped, replayed or skipped, with the feed, time and how long",
 			"your likes, shares, comments, follows and unfollows, \"not interested\" marks, the marks you took back, and interest resets",
 			"while a play goes on, how far it got, under a hash of your session, so creators' analytics count it once"},
-			Why: "it is the record that the For You recommender, view counts, trending and creators' analytics are computed from",
-			Retention: untilDeleted + ": it is the source every count and recommendation is rebuilt from. " +
-				"A play in progress is dropped a few hours after you stop watching",
-			Export: []string{"history/watch_history.json"}}.counted(h.Events+h.PlaysInProgress, "event", "events"),
+			Why:       "it is the record that the For You recommender, view counts, trending and creators' analytics are computed from",
+			Retention: historyRetention(s.d.Limits.EventRetention, untilDeleted),
+			Export:    []string{"history/watch_history.json"}}.counted(h.Events+h.PlaysInProgress, "event", "events"),
 		Category{Name: "not_interested", Data: []string{"the videos, accounts and hashtags you marked \"not interested\""},
 			Why:       "to keep them out of your For You feed",
 			Retention: "until you take the mark back (under Your interests) or " + accountEnd + "; resetting your interests keeps them",

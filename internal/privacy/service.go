@@ -26,9 +26,11 @@ type Limits struct {
 	// NotificationRetention is how long notifications are kept; 0 keeps them until what
 	// they are about goes.
 	NotificationRetention time.Duration
-	ExportTTL             time.Duration // how long a finished export can be downloaded
-	SessionTTL            time.Duration // how long an unused session lives, for the inventory
-	UploadTTL             time.Duration // how long an unfinished upload is kept, for the inventory
+	// EventRetention is how long watch history stays in the event log; 0 keeps it.
+	EventRetention time.Duration
+	ExportTTL      time.Duration // how long a finished export can be downloaded
+	SessionTTL     time.Duration // how long an unused session lives, for the inventory
+	UploadTTL      time.Duration // how long an unfinished upload is kept, for the inventory
 }
 
 // Deps are what the privacy service needs, handed over by main.
@@ -45,12 +47,14 @@ type Deps struct {
 	Holdings  holdingStore // counts for the inventory; nil counts nothing
 	// Notifications deletes notifications past Limits.NotificationRetention; nil keeps them.
 	Notifications notificationPruner
-	Passwords     PasswordChecker
-	Blobs         blob.Store
-	NewID         func() string
-	Now           func() time.Time
-	Limits        Limits
-	Log           *slog.Logger
+	// History deletes watch history past Limits.EventRetention; nil keeps it.
+	History   historyPruner
+	Passwords PasswordChecker
+	Blobs     blob.Store
+	NewID     func() string
+	Now       func() time.Time
+	Limits    Limits
+	Log       *slog.Logger
 }
 
 // Service is the privacy service: personal data for its owner and for staff, the access

@@ -184,7 +184,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 	socialSvc := social.New(social.Deps{Store: d.Social(), Accounts: d.Accounts(), Videos: d.Videos(), NewID: ids.New, Now: now,
 		MaxComment: cfg.MaxComment, MaxFilters: 200, PublicURL: cfg.PublicURL(), Log: log})
 	feedSvc, err := feed.New(feed.Deps{Events: d.Events(), Accounts: d.Accounts(), Feeds: d.Feeds(),
-		Recsys: recsys.DefaultConfig(), Now: now, Region: cfg.Region, Log: log, Settings: d.Settings(),
+		Recsys: recsys.DefaultConfig(), Now: now, Region: cfg.Region, Log: log, Settings: d.Settings(), TrendingRefresh: cfg.TrendingRefresh,
 		Snapshots: feed.SnapshotOptions{Dir: filepath.Join(cfg.DataDir, "recsys"), Every: cfg.RecsysSnapshotEvents,
 			Interval: cfg.RecsysSnapshotInterval},
 		Limits: feed.Limits{MaxBatch: cfg.MaxEventBatch, MaxPast: cfg.EventMaxAge, MaxFuture: 10 * time.Minute,

@@ -81,6 +81,7 @@ type Config struct {
 	MaxEventBatch      int           `name:"max-event-batch" default:"100" help:"most events in one POST /api/v1/events"`
 	EventsPerMinute    int           `name:"events-per-minute" default:"600" help:"events a session may send per minute"`
 	EventMaxAge        time.Duration `name:"event-max-age" default:"72h" help:"oldest client timestamp accepted on an event (clients batch while offline)"`
+	TrendingRefresh    time.Duration `name:"trending-refresh" default:"30s" help:"how long a region's Trending ranking serves before it is computed again (0: for every request)"`
 	MaxComment         int           `name:"max-comment" default:"500" help:"longest comment, in characters"`
 	MaxCaption         int           `name:"max-caption" default:"2200" help:"longest caption, in characters"`
 	UploadTTL          time.Duration `name:"upload-ttl" default:"24h" help:"how long an unfinished resumable upload is kept"`
@@ -436,6 +437,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RecsysSnapshotEvents < 0 || c.RecsysSnapshotInterval < 0 {
 		bad("recsys-snapshot-events/recsys-snapshot-interval", "must not be negative (0 turns that trigger off)")
+	}
+	if c.TrendingRefresh < 0 || c.TrendingRefresh > time.Hour {
+		bad("trending-refresh", "must be between 0 and 1h")
 	}
 	if c.PrivacySweep < time.Second {
 		bad("privacy-sweep-interval", "must be at least 1s")

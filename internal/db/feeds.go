@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"kurz/internal/id"
 )
 
 // Feeds answers the feed queries that are plain SQL: the Following feed and the
@@ -33,61 +35,56 @@ func (s *Feeds) Following(ctx context.Context, viewerID, after string, limit int
 	return strings1(ctx, s.db.reader(), q, args...)
 }
 
+// TrendingVideo is one video of a region's Trending ranking.
+type TrendingVideo struct {
+	ID       string
+	Language string
+	Score    float64
+}
+
+// trendingWindow is how long after it became ready a video can trend.
+const trendingWindow = 14 * 24 * time.Hour
+
 // Trending ranks the public ready videos of a region's accounts from the last two weeks by
 // decayed engagement rate: (2·likes + 3·comments + 4·shares + 1) / (views + 10), halved for
-// every day of age. The rate (not the raw count) lets a small creator's well-liked video
-// rise; the decay keeps the page fresh. With a language, the videos in it come first, each
-// part in that order, so a viewer sees what is popular in their language and region and
-// then the rest of the region rather than an empty page. It returns ids from offset, and
-// how many of them, from the first, are in the language.
-func (s *Feeds) Trending(ctx context.Context, region, language string, now time.Time, offset, limit int) ([]string, int, error) {
+// every day of age, best first (ties to the newer video). The rate (not the raw count) lets
+// a small creator's well-liked video rise; the decay keeps the page fresh. It reads every
+// such video, so it is meant to be computed now and then and shared (feed does), not per
+// request. The scan runs on the videos_ready index from the ID of the window's start (IDs
+// sort by creation; a day of slack covers a video made long before it became ready).
+func (s *Feeds) Trending(ctx context.Context, region string, now time.Time) ([]TrendingVideo, error) {
 	rows, err := s.db.reader().query(ctx, `SELECT v.id, v.ready_at, COALESCE(st.likes, 0), COALESCE(st.comments, 0),
 		COALESCE(st.shares, 0), COALESCE(st.views, 0), v.language
 		FROM videos v JOIN accounts a ON a.id = v.account_id
 		LEFT JOIN video_stats st ON st.video_id = v.id
-		WHERE v.state = 'ready' AND v.removed = ? AND v.visibility = 'public' AND a.state = 'active' AND a.region = ?
-		AND v.ready_at > ? ORDER BY v.id DESC LIMIT 5000`, false, region, ms(now.Add(-14*24*time.Hour)))
+		WHERE v.state = 'ready' AND v.id >= ? AND v.removed = ? AND v.visibility = 'public' AND a.state = 'active' AND a.region = ?
+		AND v.ready_at > ?`, id.Floor(now.Add(-trendingWindow-24*time.Hour)), false, region, ms(now.Add(-trendingWindow)))
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	defer rows.Close()
-	type scored struct {
-		id     string
-		score  float64
-		inLang bool
-	}
-	var all []scored
+	var all []TrendingVideo
 	for rows.Next() {
-		var id, lang string
+		var t TrendingVideo
 		var ready, likes, comments, shares, views int64
-		if err := rows.Scan(&id, &ready, &likes, &comments, &shares, &views, &lang); err != nil {
-			return nil, 0, err
+		if err := rows.Scan(&t.ID, &ready, &likes, &comments, &shares, &views, &t.Language); err != nil {
+			return nil, err
 		}
 		age := now.Sub(fromMS(ready)).Hours() / 24
 		rate := float64(2*likes+3*comments+4*shares+1) / float64(views+10)
-		all = append(all, scored{id, rate * math.Pow(0.5, max(age, 0)), language != "" && lang == language})
+		t.Score = rate * math.Pow(0.5, max(age, 0))
+		all = append(all, t)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	sort.SliceStable(all, func(i, j int) bool {
-		if all[i].inLang != all[j].inLang {
-			return all[i].inLang
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].Score != all[j].Score {
+			return all[i].Score > all[j].Score
 		}
-		if all[i].score != all[j].score {
-			return all[i].score > all[j].score
-		}
-		return all[i].id > all[j].id
+		return all[i].ID > all[j].ID
 	})
-	var out []string
-	inLang := 0
-	for i := offset; i < len(all) && len(out) < limit; i++ {
-		out = append(out, all[i].id)
-		if all[i].inLang {
-			inLang++
-		}
-	}
-	return out, inLang, nil
+	return all, nil
 }
 
 // Dismissed returns what the viewer marked not interested (creators, videos, hashtags) and

@@ -3,7 +3,6 @@ package db_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 
@@ -12,55 +11,56 @@ import (
 	"kurz/internal/testkit"
 )
 
-// Trending puts the viewer's language first, keeps each part in score order, pages across
-// the boundary without a repeat or a gap, and says how many of a page are in the language.
-func TestTrendingPutsTheLanguageFirst(t *testing.T) {
+// Trending ranks every public ready video of the region's last two weeks by decayed
+// engagement rate, with its language, and leaves out the rest: other regions, private or
+// older videos. No cap on how many it reads: the oldest video of the window still counts.
+func TestTrendingRanksTheRegionsWindow(t *testing.T) {
 	for _, e := range testkit.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			d := e.Open(t)
 			ids := id.NewGenerator()
-			owner := newAccount(ids, "owner")
-			if err := d.Accounts().Create(ctx, owner); err != nil {
-				t.Fatal(err)
+			here, there := newAccount(ids, "here"), newAccount(ids, "there")
+			there.Region = "us"
+			for _, a := range []*db.AccountRow{here, there} {
+				if err := d.Accounts().Create(ctx, a); err != nil {
+					t.Fatal(err)
+				}
 			}
 			now := time.Now().UTC().Truncate(time.Millisecond)
-			// Six videos, alternately German and English; the later ones are younger, so rank higher.
-			var de, en []string
-			for i := range 6 {
-				lang := []string{"de", "en"}[i%2]
-				at := now.Add(time.Duration(i-6) * time.Hour)
-				v := &db.VideoRow{ID: ids.New(), AccountID: owner.ID, Caption: fmt.Sprint(i), Visibility: "public", State: "ready",
+			add := func(owner *db.AccountRow, age time.Duration, visibility, lang string) string {
+				t.Helper()
+				at := now.Add(-age)
+				v := &db.VideoRow{ID: ids.At(at), AccountID: owner.ID, Caption: fmt.Sprint(age), Visibility: visibility, State: "ready",
 					CreatedAt: at, UpdatedAt: at, ReadyAt: at, Language: lang}
 				up := &db.UploadRow{ID: ids.New(), AccountID: owner.ID, VideoID: v.ID, Length: 1, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
 				if err := d.Videos().CreateWithUpload(ctx, v, up); err != nil {
 					t.Fatal(err)
 				}
-				if lang == "de" {
-					de = append([]string{v.ID}, de...)
-				} else {
-					en = append([]string{v.ID}, en...)
+				return v.ID
+			}
+			day := 24 * time.Hour
+			young := add(here, time.Hour, "public", "de")
+			middle := add(here, 3*day, "public", "en")
+			oldest := add(here, 13*day, "public", "")
+			add(here, 15*day, "public", "en") // outside the window
+			add(here, 2*time.Hour, "private", "de")
+			add(there, time.Hour, "public", "de") // another region
+			// With no engagement at all the younger video ranks higher.
+			got, err := d.Feeds().Trending(ctx, "eu", now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []db.TrendingVideo{{ID: young, Language: "de"}, {ID: middle, Language: "en"}, {ID: oldest}}
+			if len(got) != len(want) {
+				t.Fatalf("ranking %+v, want %+v", got, want)
+			}
+			for i := range want {
+				if got[i].ID != want[i].ID || got[i].Language != want[i].Language || got[i].Score <= 0 ||
+					(i > 0 && got[i].Score >= got[i-1].Score) {
+					t.Fatalf("place %d: %+v, want %+v (ranking %+v)", i, got[i], want[i], got)
 				}
-			}
-			all, n, err := d.Feeds().Trending(ctx, "eu", "", now, 0, 10)
-			if err != nil || n != 0 || len(all) != 6 {
-				t.Fatalf("without a language: %v, %d in it, %v", all, n, err)
-			}
-			var paged []string
-			var inLang []int
-			for off := 0; off < 6; off += 4 {
-				page, n, err := d.Feeds().Trending(ctx, "eu", "en", now, off, 4)
-				if err != nil {
-					t.Fatal(err)
-				}
-				paged, inLang = append(paged, page...), append(inLang, n)
-			}
-			if want := append(slices.Clone(en), de...); !slices.Equal(paged, want) {
-				t.Fatalf("in English, paged: %v\nwant %v", paged, want)
-			}
-			if !slices.Equal(inLang, []int{3, 0}) {
-				t.Fatalf("in the language per page: %v, want [3 0]", inLang)
 			}
 		})
 	}

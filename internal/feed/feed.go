@@ -37,7 +37,7 @@ type accountStore interface {
 
 type feedStore interface {
 	Following(ctx context.Context, viewerID, after string, limit int) ([]string, error)
-	Trending(ctx context.Context, region, language string, now time.Time, offset, limit int) ([]string, int, error)
+	Trending(ctx context.Context, region string, now time.Time) ([]db.TrendingVideo, error)
 	Hidden(ctx context.Context, viewerID string) (map[string]bool, error)
 	Dismissed(ctx context.Context, viewerID string) (creators, videos, hashtags, watched map[string]bool, err error)
 }
@@ -65,6 +65,9 @@ type Deps struct {
 	// Settings holds the log's generation (see snapshot.go); nil keeps it in memory.
 	Settings  settingsStore
 	Snapshots SnapshotOptions
+	// TrendingRefresh is how long a region's Trending ranking serves before it is computed
+	// again; 0 computes it for every request.
+	TrendingRefresh time.Duration
 }
 
 // Service is the feed service.
@@ -91,6 +94,8 @@ type Service struct {
 	rateMu sync.Mutex
 	rates  map[string]*rate
 	ready  chan struct{}
+
+	rank rankings // the Trending tab's, per region
 }
 
 type rate struct {
@@ -108,6 +113,7 @@ func New(d Deps) (*Service, error) {
 		d.Settings = &memSettings{m: map[string]string{}}
 	}
 	return &Service{d: d, rec: rec, wake: make(chan struct{}, 1), rates: map[string]*rate{}, ready: make(chan struct{}),
+		rank:   rankings{region: map[string]*rankingSlot{}},
 		snapAt: time.Now()}, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"strconv"
-	"strings"
 
 	"kurz/internal/errs"
 	"kurz/internal/policy"
@@ -159,9 +158,9 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 		place(Item{VideoID: r.Video, Source: string(r.Source), Reason: text, Signals: r.Signals})
 	}
 	// A young instance (or a viewer who has seen everything recommended) still gets a full
-	// page: trending, then the newest public videos.
+	// page: trending in the viewer's language and region.
 	if len(page.Items) < limit {
-		ids, _, err := s.d.Feeds.Trending(ctx, v.Region, v.Language, s.d.Now(), 0, 500)
+		r, err := s.trending(ctx, v.Region)
 		if err != nil {
 			return nil, errs.Internal(err)
 		}
@@ -172,29 +171,25 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 			}
 		}
 		var fresh []string
-		for _, vid := range ids {
+		r.each(v.Language, func(vid string, _ bool) bool {
 			if !served[hashID(vid)] && !videos[vid] && !watched[vid] {
 				fresh = append(fresh, vid)
 			}
+			return len(fresh) < 500
+		})
+		before := len(page.Items)
+		_, err = s.fill(ctx, page, fresh, limit, load, func(vid string, row Loaded) (Item, bool) {
+			if row.Owner == v.AccountID || hidden[row.Owner] || creators[row.Owner] || anyTag(row.Hashtags, tags) {
+				return Item{}, false
+			}
+			return Item{VideoID: vid, Source: "trending", Reason: "Popular in your region right now"}, true
+		})
+		if err != nil {
+			return nil, err
 		}
-		// In chunks of a few pages' worth, so that a short page reads only what fills it.
-		for len(fresh) > 0 && len(page.Items) < limit {
-			chunk := fresh[:min(len(fresh), 4*limit)]
-			fresh = fresh[len(chunk):]
-			shown, err := load(ctx, chunk)
-			if err != nil {
-				return nil, err
-			}
-			for _, vid := range chunk {
-				if len(page.Items) == limit {
-					break
-				}
-				row, ok := shown[vid]
-				if !ok || row.Owner == v.AccountID || hidden[row.Owner] || creators[row.Owner] || anyTag(row.Hashtags, tags) {
-					continue
-				}
-				place(Item{VideoID: vid, Source: "trending", Reason: "Popular in your region right now"})
-			}
+		for _, it := range page.Items[before:] {
+			served[hashID(it.VideoID)] = true
+			order = append(order, hashID(it.VideoID))
 		}
 	}
 	if len(page.Items) > 0 {
@@ -222,46 +217,96 @@ func (s *Service) Following(ctx context.Context, v Viewer, after string, limit i
 	return page, nil
 }
 
-// Trending is the regional trending feed; it uses nothing about the viewer but the region.
+// Trending is the regional trending feed, the viewer's language first; it uses nothing
+// about the viewer but region and language. Its cursor holds the videos served so far, so
+// a page continues where the last one stopped even when the ranking was computed again in
+// between; after maxServed videos the feed ends.
 func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit int, load Loader) (*Page, error) {
-	offset := 0
-	if cursor != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(cursor, "o"))
-		if err != nil || n < 0 || n > 5000 || !strings.HasPrefix(cursor, "o") {
-			return nil, errs.Invalid("cursor", "invalid_cursor", "the cursor is not one this server gave out")
-		}
-		offset = n
+	if legacyOffset(cursor) {
+		cursor = "" // a cursor of the offset pages of an older kurz: start again
+	}
+	served, order, err := decodeServed(cursor)
+	if err != nil {
+		return nil, err
 	}
 	hidden := map[string]bool{}
 	if !v.Anonymous() {
-		var err error
 		if hidden, err = s.d.Feeds.Hidden(ctx, v.AccountID); err != nil {
 			return nil, errs.Internal(err)
 		}
 	}
-	ids, inLang, err := s.d.Feeds.Trending(ctx, v.Region, v.Language, s.d.Now(), offset, limit)
+	r, err := s.trending(ctx, v.Region)
 	if err != nil {
 		return nil, errs.Internal(err)
 	}
-	shown, err := load(ctx, ids)
+	var ids []string
+	inLanguage := map[string]bool{}
+	r.each(v.Language, func(id string, in bool) bool {
+		if !served[hashID(id)] {
+			ids = append(ids, id)
+			inLanguage[id] = in
+		}
+		return len(order)+len(ids) < maxServed
+	})
+	page := &Page{}
+	rest, err := s.fill(ctx, page, ids, limit, load, func(id string, row Loaded) (Item, bool) {
+		if hidden[row.Owner] {
+			return Item{}, false
+		}
+		reason := "Popular in your region right now"
+		if inLanguage[id] {
+			reason = "Popular in your language and region right now"
+		}
+		return Item{VideoID: id, Source: "trending", Reason: reason}, true
+	})
 	if err != nil {
 		return nil, err
 	}
-	page := &Page{}
-	for i, id := range ids {
-		if row, ok := shown[id]; !ok || hidden[row.Owner] {
-			continue
-		}
-		reason := "Popular in your region right now"
-		if i < inLang {
-			reason = "Popular in your language and region right now"
-		}
-		page.Items = append(page.Items, Item{VideoID: id, Source: "trending", Reason: reason})
+	for _, it := range page.Items {
+		order = append(order, hashID(it.VideoID))
 	}
-	if len(ids) == limit {
-		page.Next = "o" + strconv.Itoa(offset+limit)
+	if len(page.Items) > 0 && rest > 0 && len(order) < maxServed {
+		page.Next = encodeServed(order)
 	}
 	return page, nil
+}
+
+// legacyOffset reports whether a cursor is one of the "o<offset>" cursors Trending gave
+// out before it carried the videos served.
+func legacyOffset(c string) bool {
+	if len(c) < 2 || c[0] != 'o' {
+		return false
+	}
+	_, err := strconv.Atoi(c[1:])
+	return err == nil
+}
+
+// fill adds to page, in order, the videos of ids the viewer may see and keep accepts, until
+// the page holds limit. It loads them a few pages' worth at a time, so that a page reads
+// only what fills it, and returns how many of ids it did not reach.
+func (s *Service) fill(ctx context.Context, page *Page, ids []string, limit int, load Loader,
+	keep func(id string, row Loaded) (Item, bool)) (int, error) {
+	for len(ids) > 0 && len(page.Items) < limit {
+		chunk := ids[:min(len(ids), 4*limit)]
+		shown, err := load(ctx, chunk)
+		if err != nil {
+			return 0, err
+		}
+		for i, id := range chunk {
+			if len(page.Items) == limit {
+				return len(ids) - i, nil
+			}
+			row, ok := shown[id]
+			if !ok {
+				continue
+			}
+			if it, ok := keep(id, row); ok {
+				page.Items = append(page.Items, it)
+			}
+		}
+		ids = ids[len(chunk):]
+	}
+	return len(ids), nil
 }
 
 // Reset forgets the viewer's learned profile ("refresh For You").

@@ -45,3 +45,13 @@ func Valid(s string) bool {
 	_, err := ulid.ParseStrict(strings.ToUpper(s))
 	return err == nil
 }
+
+// Floor returns the smallest ID of time t: every ID made at t or later sorts after it, so a
+// range scan by ID finds the rows made since t.
+func Floor(t time.Time) string {
+	var u ulid.ULID
+	if err := u.SetTime(ulid.Timestamp(t)); err != nil {
+		return strings.Repeat("0", ulid.EncodedSize) // before 1970: everything is later
+	}
+	return strings.ToLower(u.String())
+}

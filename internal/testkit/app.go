@@ -61,6 +61,9 @@ func newApp(t testing.TB, e Engine, tweak func(*config.Config), workers bool) *T
 	cfg.Argon2Memory = 8 << 10
 	cfg.Argon2Time = 1
 	cfg.Argon2Threads = 1
+	// The test clock stands still unless a test moves it, so a shared Trending ranking would
+	// never be computed again: compute it for every request (feed's tests cover the refresh).
+	cfg.TrendingRefresh = 0
 	cfg.FFmpegCacheDir = filepath.Join(os.TempDir(), "kurz-test-wazero-cache")
 	if tweak != nil {
 		tweak(cfg)

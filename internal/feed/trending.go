@@ -1,0 +1,96 @@
+package feed
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"kurz/internal/db"
+)
+
+// The Trending tab ranks every public video of the region's last two weeks
+// (db.Feeds.Trending). That read is too big for every request, so a region's ranking is
+// computed at most once per Deps.TrendingRefresh and shared by every request; the viewer's
+// language only reorders it, from lists made with it. Pages carry the videos they served,
+// as For You's do, so a ranking that changes between two pages repeats nothing.
+
+// trendingDepth is how much of a ranking is kept, for the region and for each language:
+// all a viewer can page through (maxServed) and some for videos a viewer may not see.
+const trendingDepth = maxServed + 200
+
+// ranking is one region's Trending order at one time.
+type ranking struct {
+	ids    []string            // the region's best, best first
+	langs  []string            // the language of each of ids
+	byLang map[string][]string // each language's best, best first
+	at     time.Time
+}
+
+// each calls fn with the ranking's videos in the order a viewer of the language sees them:
+// those in it first, then the rest of the region. It stops when fn returns false.
+func (r *ranking) each(language string, fn func(id string, inLanguage bool) bool) {
+	if language != "" {
+		for _, id := range r.byLang[language] {
+			if !fn(id, true) {
+				return
+			}
+		}
+	}
+	for i, id := range r.ids {
+		if language != "" && r.langs[i] == language {
+			continue
+		}
+		if !fn(id, false) {
+			return
+		}
+	}
+}
+
+func newRanking(all []db.TrendingVideo, at time.Time) *ranking {
+	r := &ranking{byLang: map[string][]string{}, at: at}
+	for _, v := range all {
+		if len(r.ids) < trendingDepth {
+			r.ids, r.langs = append(r.ids, v.ID), append(r.langs, v.Language)
+		}
+		if v.Language != "" && len(r.byLang[v.Language]) < trendingDepth {
+			r.byLang[v.Language] = append(r.byLang[v.Language], v.ID)
+		}
+	}
+	return r
+}
+
+// rankings holds the newest ranking of each region. Regions come from accounts and the
+// instance's settings, not from requests, so the map stays small.
+type rankings struct {
+	mu     sync.Mutex
+	region map[string]*rankingSlot
+}
+
+type rankingSlot struct {
+	mu sync.Mutex // held while the ranking is computed, so that one request computes it
+	r  *ranking
+}
+
+// trending returns the region's ranking, computing it when it is older than
+// TrendingRefresh (or the clock went back).
+func (s *Service) trending(ctx context.Context, region string) (*ranking, error) {
+	s.rank.mu.Lock()
+	slot := s.rank.region[region]
+	if slot == nil {
+		slot = &rankingSlot{}
+		s.rank.region[region] = slot
+	}
+	s.rank.mu.Unlock()
+	slot.mu.Lock()
+	defer slot.mu.Unlock()
+	now := s.d.Now()
+	if r := slot.r; r != nil && now.Sub(r.at) < s.d.TrendingRefresh && !now.Before(r.at) {
+		return r, nil
+	}
+	all, err := s.d.Feeds.Trending(ctx, region, now)
+	if err != nil {
+		return nil, err
+	}
+	slot.r = newRanking(all, now)
+	return slot.r, nil
+}

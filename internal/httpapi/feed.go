@@ -9,6 +9,7 @@ import (
 	"kurz/internal/db"
 	"kurz/internal/errs"
 	"kurz/internal/feed"
+	"kurz/internal/lang"
 	"kurz/internal/policy"
 	"kurz/internal/video"
 )
@@ -46,7 +47,7 @@ func (s *Server) feedViewer(r *http.Request, c *call) feed.Viewer {
 		v.Personalised = c.p.Account.Personalised
 		v.Region = c.p.Account.Region
 	}
-	v.Language = video.Language(r.Header.Get("Accept-Language"))
+	v.Language = lang.FromAcceptLanguage(r.Header.Get("Accept-Language"))
 	return v
 }
 

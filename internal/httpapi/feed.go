@@ -46,8 +46,13 @@ func (s *Server) feedViewer(r *http.Request, c *call) feed.Viewer {
 	if c.p != nil {
 		v.Personalised = c.p.Account.Personalised
 		v.Region = c.p.Account.Region
+		v.Language = c.p.Account.Language
 	}
-	v.Language = lang.FromAcceptLanguage(r.Header.Get("Accept-Language"))
+	// An account's choice in Settings wins; the browser's first language stands in for
+	// visitors and for accounts that left it to the browser.
+	if v.Language == "" {
+		v.Language = lang.FromAcceptLanguage(r.Header.Get("Accept-Language"))
+	}
 	return v
 }
 

@@ -23,6 +23,7 @@ import (
 	"kurz/internal/blob"
 	"kurz/internal/db"
 	"kurz/internal/errs"
+	"kurz/internal/lang"
 	"kurz/internal/policy"
 	"kurz/internal/privacy"
 )
@@ -38,6 +39,7 @@ type Account struct {
 	Private      bool
 	Personalised bool
 	Region       string
+	Language     string // the language chosen to watch in; "" follows the browser
 	State        policy.State
 	CreatedAt    time.Time
 }
@@ -611,6 +613,7 @@ type ProfileInput struct {
 	Bio          *string
 	Private      *bool
 	Personalised *bool
+	Language     *string // a language code, or "" to follow the browser again
 }
 
 // UpdateProfile edits the principal's profile.
@@ -632,6 +635,13 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, in ProfileInp
 			return nil, err
 		}
 		u.Bio = &v
+	}
+	if in.Language != nil {
+		v, err := lang.Parse(*in.Language)
+		if err != nil {
+			return nil, err
+		}
+		u.Language = &v
 	}
 	row, err := s.d.Accounts.UpdateProfile(ctx, p.Account.ID, u, s.d.Now())
 	if err != nil {
@@ -729,7 +739,7 @@ func (s *Service) Profile(ctx context.Context, v policy.Viewer, username string)
 func accountFromRow(r *db.AccountRow) *Account {
 	return &Account{ID: r.ID, Username: r.Username, DisplayName: r.DisplayName, Bio: r.Bio, AvatarKey: r.AvatarKey,
 		Role: policy.Role(r.Role), Private: r.Private, Personalised: r.Personalised, Region: r.Region,
-		State: policy.State(r.State), CreatedAt: r.CreatedAt}
+		Language: r.Language, State: policy.State(r.State), CreatedAt: r.CreatedAt}
 }
 
 func sessionFromRow(r *db.SessionRow) *Session {

@@ -18,6 +18,7 @@ type AccountRow struct {
 	Private      bool
 	Personalised bool
 	Region       string
+	Language     string // the language chosen to watch in; "" follows the browser
 	State        string
 	PasswordHash string
 	CreatedAt    time.Time
@@ -31,7 +32,7 @@ type Accounts struct{ db *DB }
 // Accounts returns the account store.
 func (d *DB) Accounts() *Accounts { return &Accounts{db: d} }
 
-const accountCols = `id, username, display_name, bio, avatar_key, role, private, personalised, region, state,
+const accountCols = `id, username, display_name, bio, avatar_key, role, private, personalised, region, language, state,
 	password_hash, created_at, updated_at, suspended_at`
 
 func scanAccount(sc scanner) (*AccountRow, error) {
@@ -39,7 +40,7 @@ func scanAccount(sc scanner) (*AccountRow, error) {
 	var created, updated int64
 	var suspended sql.NullInt64
 	err := sc.Scan(&a.ID, &a.Username, &a.DisplayName, &a.Bio, &a.AvatarKey, &a.Role, &a.Private,
-		&a.Personalised, &a.Region, &a.State, &a.PasswordHash, &created, &updated, &suspended)
+		&a.Personalised, &a.Region, &a.Language, &a.State, &a.PasswordHash, &created, &updated, &suspended)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -54,8 +55,8 @@ func (s *Accounts) Create(ctx context.Context, a *AccountRow) error {
 
 // CreateTx inserts an account inside a caller's transaction (sign-up with an invite).
 func (s *Accounts) CreateTx(ctx context.Context, tx *Tx, a *AccountRow) error {
-	_, err := tx.exec(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.Username, a.DisplayName, a.Bio, a.AvatarKey, a.Role, a.Private, a.Personalised, a.Region,
+	_, err := tx.exec(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.Username, a.DisplayName, a.Bio, a.AvatarKey, a.Role, a.Private, a.Personalised, a.Region, a.Language,
 		a.State, a.PasswordHash, ms(a.CreatedAt), ms(a.UpdatedAt), nullMS(a.SuspendedAt))
 	return classify(err)
 }
@@ -83,6 +84,7 @@ type ProfileUpdate struct {
 	Bio          *string
 	Private      *bool
 	Personalised *bool
+	Language     *string
 	AvatarKey    *string
 }
 
@@ -107,6 +109,9 @@ func (s *Accounts) UpdateProfile(ctx context.Context, id string, u ProfileUpdate
 		}
 		if u.Personalised != nil {
 			add("personalised", *u.Personalised)
+		}
+		if u.Language != nil {
+			add("language", *u.Language)
 		}
 		if u.AvatarKey != nil {
 			add("avatar_key", *u.AvatarKey)

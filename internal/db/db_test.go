@@ -55,6 +55,63 @@ func TestStore(t *testing.T) {
 					t.Fatalf("unknown id: %v", err)
 				}
 			})
+			t.Run("an account's language is read wherever the account is", func(t *testing.T) {
+				d := e.Open(t)
+				ids := id.NewGenerator()
+				ctx := context.Background()
+				now := time.Now()
+				pia, fan := newAccount(ids, "pia"), newAccount(ids, "fan")
+				pia.Language = "pt"
+				for _, a := range []*db.AccountRow{pia, fan} {
+					if err := d.Accounts().Create(ctx, a); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := d.Sessions().Create(ctx, &db.SessionRow{ID: ids.New(), AccountID: pia.ID, TokenHash: []byte("pia"),
+					Kind: "token", CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := d.Social().Follow(ctx, fan.ID, pia.ID, false, now); err != nil {
+					t.Fatal(err)
+				}
+				read := func() map[string]string {
+					t.Helper()
+					byID, err := d.Accounts().ByID(ctx, pia.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, bySession, err := d.Sessions().ByTokenHash(ctx, []byte("pia"), now)
+					if err != nil {
+						t.Fatal(err)
+					}
+					followed, err := d.Social().FollowList(ctx, fan.ID, false, "accepted", "", "", 10)
+					if err != nil || len(followed) != 1 {
+						t.Fatalf("fan follows %d accounts (%v)", len(followed), err)
+					}
+					return map[string]string{"by id": byID.Language, "by session": bySession.Language, "in a follow list": followed[0].Language}
+				}
+				for where, got := range read() {
+					if got != "pt" {
+						t.Errorf("%s: language %q, want pt as created", where, got)
+					}
+				}
+				bio, sv := "olá", "sv"
+				if _, err := d.Accounts().UpdateProfile(ctx, pia.ID, db.ProfileUpdate{Bio: &bio}, now); err != nil {
+					t.Fatal(err)
+				}
+				if got := read()["by id"]; got != "pt" {
+					t.Fatalf("an edit of the bio changed the language to %q", got)
+				}
+				row, err := d.Accounts().UpdateProfile(ctx, pia.ID, db.ProfileUpdate{Language: &sv}, now)
+				if err != nil || row.Language != "sv" {
+					t.Fatalf("UpdateProfile's row: %+v, %v", row, err)
+				}
+				for where, got := range read() {
+					if got != "sv" {
+						t.Errorf("%s: language %q after the change, want sv", where, got)
+					}
+				}
+			})
 			t.Run("suspension ends sessions in the same transaction", func(t *testing.T) {
 				d := e.Open(t)
 				ids := id.NewGenerator()

@@ -46,7 +46,7 @@ func (s *Sessions) Create(ctx context.Context, r *SessionRow) error {
 // ByTokenHash finds a live session with its account in one query.
 func (s *Sessions) ByTokenHash(ctx context.Context, hash []byte, now time.Time) (*SessionRow, *AccountRow, error) {
 	row := s.db.reader().row(ctx, `SELECT s.id, s.account_id, s.token_hash, s.kind, s.device, s.created_at, s.last_seen_at, s.expires_at,
-		a.id, a.username, a.display_name, a.bio, a.avatar_key, a.role, a.private, a.personalised, a.region, a.state,
+		a.id, a.username, a.display_name, a.bio, a.avatar_key, a.role, a.private, a.personalised, a.region, a.language, a.state,
 		a.password_hash, a.created_at, a.updated_at, a.suspended_at
 		FROM sessions s JOIN accounts a ON a.id = s.account_id
 		WHERE s.token_hash = ? AND s.expires_at > ?`, hash, ms(now))
@@ -57,7 +57,7 @@ func (s *Sessions) ByTokenHash(ctx context.Context, hash []byte, now time.Time) 
 	var asus nullInt
 	err := row.Scan(&sr.ID, &sr.AccountID, &sr.TokenHash, &sr.Kind, &sr.Device, &c, &l, &e,
 		&ar.ID, &ar.Username, &ar.DisplayName, &ar.Bio, &ar.AvatarKey, &ar.Role, &ar.Private, &ar.Personalised,
-		&ar.Region, &ar.State, &ar.PasswordHash, &ac, &au, &asus)
+		&ar.Region, &ar.Language, &ar.State, &ar.PasswordHash, &ac, &au, &asus)
 	if err != nil {
 		return nil, nil, classify(err)
 	}

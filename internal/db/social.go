@@ -439,8 +439,7 @@ func followListQuery(accountID string, followers bool, state, blockedID, after s
 	if !followers {
 		join, where = "f.followee_id", "f.follower_id"
 	}
-	q := `SELECT a.id, a.username, a.display_name, a.bio, a.avatar_key, a.role, a.private, a.personalised, a.region, a.state,
-		a.password_hash, a.created_at, a.updated_at, a.suspended_at
+	q := `SELECT ` + prefixCols("a", accountCols) + `
 		FROM follows f JOIN accounts a ON a.id = ` + join + `
 		WHERE ` + where + ` = ? AND f.state = ? AND a.state = 'active'`
 	args := []any{accountID, state}

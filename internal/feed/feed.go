@@ -593,7 +593,7 @@ func (s *Service) Ranking() map[string]any {
 			"With personalisation off it uses only your region and language.",
 		"parameters": c,
 		"trending": "The Trending tab: (2·likes + 3·comments + 4·shares + 1) / (views + 10), halved for every day of age, per region, " +
-			"with the videos in your language (your browser's first) before the others. " +
+			"with the videos in your language (the one chosen in Settings, else your browser's first) before the others. " +
 			"The trending candidates inside For You use a faster decay: see TrendHalfLife.",
 	}
 }

@@ -32,6 +32,7 @@ type meJSON struct {
 	accountJSON
 	Personalised bool   `json:"personalised"`
 	Region       string `json:"region"`
+	Language     string `json:"language"`
 	State        string `json:"state"`
 	CSRFToken    string `json:"csrf_token,omitempty"`
 }
@@ -52,7 +53,8 @@ func (s *Server) accountOut(a *auth.Account) accountJSON {
 }
 
 func (s *Server) meOut(a *auth.Account, p *auth.Principal) meJSON {
-	out := meJSON{accountJSON: s.accountOut(a), Personalised: a.Personalised, Region: a.Region, State: string(a.State)}
+	out := meJSON{accountJSON: s.accountOut(a), Personalised: a.Personalised, Region: a.Region, Language: a.Language,
+		State: string(a.State)}
 	out.Role = string(a.Role)
 	if p != nil && p.Session.Kind == "browser" {
 		out.CSRFToken = s.d.Auth.CSRFToken(p)
@@ -182,12 +184,13 @@ func (s *Server) patchMe(w http.ResponseWriter, r *http.Request, c *call) error 
 		Bio          *string `json:"bio"`
 		Private      *bool   `json:"private"`
 		Personalised *bool   `json:"personalised"`
+		Language     *string `json:"language"`
 	}
 	if err := decode(w, r, int64(s.d.Config.MaxJSONBody), &in); err != nil {
 		return err
 	}
 	a, err := s.d.Auth.UpdateProfile(r.Context(), c.p, auth.ProfileInput{DisplayName: in.DisplayName, Bio: in.Bio,
-		Private: in.Private, Personalised: in.Personalised})
+		Private: in.Private, Personalised: in.Personalised, Language: in.Language})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"kurz/internal/db"
 	"kurz/internal/errs"
 	"kurz/internal/feed"
+	"kurz/internal/lang"
 	"kurz/internal/policy"
 	"kurz/internal/video"
 )
@@ -45,8 +46,13 @@ func (s *Server) feedViewer(r *http.Request, c *call) feed.Viewer {
 	if c.p != nil {
 		v.Personalised = c.p.Account.Personalised
 		v.Region = c.p.Account.Region
+		v.Language = c.p.Account.Language
 	}
-	v.Language = video.Language(r.Header.Get("Accept-Language"))
+	// An account's choice in Settings wins; the browser's first language stands in for
+	// visitors and for accounts that left it to the browser.
+	if v.Language == "" {
+		v.Language = lang.FromAcceptLanguage(r.Header.Get("Accept-Language"))
+	}
 	return v
 }
 

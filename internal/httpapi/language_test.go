@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,6 +149,101 @@ func TestVideoLanguage(t *testing.T) {
 			// In a language none of them is in, the region's order alone.
 			if ids, reasons := trending("fr"); len(ids) != 2 || strings.Contains(reasons[0], "language") || strings.Contains(reasons[1], "language") {
 				t.Fatalf("trending in fr: %v %q", ids, reasons)
+			}
+		})
+	}
+}
+
+// An account can choose the language it watches in: it is stored, read back and cleared
+// through /me, a bad one is refused and changes nothing, and the Trending tab then puts that
+// language first whatever the browser says; cleared, the browser's language is back.
+func TestAccountLanguage(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			a := testkit.NewAppNoWorkers(t, e, nil)
+			viewer := a.Client()
+			viewer.SignUp("vera")
+			language := func() any {
+				t.Helper()
+				r := viewer.Do("GET", "/api/v1/me", nil)
+				if r.Status != 200 {
+					t.Fatalf("me: %d %s", r.Status, r.Body)
+				}
+				return r.JSON()["language"]
+			}
+			if got := language(); got != "" {
+				t.Fatalf("a new account's language is %q, want \"\" (the browser's)", got)
+			}
+			if r := viewer.Do("PATCH", "/api/v1/me", map[string]any{"language": " PT "}); r.Status != 200 || r.JSON()["language"] != "pt" {
+				t.Fatalf("set pt: %d %s", r.Status, r.Body)
+			}
+			if got := language(); got != "pt" {
+				t.Fatalf("language read back %q, want pt", got)
+			}
+			for _, bad := range []string{"english", "e1", "pt-BR"} {
+				r := viewer.Do("PATCH", "/api/v1/me", map[string]any{"language": bad, "bio": "changed with a bad language"})
+				if r.Status != 400 || r.ErrorCode() != "invalid_language" {
+					t.Errorf("language %q: %d %s, want 400 invalid_language", bad, r.Status, r.Body)
+					continue
+				}
+				if e := r.JSON()["error"].(map[string]any); e["field"] != "language" || !strings.Contains(fmt.Sprint(e["message"]), "such as en") {
+					t.Errorf("language %q: the error does not say what to send: %v", bad, e)
+				}
+			}
+			if r := viewer.Do("PATCH", "/api/v1/me", `{"language":5}`); r.Status != 400 {
+				t.Errorf("a number as language: %d %s", r.Status, r.Body)
+			}
+			if me := viewer.Do("GET", "/api/v1/me", nil).JSON(); me["language"] != "pt" || me["bio"] != "" {
+				t.Fatalf("refused edits changed the account: language %q, bio %q", me["language"], me["bio"])
+			}
+			if r := a.Client().Do("PATCH", "/api/v1/me", map[string]any{"language": "de"}); r.Status != 401 || r.ErrorCode() != "login_required" {
+				t.Fatalf("anonymous: %d %s", r.Status, r.Body)
+			}
+			if r := viewer.Do("PATCH", "/api/v1/me", map[string]any{"language": ""}); r.Status != 200 || r.JSON()["language"] != "" {
+				t.Fatalf("clear: %d %s", r.Status, r.Body)
+			}
+			if got := language(); got != "" {
+				t.Fatalf("language after clearing %q, want \"\"", got)
+			}
+
+			// The Trending tab: one video in German, one in English.
+			creator := a.Client()
+			creator.SignUp("cleo")
+			data := clip(t, "portrait-h264-aac.mp4")
+			upload := func(query string) string {
+				t.Helper()
+				r := creator.Do("POST", "/api/v1/videos?"+query, data, "Content-Type", "video/mp4")
+				if r.Status != 201 {
+					t.Fatalf("upload %s: %d %s", query, r.Status, r.Body)
+				}
+				id := r.JSON()["id"].(string)
+				ready(t, a, creator, id)
+				return id
+			}
+			german, english := upload("caption=hallo&language=de"), upload("caption=hello&language=en")
+			first := func(lang string) (string, string) {
+				t.Helper()
+				r := viewer.Do("GET", "/api/v1/feed/trending", nil, "Accept-Language", lang)
+				items, _ := r.JSON()["items"].([]any)
+				if r.Status != 200 || len(items) != 2 {
+					t.Fatalf("trending: %d %s", r.Status, r.Body)
+				}
+				m := items[0].(map[string]any)
+				return m["id"].(string), m["reason"].(map[string]any)["text"].(string)
+			}
+			if id, _ := first("de"); id != german {
+				t.Fatalf("without a chosen language, a German browser sees %s first, want the German video %s", id, german)
+			}
+			viewer.Do("PATCH", "/api/v1/me", map[string]any{"language": "en"})
+			for _, browser := range []string{"de", "de-AT, de;q=0.9", ""} {
+				if id, reason := first(browser); id != english || !strings.Contains(reason, "language") {
+					t.Errorf("with English chosen and Accept-Language %q: %s first (%q), want the English video %s", browser, id, reason, english)
+				}
+			}
+			viewer.Do("PATCH", "/api/v1/me", map[string]any{"language": ""})
+			if id, _ := first("de"); id != german {
+				t.Fatalf("after clearing, a German browser sees %s first, want the German video %s", id, german)
 			}
 		})
 	}

@@ -94,6 +94,7 @@ func baseSchemas() map[string]any {
 	}
 	me["personalised"] = boolean("personalised For You feed")
 	me["region"] = str("home region; personal data stays there")
+	me["language"] = str("the language chosen for the Trending tab and For You's trending (ISO 639, such as en or fil); \"\" follows the browser's Accept-Language")
 	me["state"] = str("active, suspended or deleting")
 	me["csrf_token"] = str("send as X-CSRF-Token on state-changing requests made with the session cookie")
 	admin := map[string]any{}
@@ -123,7 +124,7 @@ func baseSchemas() map[string]any {
 		"LogIn": obj([]string{"username", "password"}, map[string]any{"username": str("username, or the e-mail address given at sign-up"), "password": str(""),
 			"token": boolean("return a bearer token instead of setting a cookie")}),
 		"ProfileEdit": obj(nil, map[string]any{"display_name": str(""), "bio": str(""), "private": boolean(""),
-			"personalised": boolean("")}),
+			"personalised": boolean(""), "language": str("a two- or three-letter ISO 639 code, or \"\" to follow the browser's Accept-Language")}),
 		"PasswordChange":   obj([]string{"current_password", "new_password"}, map[string]any{"current_password": str(""), "new_password": str("")}),
 		"RoleChange":       obj([]string{"role"}, map[string]any{"role": map[string]any{"type": "string", "enum": []string{"user", "moderator", "admin"}}}),
 		"RegistrationMode": obj([]string{"mode"}, map[string]any{"mode": map[string]any{"type": "string", "enum": []string{"open", "invite", "closed"}}}),

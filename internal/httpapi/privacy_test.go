@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -769,6 +770,9 @@ func validate(root map[string]any, schema map[string]any, v any, at string) erro
 				return fmt.Errorf("%s: %q is not a date-time", at, s)
 			}
 		}
+		if p, ok := schema["pattern"].(string); ok && !regexp.MustCompile(p).MatchString(s) {
+			return fmt.Errorf("%s: %q does not match %s", at, s, p)
+		}
 		if schema["contentEncoding"] == "base64" {
 			if _, err := base64.StdEncoding.DecodeString(s); err != nil {
 				return fmt.Errorf("%s: not base64", at)
@@ -817,6 +821,9 @@ func TestDataExport(t *testing.T) {
 			_ = png.Encode(&pngBuf, img)
 			if r := user.Do("PUT", "/api/v1/me/avatar", pngBuf.Bytes()); r.Status != 200 {
 				t.Fatalf("avatar: %d %s", r.Status, r.Body)
+			}
+			if r := user.Do("PATCH", "/api/v1/me", map[string]any{"language": "fil"}); r.Status != 200 {
+				t.Fatalf("video language: %d %s", r.Status, r.Body)
 			}
 			up := uploadForm(t, user, clip(t, "portrait-h264-aac.mp4"), map[string]string{"caption": "sunset #beach"})
 			if up.Status != 201 {
@@ -926,6 +933,11 @@ func TestDataExport(t *testing.T) {
 			if err := validate(schema, schema["$defs"].(map[string]any)["account.json"].(map[string]any), map[string]any{"id": "x"}, "bad"); err == nil {
 				t.Fatal("the validator accepts an incomplete account: it checks nothing")
 			}
+			badLanguage := maps.Clone(docs["account.json"].(map[string]any))
+			badLanguage["language"] = "Filipino"
+			if err := validate(schema, schema["$defs"].(map[string]any)["account.json"].(map[string]any), badLanguage, "bad"); err == nil {
+				t.Fatal("the schema accepts a language that is not a code")
+			}
 			// The interest profile in words: yara liked her #beach video and commented on it.
 			interests := docs["interests/interest_profile.json"].(map[string]any)
 			learned := interests["learned"].(map[string]any)
@@ -947,7 +959,7 @@ func TestDataExport(t *testing.T) {
 			if personal["email"] != "yara@example.org" || personal["birth_date"] != "1993-03-03" || !strings.Contains(fmt.Sprint(personal["log_in_origins"]), "YaraPhone/1.0") {
 				t.Fatalf("personal data: %v", personal)
 			}
-			if acc := docs["account.json"].(map[string]any); acc["username"] != "yara" || acc["password_hash"] != nil {
+			if acc := docs["account.json"].(map[string]any); acc["username"] != "yara" || acc["language"] != "fil" || acc["password_hash"] != nil {
 				t.Fatalf("account: %v", acc)
 			}
 			if !strings.Contains(string(files["videos/videos.json"]), "sunset #beach") {

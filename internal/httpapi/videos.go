@@ -14,6 +14,7 @@ import (
 
 	"kurz/internal/auth"
 	"kurz/internal/errs"
+	"kurz/internal/lang"
 	"kurz/internal/policy"
 	"kurz/internal/social"
 	"kurz/internal/video"
@@ -282,7 +283,7 @@ func parseTusMetadata(h string) (map[string]string, error) {
 func metaFrom(r *http.Request, get func(string) string) (video.Meta, error) {
 	m := video.Meta{Caption: get("caption"), Visibility: get("visibility"), Language: get("language")}
 	if m.Language == "" {
-		m.Language = video.Language(r.Header.Get("Accept-Language"))
+		m.Language = lang.FromAcceptLanguage(r.Header.Get("Accept-Language"))
 	}
 	for name, dst := range map[string]**bool{"allow_comments": &m.AllowComments, "allow_download": &m.AllowDownload} {
 		if v := get(name); v != "" {

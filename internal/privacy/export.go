@@ -310,6 +310,7 @@ type (
 		Private      bool      `json:"private"`
 		Personalised bool      `json:"personalised"`
 		Region       string    `json:"region"`
+		Language     string    `json:"language"`
 		State        string    `json:"state"`
 		CreatedAt    time.Time `json:"created_at"`
 		Avatar       []string  `json:"avatar_files"`
@@ -372,7 +373,8 @@ func (s *Service) buildArchive(ctx context.Context, r *db.ExportRow) ([]byte, er
 		return nil, err
 	}
 	accJSON := exportAccountJSON{ID: acc.ID, Username: acc.Username, DisplayName: acc.DisplayName, Bio: acc.Bio, Role: acc.Role,
-		Private: acc.Private, Personalised: acc.Personalised, Region: acc.Region, State: acc.State, CreatedAt: acc.CreatedAt, Avatar: []string{}}
+		Private: acc.Private, Personalised: acc.Personalised, Region: acc.Region, Language: acc.Language, State: acc.State, CreatedAt: acc.CreatedAt,
+		Avatar: []string{}}
 	for _, a := range avatars {
 		accJSON.Avatar = append(accJSON.Avatar, "avatar/"+path.Base(a.Key))
 	}

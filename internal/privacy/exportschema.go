@@ -12,7 +12,7 @@ const ExportSchema = `{
     "account.json": {
       "type": "object",
       "additionalProperties": false,
-      "required": ["id", "username", "display_name", "bio", "role", "private", "personalised", "region", "state", "created_at", "avatar_files"],
+      "required": ["id", "username", "display_name", "bio", "role", "private", "personalised", "region", "language", "state", "created_at", "avatar_files"],
       "properties": {
         "id": {"type": "string"},
         "username": {"type": "string"},
@@ -22,6 +22,7 @@ const ExportSchema = `{
         "private": {"type": "boolean"},
         "personalised": {"type": "boolean"},
         "region": {"type": "string"},
+        "language": {"type": "string", "pattern": "^([a-z]{2,3})?$"},
         "state": {"type": "string", "enum": ["active", "suspended", "deleting"]},
         "created_at": {"$ref": "#/$defs/time"},
         "avatar_files": {"type": "array", "items": {"type": "string"}}

@@ -177,6 +177,7 @@ func (s *Service) WhatWeStore(ctx context.Context, v policy.Viewer) ([]Category,
 	return []Category{
 		// The account.
 		{Name: "profile", Data: []string{"username", "display name", "bio", "profile picture", "private and personalised settings", "home region",
+			"the video language you chose, if you chose one",
 			"your display name as words in the search index"},
 			Why: "to show your profile, let people find you and apply your settings", Retention: untilDeleted, Held: true,
 			Export: []string{"account.json", "avatar/*"}},

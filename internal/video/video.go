@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"kurz/internal/bus"
 	"kurz/internal/db"
 	"kurz/internal/errs"
+	"kurz/internal/lang"
 	"kurz/internal/media/ffmpeg"
 	"kurz/internal/policy"
 )
@@ -74,21 +74,6 @@ type Meta struct {
 	// "" when unknown. The HTTP edge fills it from the uploader's browser when they leave
 	// it out.
 	Language string
-}
-
-// languageRE is what a language code looks like: ISO 639-1 or -3, lower case.
-var languageRE = regexp.MustCompile(`^[a-z]{2,3}$`)
-
-// Language is the language code of an Accept-Language header's first choice, or "" when
-// it has none that looks like one ("de-CH;q=0.9, en" gives "de").
-func Language(acceptLanguage string) string {
-	tag, _, _ := strings.Cut(acceptLanguage, ",")
-	tag, _, _ = strings.Cut(tag, ";")
-	code, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
-	if !languageRE.MatchString(code) {
-		return ""
-	}
-	return code
 }
 
 // Limits are the named, configurable limits on videos.
@@ -216,9 +201,8 @@ func (s *Service) checkMeta(m *Meta) (hashtags, mentions []string, err error) {
 	default:
 		return nil, nil, errs.Invalid("visibility", "invalid_visibility", "visibility must be public, followers or private")
 	}
-	m.Language = strings.ToLower(strings.TrimSpace(m.Language))
-	if m.Language != "" && !languageRE.MatchString(m.Language) {
-		return nil, nil, errs.Invalid("language", "invalid_language", "language must be a two- or three-letter code such as en, de or fil")
+	if m.Language, err = lang.Parse(m.Language); err != nil {
+		return nil, nil, err
 	}
 	hashtags, mentions = ParseCaption(m.Caption)
 	return hashtags, mentions, nil

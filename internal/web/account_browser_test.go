@@ -242,6 +242,77 @@ func TestBrowserAccount(t *testing.T) {
 	}
 }
 
+// TestBrowserVideoLanguage chooses the language of the videos one wants in Settings: the
+// choice starts as the browser's, saves on change as the API confirms, stays chosen after a
+// reload, goes back when saving fails, and can be handed back to the browser.
+func TestBrowserVideoLanguage(t *testing.T) {
+	app := testkit.NewApp(t, sqlite, nil)
+	api := app.Client()
+	api.SignUp("lena")
+	b := newBrowser(t, app.Server.URL)
+	b.resize(phone)
+	b.logIn("lena")
+	stored := func() any {
+		t.Helper()
+		return other(t, api, "/api/v1/me")["language"]
+	}
+
+	b.open("/settings")
+	b.wait("the video language", `document.querySelector('#video-language') !== null`)
+	first := evalAs[[]string](b, `(() => { const s = document.querySelector('#video-language');
+		const own = navigator.language.toLowerCase().split('-')[0];
+		return [s.value, s.options[0].value, s.options[0].textContent,
+			new Intl.DisplayNames([navigator.language], {type: 'language'}).of(own)]; })()`)
+	if first[0] != "" || first[1] != "" || first[2] != "Same as this browser ("+first[3]+")" {
+		t.Fatalf("the choice starts as [value, first option's value, its text, the browser's language] %q, want the browser's first and chosen", first)
+	}
+	if label := evalAs[string](b, `document.querySelector('label[for="video-language"]')?.textContent`); label != "Video language" {
+		t.Errorf("the choice is labelled %q", label)
+	}
+	choose := func(code string) {
+		t.Helper()
+		b.click("#video-language")
+		b.do("choose "+code, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.querySelector('#video-language');
+			s.value = %q; s.dispatchEvent(new Event('change', {bubbles: true})); })()`, code)))
+		b.wait("the choice to save", `!document.querySelector('#video-language').hasAttribute('aria-busy')`)
+	}
+	settled := func(code string) string {
+		return fmt.Sprintf(`(() => { const s = document.querySelector('#video-language');
+			return s !== null && s.value === %q && !s.hasAttribute('aria-busy'); })()`, code)
+	}
+
+	choose("pt")
+	b.wait("the saved toast", `[...document.querySelectorAll('.toast-text')].some(t => t.textContent.includes('Portuguese'))`)
+	if got := stored(); got != "pt" {
+		t.Fatalf("after choosing Portuguese the API says %q", got)
+	}
+	b.do("reload settings", chromedp.Reload())
+	b.wait("Portuguese still chosen", settled("pt"))
+	b.do("show the choice", chromedp.Evaluate[chromedp.Void](`document.querySelector('#video-language').scrollIntoView({block: 'center'})`))
+	b.wait("the toasts to go", `document.querySelector('.toast') === null`)
+	b.shot("settings-language-phone")
+
+	// Offline, the choice goes back to what is stored, and says why.
+	b.cutNetwork(app.Server.URL + "/api/v1/me")
+	choose("de")
+	b.wait("the choice to go back", settled("pt"))
+	b.wait("the error toast", `document.querySelector('.toast--error') !== null`)
+	b.cutNetwork("")
+	if got := stored(); got != "pt" {
+		t.Fatalf("a failed save changed the language to %q", got)
+	}
+
+	choose("")
+	b.wait("the browser's language again", settled(""))
+	if got := stored(); got != "" {
+		t.Fatalf("after choosing the browser's language the API says %q, want \"\"", got)
+	}
+	b.resize(desktop)
+	b.do("show the choice", chromedp.Evaluate[chromedp.Void](`document.querySelector('#video-language').scrollIntoView({block: 'center'})`))
+	b.wait("the toasts to go", `document.querySelector('.toast') === null`)
+	b.shot("settings-language-desktop")
+}
+
 // TestBrowserHostileProfileText puts markup and script URLs into a display name and a bio,
 // through the UI, and checks every page that shows them: the text appears as typed, no
 // payload runs, no element is made from it, and no link leads to a script.

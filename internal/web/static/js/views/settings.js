@@ -1,5 +1,5 @@
-// Settings: profile (name, bio, photo), privacy and the personalisation switch, password,
-// the sessions signed in to this account, and the visitor's data.
+// Settings: profile (name, bio, photo), privacy, the personalisation switch and the video
+// language, password, the sessions signed in to this account, and the visitor's data.
 
 import { h, icon, clear } from '../dom.js';
 import { ApiError } from '../api.js';
@@ -7,6 +7,7 @@ import { field, formAlert, showApiError, busy, button, iconButton, avatar, switc
 import { ago, date, dateTime, bytes } from '../format.js';
 import { cryptoAvailable, verifyAccessLog } from '../transparency.js';
 import { profilePath, tagPath, validVideoID } from '../text.js';
+import { browserLanguage, languageName, languageOptions } from '../languages.js';
 
 const AVATAR_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
 
@@ -174,7 +175,42 @@ function privacySection(ctx) {
     help: 'On: For You is ranked by what you watch, like and follow. Off: it shows popular and recent videos, the same for everyone, and your activity is not used to rank it.',
     onChange: patch('personalised', 'For You is personalised again.', 'For You is no longer personalised.'),
   });
-  return section('privacy', 'Privacy and feed', null, priv.el, pers.el);
+  return section('privacy', 'Privacy and feed', null, priv.el, pers.el, videoLanguage(ctx));
+}
+
+// videoLanguage is the "Video language" choice: Trending and For You's trending videos put
+// this language first. "" leaves it to the browser, whose first language the server reads.
+// It saves on change, like the switches; changes made while one is saving go in order.
+function videoLanguage(ctx) {
+  const own = browserLanguage();
+  const chosen = ctx.session.me.language || '';
+  const select = h('select', { id: 'video-language', class: 'input setting-select', 'aria-describedby': 'video-language-help' },
+    h('option', { value: '' }, own ? `Same as this browser (${languageName(own)})` : 'Same as this browser'),
+    languageOptions(chosen).map(([c, n]) => h('option', { value: c }, n)));
+  select.value = chosen;
+  let saved = chosen, queue = Promise.resolve();
+  const save = async (next) => {
+    select.setAttribute('aria-busy', 'true');
+    try {
+      ctx.session.set(await ctx.api.patch('/me', { language: next }));
+      saved = next;
+      ctx.toast.show(next ? `Trending shows videos in ${languageName(next)} first.` : 'Trending follows this browser\'s language again.');
+    } catch (err) {
+      if (select.value === next) select.value = saved;
+      ctx.toast.show(err.message, { kind: 'error' });
+    } finally {
+      select.removeAttribute('aria-busy');
+    }
+  };
+  select.addEventListener('change', () => {
+    const next = select.value;
+    queue = queue.then(() => save(next));
+  });
+  return h('div', { class: 'setting-row setting-row--select' },
+    h('div', { class: 'setting-text' },
+      h('label', { class: 'setting-label', htmlFor: 'video-language' }, 'Video language'),
+      h('p', { class: 'setting-help', id: 'video-language-help' }, 'Trending, and the trending videos in For You, show videos in this language first.')),
+    select);
 }
 
 function passwordSection(ctx, onChanged) {

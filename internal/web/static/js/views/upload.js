@@ -7,6 +7,7 @@ import { bytes, count } from '../format.js';
 import { nameOf, validTag, validUsername } from '../text.js';
 import { TusUpload, watchProcessing } from '../upload.js';
 import { safeStorage } from '../events.js';
+import { browserLanguage, languageOptions } from '../languages.js';
 
 const VISIBILITY = [
   ['public', 'Everyone', 'Anyone can watch, and it can appear in For You.'],
@@ -180,22 +181,13 @@ export function uploadView(ctx) {
 // caret.
 const TYPING = /(^|[^\p{L}\p{N}_@#])([#@])([\p{L}\p{N}_.]{1,100})$/u;
 
-// LANGUAGES are offered for a video's language (ISO 639 codes); the browser's own is added
-// when it is not among them. The names come from the browser (Intl.DisplayNames).
-const LANGUAGES = ['ar', 'bn', 'de', 'en', 'es', 'fa', 'fr', 'hi', 'id', 'it', 'ja', 'ko', 'nl', 'pl', 'pt', 'ru', 'sv', 'sw', 'th', 'tr', 'uk', 'ur', 'vi', 'zh'];
-
 // languageField is the "Language" choice of an upload, set to the browser's language: the
 // Trending tab shows people videos in their language first.
 function languageField() {
-  const own = (navigator.language || '').toLowerCase().split('-')[0];
-  const codes = /^[a-z]{2,3}$/.test(own) && !LANGUAGES.includes(own) ? [...LANGUAGES, own] : LANGUAGES;
-  let names = null;
-  try { names = new Intl.DisplayNames([navigator.language || 'en'], { type: 'language' }); } catch { /* codes alone */ }
-  const name = (c) => (names && names.of(c)) || c;
-  const options = codes.map((c) => [c, name(c)]).sort((a, b) => a[1].localeCompare(b[1]));
+  const own = browserLanguage();
   const select = h('select', { id: 'language', name: 'language', class: 'input', 'aria-describedby': 'language-hint' },
     h('option', { value: '' }, 'Not set'),
-    options.map(([c, n]) => h('option', { value: c, selected: c === own }, n)));
+    languageOptions().map(([c, n]) => h('option', { value: c, selected: c === own }, n)));
   const el = h('div', { class: 'field' },
     h('div', { class: 'field-top' }, h('label', { htmlFor: 'language', class: 'field-label' }, 'Language')),
     select,

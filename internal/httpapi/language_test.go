@@ -245,6 +245,13 @@ func TestAccountLanguage(t *testing.T) {
 			if id, _ := first("de"); id != german {
 				t.Fatalf("after clearing, a German browser sees %s first, want the German video %s", id, german)
 			}
+
+			// An upload that names no language takes the one its creator chose, over the browser's.
+			creator.Do("PATCH", "/api/v1/me", map[string]any{"language": "pt"})
+			r := creator.Do("POST", "/api/v1/videos?caption=ola", data, "Content-Type", "video/mp4", "Accept-Language", "de")
+			if r.Status != 201 || r.JSON()["language"] != "pt" {
+				t.Fatalf("an upload without a language by a creator who chose pt: %d %s", r.Status, r.Body)
+			}
 		})
 	}
 }

@@ -278,10 +278,14 @@ func parseTusMetadata(h string) (map[string]string, error) {
 	return out, nil
 }
 
-// metaFrom reads an upload's metadata. Without a language the uploader's browser's first
-// one stands in (Accept-Language): most people post in the language they read.
-func metaFrom(r *http.Request, get func(string) string) (video.Meta, error) {
+// metaFrom reads an upload's metadata. Without a language the one the uploader chose to
+// watch in stands in, else their browser's first (Accept-Language): most people post in
+// the language they read.
+func metaFrom(r *http.Request, c *call, get func(string) string) (video.Meta, error) {
 	m := video.Meta{Caption: get("caption"), Visibility: get("visibility"), Language: get("language")}
+	if m.Language == "" && c.p != nil {
+		m.Language = c.p.Account.Language
+	}
 	if m.Language == "" {
 		m.Language = lang.FromAcceptLanguage(r.Header.Get("Accept-Language"))
 	}
@@ -309,7 +313,7 @@ func (s *Server) tusCreate(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	meta, err := metaFrom(r, func(k string) string { return md[k] })
+	meta, err := metaFrom(r, c, func(k string) string { return md[k] })
 	if err != nil {
 		return err
 	}
@@ -379,7 +383,7 @@ func (s *Server) uploadWhole(w http.ResponseWriter, r *http.Request, c *call) er
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "multipart/form-data" {
-		meta, err := metaFrom(r, r.URL.Query().Get)
+		meta, err := metaFrom(r, c, r.URL.Query().Get)
 		if err != nil {
 			return err
 		}
@@ -412,7 +416,7 @@ func (s *Server) uploadWhole(w http.ResponseWriter, r *http.Request, c *call) er
 			fields[name] = string(b)
 			continue
 		}
-		meta, err := metaFrom(r, func(k string) string { return fields[k] })
+		meta, err := metaFrom(r, c, func(k string) string { return fields[k] })
 		if err != nil {
 			return err
 		}

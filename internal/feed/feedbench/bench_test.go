@@ -196,6 +196,43 @@ func runFeedHTTP(b *testing.B) {
 		b.Logf("video cache after the for_you phases: %d rows found, %d read (%.1f%% hits)", h, m, 100*float64(h)/float64(h+m))
 	}
 
+	// The Trending tab: what computing a region's ranking costs (every video of its two
+	// weeks, once per --trending-refresh), then pages of it from 32 clients.
+	t0 = time.Now()
+	ranked, err := d.Feeds().Trending(ctx, cfg.Region, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	rankTook := time.Since(t0)
+	trending := func(ctx context.Context, viewer int) error {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v1/feed/trending", nil)
+		req.Header.Set("Authorization", "Bearer "+world.Viewers[viewer].Token)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			body, _ := io.ReadAll(resp.Body)
+			return fmt.Errorf("trending: %d %s", resp.StatusCode, body)
+		}
+		var page struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+			return err
+		}
+		if len(page.Items) == 0 {
+			return fmt.Errorf("trending: empty page")
+		}
+		return nil
+	}
+	tr := Load(ctx, 32, 5000, 10*time.Second, func(ctx context.Context, _, i int) error { return trending(ctx, perm[i%len(perm)]) })
+	check(b, "trending", tr)
+	phase("trending")
+	add("Trending tab: the region's ranking computed / 32 clients", fmt.Sprintf("%d videos in %s / %.0f requests/s (p99 %s)",
+		len(ranked), msec(rankTook), tr.Rate(), msec(tr.Percentile(0.99))), "")
+
 	// Event ingestion: batches of 100 from many clients, each acknowledged after commit.
 	var keyN sync.Mutex
 	keySeq := 0

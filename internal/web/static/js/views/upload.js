@@ -75,7 +75,7 @@ export function uploadView(ctx) {
       VISIBILITY.map(([value, label, help], i) => h('label', { class: 'choice-row' },
         h('input', { type: 'radio', name: 'visibility', value, checked: i === 0 }),
         h('span', { class: 'choice-text' }, h('strong', null, label), h('span', { class: 'setting-help' }, help)))));
-    const language = languageField();
+    const language = languageField(ctx.session.me.language);
     const comments = h('input', { type: 'checkbox', id: 'allow-comments', checked: true });
     const downloads = h('input', { type: 'checkbox', id: 'allow-downloads' });
     const alert = formAlert();
@@ -181,13 +181,14 @@ export function uploadView(ctx) {
 // caret.
 const TYPING = /(^|[^\p{L}\p{N}_@#])([#@])([\p{L}\p{N}_.]{1,100})$/u;
 
-// languageField is the "Language" choice of an upload, set to the browser's language: the
-// Trending tab shows people videos in their language first.
-function languageField() {
-  const own = browserLanguage();
+// languageField is the "Language" choice of an upload, set to the video language chosen in
+// Settings, else the browser's: the Trending tab shows people videos in their language
+// first.
+function languageField(chosen) {
+  const own = chosen || browserLanguage();
   const select = h('select', { id: 'language', name: 'language', class: 'input', 'aria-describedby': 'language-hint' },
     h('option', { value: '' }, 'Not set'),
-    languageOptions().map(([c, n]) => h('option', { value: c, selected: c === own }, n)));
+    languageOptions(own).map(([c, n]) => h('option', { value: c, selected: c === own }, n)));
   const el = h('div', { class: 'field' },
     h('div', { class: 'field-top' }, h('label', { htmlFor: 'language', class: 'field-label' }, 'Language')),
     select,

@@ -15,9 +15,10 @@ import (
 	"kurz/internal/testkit"
 )
 
-// The Trending tab's ranking is computed once per refresh and shared; pages carry what they
-// served, so a ranking computed again between two pages brings its new videos without
-// repeating any, and paging to the end shows every video once.
+// The Trending tab's ranking is computed once per refresh and shared, and computed again in
+// the background while the old one still serves; pages carry what they served, so a
+// ranking computed again between two pages brings its new videos without repeating any,
+// and paging to the end shows every video once.
 func TestTrendingPagesAcrossARefresh(t *testing.T) {
 	for _, e := range testkit.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
@@ -81,7 +82,19 @@ func TestTrendingPagesAcrossARefresh(t *testing.T) {
 			if !slices.Equal(second, []string{en[2], de[0]}) {
 				t.Fatalf("second page, same ranking: %v, want %v", second, []string{en[2], de[0]})
 			}
+			// Past the refresh, the ranking is served as it was while a new one is computed.
 			a.Clock.Advance(31 * time.Second)
+			if stale, _, _ := page(""); !slices.Equal(stale, en[:2]) {
+				t.Fatalf("the first request past the refresh: %v, want the ranking as it was %v", stale, en[:2])
+			}
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				if now, _, _ := page(""); len(now) > 0 && now[0] == fresh {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the ranking was not computed again in the background")
+				}
+			}
 			third, _, next := page(next)
 			if !slices.Equal(third, []string{fresh, de[1]}) {
 				t.Fatalf("third page, after the refresh: %v, want the new video and then the rest %v", third, []string{fresh, de[1]})
@@ -97,8 +110,15 @@ func TestTrendingPagesAcrossARefresh(t *testing.T) {
 				t.Fatalf("the pages showed %v, want every video once: %v", all, want)
 			}
 
+			// A ranking older than twice the refresh is not served: the request computes it.
+			newest := add(0, "en")
+			a.Clock.Advance(61 * time.Second)
+			if got, _, _ := page(""); len(got) == 0 || got[0] != newest {
+				t.Fatalf("long past the refresh: %v, want %s first", got, newest)
+			}
+
 			// A cursor of the offset pages older servers gave out starts again; a made-up one is refused.
-			if again, _, _ := page("o4"); !slices.Equal(again, []string{fresh, en[0]}) {
+			if again, _, _ := page("o4"); !slices.Equal(again, []string{newest, fresh}) {
 				t.Fatalf("from an old offset cursor: %v", again)
 			}
 			if _, err := a.Feed.Trending(ctx, viewer, "not a cursor", 2, everyone); !errs.Is(err, errs.KindInvalid) {

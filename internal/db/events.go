@@ -358,10 +358,14 @@ const historyMark = "events_history_pruned_through"
 const pruneScan = 2000
 
 // PruneHistory deletes events of the given kinds logged before `before`, oldest first, at
-// most limit of them, and returns how many went. It never deletes the newest event of the
-// log (a recommender snapshot checks that the event it ends with is still there) nor an
-// event the analytics tailer has not folded yet, and it stops at the first event logged at
-// or after before, so a run reads only the log's old end.
+// most limit of them, and returns how many went. It also deletes what was taken back before
+// then: an old unfollow goes with the account's earlier follows and unfollows of that
+// creator, an old not_interested_undo with the earlier marks and undoings of that video,
+// creator or hashtag. Neither leaves a state behind that a recommender rebuilt from the log
+// would need, so only a follow or a mark still in force stays. It never deletes the newest
+// event of the log (a recommender snapshot checks that the event it ends with is still
+// there) nor an event the analytics tailer has not folded yet, and it stops at the first
+// event logged at or after before, so a run reads only the log's old end.
 func (s *Events) PruneHistory(ctx context.Context, kinds []string, before time.Time, limit int) (int, error) {
 	prune := make(map[string]bool, len(kinds))
 	for _, k := range kinds {
@@ -384,19 +388,17 @@ func (s *Events) PruneHistory(ctx context.Context, kinds []string, before time.T
 	cutoff := ms(before)
 	deleted := 0
 	for deleted < limit && through < end {
-		type old struct {
-			seq, at int64
-			kind    string
-		}
-		rows, err := queryAll(ctx, s.db.reader(), func(sc scanner) (old, error) {
-			var o old
-			err := sc.Scan(&o.seq, &o.at, &o.kind)
+		rows, err := queryAll(ctx, s.db.reader(), func(sc scanner) (oldEvent, error) {
+			var o oldEvent
+			err := sc.Scan(&o.seq, &o.at, &o.kind, &o.account, &o.creator, &o.target, &o.video, &o.hashtag)
 			return o, err
-		}, `SELECT seq, at, kind FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, through, end, pruneScan)
+		}, `SELECT seq, at, kind, COALESCE(account_id, ''), creator_id, target, COALESCE(video_id, ''), hashtag
+			FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, through, end, pruneScan)
 		if err != nil {
 			return deleted, err
 		}
 		var gone []any
+		var undone []oldEvent
 		next, stop := through, len(rows) == 0
 		for _, o := range rows {
 			if o.at >= cutoff || deleted+len(gone) == limit {
@@ -405,13 +407,26 @@ func (s *Events) PruneHistory(ctx context.Context, kinds []string, before time.T
 			}
 			if prune[o.kind] {
 				gone = append(gone, o.seq)
+			} else if o.takesBack() {
+				undone = append(undone, o)
 			}
 			next = o.seq
 		}
 		if next == through {
 			break
 		}
+		taken := 0
 		err = s.db.InTx(ctx, func(tx *Tx) error {
+			taken = 0
+			for _, o := range undone {
+				q, args := o.withTakenBack()
+				res, err := tx.exec(ctx, q, args...)
+				if err != nil {
+					return err
+				}
+				n, _ := res.RowsAffected()
+				taken += int(n)
+			}
 			for start := 0; start < len(gone); start += maxBatch {
 				part := gone[start:min(start+maxBatch, len(gone))]
 				q := `DELETE FROM events WHERE seq IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ") + `)`
@@ -426,13 +441,44 @@ func (s *Events) PruneHistory(ctx context.Context, kinds []string, before time.T
 		if err != nil {
 			return deleted, err
 		}
-		deleted += len(gone)
+		deleted += len(gone) + taken
 		through = next
 		if stop {
 			break
 		}
 	}
 	return deleted, nil
+}
+
+// oldEvent is what PruneHistory reads of an event.
+type oldEvent struct {
+	seq, at                                        int64
+	kind, account, creator, target, video, hashtag string
+}
+
+// takesBack reports whether the event takes back an account's earlier ones.
+func (o oldEvent) takesBack() bool {
+	return o.account != "" && (o.kind == "unfollow" || (o.kind == "not_interested_undo" &&
+		(o.target == "video" || o.target == "creator" || o.target == "hashtag")))
+}
+
+// withTakenBack is the statement that deletes the event and the earlier ones it takes back:
+// of the same account, pair of kinds and creator (follows) or marked thing (marks), by the
+// account's index.
+func (o oldEvent) withTakenBack() (string, []any) {
+	q := `DELETE FROM events WHERE account_id = ? AND seq <= ? AND `
+	if o.kind == "unfollow" {
+		return q + `kind IN ('follow', 'unfollow') AND creator_id = ?`, []any{o.account, o.seq, o.creator}
+	}
+	q += `kind IN ('not_interested', 'not_interested_undo') AND target = ? AND `
+	switch o.target {
+	case "video":
+		return q + `video_id = ?`, []any{o.account, o.seq, o.target, o.video}
+	case "creator":
+		return q + `creator_id = ?`, []any{o.account, o.seq, o.target, o.creator}
+	default:
+		return q + `hashtag = ?`, []any{o.account, o.seq, o.target, o.hashtag}
+	}
 }
 
 // EraseAccount deletes an account's events and the events about its videos (their

@@ -96,3 +96,63 @@ func TestPruneHistory(t *testing.T) {
 		})
 	}
 }
+
+// What an account took back before the cutoff goes with what it took back: a follow ended
+// by an unfollow, a "not interested" mark undone. A follow and a mark still in force stay,
+// and so does all of it that is younger than the cutoff.
+func TestPruneHistoryDropsWhatWasTakenBack(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			d := e.Open(t)
+			ctx := context.Background()
+			ids := id.NewGenerator()
+			c, vids := creatorWithVideos(t, d, ids, "creator", 2)
+			other, _ := creatorWithVideos(t, d, ids, "other", 0)
+			fan := newAccount(ids, "fan")
+			if err := d.Accounts().Create(ctx, fan); err != nil {
+				t.Fatal(err)
+			}
+			old := time.Date(2025, 1, 10, 12, 0, 0, 0, time.UTC)
+			cutoff := old.Add(24 * time.Hour)
+			ev := func(kind string, at time.Time, creator, target, video, hashtag string) *db.EventRow {
+				r := &db.EventRow{At: at, ClientAt: at, Kind: kind, AccountID: fan.ID, CreatorID: creator, Target: target,
+					VideoID: video, Hashtag: hashtag}
+				return r
+			}
+			appendEvents(t, d,
+				ev("follow", old, c, "", vids[0], ""),                // ended below: goes
+				ev("not_interested", old, c, "video", vids[0], ""),   // undone below: goes
+				ev("not_interested", old, "", "hashtag", "", "cats"), // undone below: goes
+				ev("follow", old, other, "", "", ""),                 // in force: stays
+				ev("not_interested", old, c, "creator", vids[1], ""), // in force: stays
+				ev("unfollow", old.Add(time.Minute), c, "", "", ""),
+				ev("not_interested_undo", old.Add(time.Minute), "", "video", vids[0], ""),
+				ev("not_interested_undo", old.Add(time.Minute), "", "hashtag", "", "cats"),
+				ev("follow", cutoff, c, "", "", ""),                  // after the cutoff: stays
+				ev("unfollow", cutoff.Add(time.Hour), c, "", "", ""), // after the cutoff: stays, as the newest
+			)
+			foldAll(t, d, 1000)
+			n, err := d.Events().PruneHistory(ctx, []string{"impression"}, cutoff, 1000)
+			if err != nil || n != 6 {
+				t.Fatalf("pruned %d (%v), want the ended follow, the two undone marks and what took them back", n, err)
+			}
+			rows, err := d.Events().Since(ctx, 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var left []string
+			for _, r := range rows {
+				left = append(left, r.Kind+" "+r.Target+" "+r.At.Format("02"))
+			}
+			want := []string{"follow  10", "not_interested creator 10", "follow  11", "unfollow  11"}
+			if !slices.Equal(left, want) {
+				t.Fatalf("left %q, want %q", left, want)
+			}
+			creators, videos, tags, _, err := d.Feeds().Dismissed(ctx, fan.ID)
+			if err != nil || !creators[c] || len(creators) != 1 || len(videos) != 0 || len(tags) != 0 {
+				t.Fatalf("marks read from what is left: creators %v, videos %v, hashtags %v (%v)", creators, videos, tags, err)
+			}
+		})
+	}
+}

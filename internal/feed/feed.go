@@ -376,9 +376,10 @@ var clientKinds = map[string]bool{"impression": true, "play_start": true, "progr
 
 // HistoryKinds are the events that make up a viewer's watch history: what they were shown
 // and how they watched it, their likes, shares and comments. The event retention deletes
-// them once they are old. Follows, "not interested" marks and taking them back, interest
-// resets and the catalogue's events stay: a recommender rebuilt from the log gets its
-// follows, marks and videos from them, and they are few.
+// them once they are old. Follows and "not interested" marks in force, interest resets and
+// the catalogue's events stay: a recommender rebuilt from the log gets its follows, marks
+// and videos from them. Those taken back long enough ago go with what took them back
+// (db.Events.PruneHistory).
 var HistoryKinds = []string{"impression", "play_start", "progress", "complete", "loop", "skip", "replay", "like", "unlike",
 	"share", "comment"}
 

@@ -51,7 +51,8 @@ func historyRetention(keep time.Duration, untilDeleted string) string {
 		return untilDeleted + ": it is the source every count and recommendation is rebuilt from" + inProgress
 	}
 	return "what you were shown and watched, and your likes, shares and comments as events: " + days(keep) +
-		", then deleted (the likes and comments themselves stay, see above); your follows, \"not interested\" marks and resets: " +
+		", then deleted (the likes and comments themselves stay, see above); a follow you ended or a \"not interested\" mark you took back: " +
+		days(keep) + " after you did, then deleted with what ended it; follows and marks still in force, and resets: " +
 		untilDeleted + ", as the recommender is rebuilt from them" + inProgress
 }
 

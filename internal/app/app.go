@@ -185,6 +185,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, d *db.DB, cl
 		MaxComment: cfg.MaxComment, MaxFilters: 200, PublicURL: cfg.PublicURL(), Log: log})
 	feedSvc, err := feed.New(feed.Deps{Events: d.Events(), Accounts: d.Accounts(), Feeds: d.Feeds(),
 		Recsys: recsys.DefaultConfig(), Now: now, Region: cfg.Region, Log: log, Settings: d.Settings(), TrendingRefresh: cfg.TrendingRefresh,
+		MadeBeforeReady: cfg.UploadTTL + 48*time.Hour,
 		Snapshots: feed.SnapshotOptions{Dir: filepath.Join(cfg.DataDir, "recsys"), Every: cfg.RecsysSnapshotEvents,
 			Interval: cfg.RecsysSnapshotInterval},
 		Limits: feed.Limits{MaxBatch: cfg.MaxEventBatch, MaxPast: cfg.EventMaxAge, MaxFuture: 10 * time.Minute,

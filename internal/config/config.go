@@ -424,10 +424,10 @@ func (c *Config) Validate() error {
 	if c.NotificationRetention != 0 && c.NotificationRetention < 24*time.Hour {
 		bad("notification-retention", "must be 0 (keep) or at least 24h")
 	}
-	// Longer than the oldest client timestamp accepted, so that a deleted event's
-	// idempotency key cannot come back valid.
-	if c.EventRetention != 0 && (c.EventRetention < 7*24*time.Hour || c.EventRetention <= c.EventMaxAge) {
-		bad("event-retention", "must be 0 (keep) or at least 168h (7 days), and longer than event-max-age")
+	// Longer than the oldest client timestamp accepted (and the future allowance), so that
+	// a deleted event's idempotency key cannot come back valid.
+	if c.EventRetention != 0 && (c.EventRetention < 7*24*time.Hour || c.EventRetention < c.EventMaxAge+time.Hour) {
+		bad("event-retention", "must be 0 (keep) or at least 168h (7 days), and an hour longer than event-max-age")
 	}
 	if c.DeletionGrace < 0 || c.DeletionGrace > 90*24*time.Hour {
 		bad("deletion-grace", "must be between 0 and 2160h (90 days)")

@@ -38,15 +38,15 @@ func TestPrecedenceFlagsThenEnvThenFile(t *testing.T) {
 
 func TestBadValuesNameTheSetting(t *testing.T) {
 	cases := map[string]map[string]string{
-		"KURZ_MAX_BIO":              {"KURZ_MAX_BIO": "lots"},
-		"--database-url":            {"KURZ_DATABASE_URL": "mysql://x"},
-		"--region":                  {"KURZ_REGION": "Europe West"},
-		"KURZ_SESSION_TTL":          {"KURZ_SESSION_TTL": "forever"},
-		"--page-size":               {"KURZ_PAGE_SIZE": "500"},
-		"KURZ_ARGON2_MEMORY":        {"KURZ_ARGON2_MEMORY": "lots"},
-		"notification-retention":    {"KURZ_NOTIFICATION_RETENTION": "1h"},
-		"event-retention":           {"KURZ_EVENT_RETENTION": "48h"},
-		"longer than event-max-age": {"KURZ_EVENT_RETENTION": "200h", "KURZ_EVENT_MAX_AGE": "300h"},
+		"KURZ_MAX_BIO":                      {"KURZ_MAX_BIO": "lots"},
+		"--database-url":                    {"KURZ_DATABASE_URL": "mysql://x"},
+		"--region":                          {"KURZ_REGION": "Europe West"},
+		"KURZ_SESSION_TTL":                  {"KURZ_SESSION_TTL": "forever"},
+		"--page-size":                       {"KURZ_PAGE_SIZE": "500"},
+		"KURZ_ARGON2_MEMORY":                {"KURZ_ARGON2_MEMORY": "lots"},
+		"notification-retention":            {"KURZ_NOTIFICATION_RETENTION": "1h"},
+		"event-retention":                   {"KURZ_EVENT_RETENTION": "48h"},
+		"an hour longer than event-max-age": {"KURZ_EVENT_RETENTION": "200h", "KURZ_EVENT_MAX_AGE": "199h30m"},
 	}
 	for want, env := range cases {
 		_, err := Load(nil, func(k string) string { return env[k] })

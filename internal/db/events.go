@@ -350,7 +350,8 @@ func (s *Events) Since(ctx context.Context, after int64, limit int) ([]*EventRow
 
 // historyMark is the instance setting holding the seq up to which PruneHistory has looked
 // at every event: each run starts after it, so the events it keeps for good (follows, the
-// catalogue) are not read again every time.
+// catalogue) are not read again every time. A kind added to the history later is pruned
+// only from events after the mark: reset the setting to prune the older ones too.
 const historyMark = "events_history_pruned_through"
 
 // pruneScan is how many events PruneHistory reads at a time, and deletes at most per

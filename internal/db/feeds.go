@@ -50,15 +50,16 @@ const trendingWindow = 14 * 24 * time.Hour
 // every day of age, best first (ties to the newer video). The rate (not the raw count) lets
 // a small creator's well-liked video rise; the decay keeps the page fresh. It reads every
 // such video, so it is meant to be computed now and then and shared (feed does), not per
-// request. The scan runs on the videos_ready index from the ID of the window's start (IDs
-// sort by creation; a day of slack covers a video made long before it became ready).
-func (s *Feeds) Trending(ctx context.Context, region string, now time.Time) ([]TrendingVideo, error) {
+// request. The scan runs on the videos_ready index from the ID of the window's start less
+// madeBeforeReady, the longest a video may have been made (its upload begun: IDs sort by
+// that) before it became ready.
+func (s *Feeds) Trending(ctx context.Context, region string, now time.Time, madeBeforeReady time.Duration) ([]TrendingVideo, error) {
 	rows, err := s.db.reader().query(ctx, `SELECT v.id, v.ready_at, COALESCE(st.likes, 0), COALESCE(st.comments, 0),
 		COALESCE(st.shares, 0), COALESCE(st.views, 0), v.language
 		FROM videos v JOIN accounts a ON a.id = v.account_id
 		LEFT JOIN video_stats st ON st.video_id = v.id
 		WHERE v.state = 'ready' AND v.id >= ? AND v.removed = ? AND v.visibility = 'public' AND a.state = 'active' AND a.region = ?
-		AND v.ready_at > ?`, id.Floor(now.Add(-trendingWindow-24*time.Hour)), false, region, ms(now.Add(-trendingWindow)))
+		AND v.ready_at > ?`, id.Floor(now.Add(-trendingWindow-madeBeforeReady)), false, region, ms(now.Add(-trendingWindow)))
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,8 @@ import (
 
 // Trending ranks every public ready video of the region's last two weeks by decayed
 // engagement rate, with its language, and leaves out the rest: other regions, private or
-// older videos. No cap on how many it reads: the oldest video of the window still counts.
+// older videos. No cap on how many it reads: the oldest video of the window still counts,
+// also one whose upload began days before it became ready.
 func TestTrendingRanksTheRegionsWindow(t *testing.T) {
 	for _, e := range testkit.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
@@ -29,10 +30,15 @@ func TestTrendingRanksTheRegionsWindow(t *testing.T) {
 				}
 			}
 			now := time.Now().UTC().Truncate(time.Millisecond)
+			var addMade func(owner *db.AccountRow, made, age time.Duration, visibility, lang string) string
 			add := func(owner *db.AccountRow, age time.Duration, visibility, lang string) string {
 				t.Helper()
+				return addMade(owner, age, age, visibility, lang)
+			}
+			addMade = func(owner *db.AccountRow, made, age time.Duration, visibility, lang string) string {
+				t.Helper()
 				at := now.Add(-age)
-				v := &db.VideoRow{ID: ids.At(at), AccountID: owner.ID, Caption: fmt.Sprint(age), Visibility: visibility, State: "ready",
+				v := &db.VideoRow{ID: ids.At(now.Add(-made)), AccountID: owner.ID, Caption: fmt.Sprint(age), Visibility: visibility, State: "ready",
 					CreatedAt: at, UpdatedAt: at, ReadyAt: at, Language: lang}
 				up := &db.UploadRow{ID: ids.New(), AccountID: owner.ID, VideoID: v.ID, Length: 1, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
 				if err := d.Videos().CreateWithUpload(ctx, v, up); err != nil {
@@ -44,15 +50,17 @@ func TestTrendingRanksTheRegionsWindow(t *testing.T) {
 			young := add(here, time.Hour, "public", "de")
 			middle := add(here, 3*day, "public", "en")
 			oldest := add(here, 13*day, "public", "")
+			// Its upload began three days before it became ready, within the slack.
+			late := addMade(here, 16*day, 13*day+time.Hour, "public", "")
 			add(here, 15*day, "public", "en") // outside the window
 			add(here, 2*time.Hour, "private", "de")
 			add(there, time.Hour, "public", "de") // another region
 			// With no engagement at all the younger video ranks higher.
-			got, err := d.Feeds().Trending(ctx, "eu", now)
+			got, err := d.Feeds().Trending(ctx, "eu", now, 3*day+time.Hour)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []db.TrendingVideo{{ID: young, Language: "de"}, {ID: middle, Language: "en"}, {ID: oldest}}
+			want := []db.TrendingVideo{{ID: young, Language: "de"}, {ID: middle, Language: "en"}, {ID: oldest}, {ID: late}}
 			if len(got) != len(want) {
 				t.Fatalf("ranking %+v, want %+v", got, want)
 			}

@@ -37,7 +37,7 @@ type accountStore interface {
 
 type feedStore interface {
 	Following(ctx context.Context, viewerID, after string, limit int) ([]string, error)
-	Trending(ctx context.Context, region string, now time.Time) ([]db.TrendingVideo, error)
+	Trending(ctx context.Context, region string, now time.Time, madeBeforeReady time.Duration) ([]db.TrendingVideo, error)
 	Hidden(ctx context.Context, viewerID string) (map[string]bool, error)
 	Dismissed(ctx context.Context, viewerID string) (creators, videos, hashtags, watched map[string]bool, err error)
 }
@@ -68,6 +68,10 @@ type Deps struct {
 	// TrendingRefresh is how long a region's Trending ranking serves before it is computed
 	// again; 0 computes it for every request.
 	TrendingRefresh time.Duration
+	// MadeBeforeReady is the longest a video can have been made (its upload begun) before
+	// it became ready: an unfinished upload's lifetime and a processing backlog. Trending
+	// reads videos by ID from the window's start less this.
+	MadeBeforeReady time.Duration
 }
 
 // Service is the feed service.
@@ -95,7 +99,8 @@ type Service struct {
 	rates  map[string]*rate
 	ready  chan struct{}
 
-	rank rankings // the Trending tab's, per region
+	rank       rankings       // the Trending tab's, per region
+	background sync.WaitGroup // rankings computed in the background; Run waits for them
 }
 
 type rate struct {
@@ -138,6 +143,7 @@ func (s *Service) Run(ctx context.Context) {
 	var rebuilds sync.WaitGroup
 	defer func() {
 		rebuilds.Wait()
+		s.background.Wait()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.snapshotDue(true) {

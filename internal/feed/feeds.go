@@ -241,12 +241,14 @@ func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit i
 	}
 	var ids []string
 	inLanguage := map[string]bool{}
+	// Candidates for what is left of maxServed, and the slack of trendingDepth for the
+	// videos this viewer may not see or hides.
 	r.each(v.Language, func(id string, in bool) bool {
 		if !served[hashID(id)] {
 			ids = append(ids, id)
 			inLanguage[id] = in
 		}
-		return len(order)+len(ids) < maxServed
+		return len(ids) < maxServed-len(order)+trendingDepth-maxServed
 	})
 	page := &Page{}
 	rest, err := s.fill(ctx, page, ids, limit, load, func(id string, row Loaded) (Item, bool) {

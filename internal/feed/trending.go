@@ -84,21 +84,29 @@ func (s *Service) trending(ctx context.Context, region string) (*ranking, error)
 		s.rank.region[region] = slot
 	}
 	s.rank.mu.Unlock()
+	now, every := s.d.Now(), s.d.TrendingRefresh
+	if every <= 0 {
+		all, err := s.d.Feeds.Trending(ctx, region, now, s.d.MadeBeforeReady)
+		if err != nil {
+			return nil, err
+		}
+		return newRanking(all, now), nil
+	}
 	slot.mu.Lock()
 	defer slot.mu.Unlock()
-	now, every := s.d.Now(), s.d.TrendingRefresh
 	if r := slot.r; r != nil && !now.Before(r.at) {
 		if age := now.Sub(r.at); age < every {
 			return r, nil
 		} else if age < 2*every {
 			if !slot.refreshing {
 				slot.refreshing = true
+				s.background.Add(1)
 				go s.refreshTrending(context.WithoutCancel(ctx), slot, region)
 			}
 			return r, nil
 		}
 	}
-	all, err := s.d.Feeds.Trending(ctx, region, now)
+	all, err := s.d.Feeds.Trending(ctx, region, now, s.d.MadeBeforeReady)
 	if err != nil {
 		return nil, err
 	}
@@ -109,10 +117,11 @@ func (s *Service) trending(ctx context.Context, region string) (*ranking, error)
 // refreshTrending computes a region's ranking in the background and swaps it in, unless a
 // request computed a newer one meanwhile.
 func (s *Service) refreshTrending(ctx context.Context, slot *rankingSlot, region string) {
+	defer s.background.Done()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	now := s.d.Now()
-	all, err := s.d.Feeds.Trending(ctx, region, now)
+	all, err := s.d.Feeds.Trending(ctx, region, now, s.d.MadeBeforeReady)
 	slot.mu.Lock()
 	defer slot.mu.Unlock()
 	slot.refreshing = false

@@ -199,7 +199,7 @@ func runFeedHTTP(b *testing.B) {
 	// The Trending tab: what computing a region's ranking costs (every video of its two
 	// weeks, once per --trending-refresh), then pages of it from 32 clients.
 	t0 = time.Now()
-	ranked, err := d.Feeds().Trending(ctx, cfg.Region, time.Now())
+	ranked, err := d.Feeds().Trending(ctx, cfg.Region, time.Now(), cfg.UploadTTL+48*time.Hour)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -46,9 +46,12 @@ type TrendingVideo struct {
 const trendingWindow = 14 * 24 * time.Hour
 
 // Trending ranks the public ready videos of a region's accounts from the last two weeks by
-// decayed engagement rate: (2·likes + 3·comments + 4·shares + 1) / (views + 10), halved for
+// decayed engagement rate: (2·likes + 3·comments + 4·shares) / (views + 10), halved for
 // every day of age, best first (ties to the newer video). The rate (not the raw count) lets
-// a small creator's well-liked video rise; the decay keeps the page fresh. It reads every
+// a small creator's well-liked video rise; the ten views of the denominator keep a video
+// with one view and one like from outranking every proven one, and a video nobody engaged
+// with scores 0, so fresh uploads without a reaction do not crowd the tab (For You's
+// exploration is where they find their first audience); the decay keeps the page fresh. It reads every
 // such video, so it is meant to be computed now and then and shared (feed does), not per
 // request. The scan runs on the videos_ready index from the ID of the window's start less
 // madeBeforeReady, the longest a video may have been made (its upload begun: IDs sort by
@@ -72,7 +75,7 @@ func (s *Feeds) Trending(ctx context.Context, region string, now time.Time, made
 			return nil, err
 		}
 		age := now.Sub(fromMS(ready)).Hours() / 24
-		rate := float64(2*likes+3*comments+4*shares+1) / float64(views+10)
+		rate := float64(2*likes+3*comments+4*shares) / float64(views+10)
 		t.Score = rate * math.Pow(0.5, max(age, 0))
 		all = append(all, t)
 	}

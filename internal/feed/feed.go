@@ -599,8 +599,8 @@ func (s *Service) Ranking() map[string]any {
 			"then ranks them by predicted watch time, like, share and follow, and spreads creators and hashtags. " +
 			"With personalisation off it uses only your region and language.",
 		"parameters": c,
-		"trending": "The Trending tab: (2·likes + 3·comments + 4·shares + 1) / (views + 10), halved for every day of age, per region, " +
+		"trending": "The Trending tab: (2·likes + 3·comments + 4·shares) / (views + 10), halved for every day of age, per region, " +
 			"with the videos in your language (the one chosen in Settings, else your browser's first) before the others. " +
-			"The trending candidates inside For You use a faster decay: see TrendHalfLife.",
+			"Videos nobody has reacted to yet come after the others, newest first. The trending candidates inside For You use a faster decay: see TrendHalfLife.",
 	}
 }

@@ -127,3 +127,73 @@ func TestTrendingPagesAcrossARefresh(t *testing.T) {
 		})
 	}
 }
+
+// Videos a viewer may not see do not count against the videos the tab serves: with the top
+// of the ranking hidden from the viewer, paging still reaches every video they may see.
+func TestTrendingHiddenVideosDoNotEndTheTabEarly(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			a := testkit.NewAppNoWorkers(t, e, nil)
+			ids := id.NewGenerator()
+			now := a.Clock.Now()
+			owner := func(name string) string {
+				t.Helper()
+				acc := &db.AccountRow{ID: ids.New(), Username: name, Role: "user", Region: "eu", State: "active",
+					PasswordHash: "x", CreatedAt: now, UpdatedAt: now}
+				if err := a.DB.Accounts().Create(ctx, acc); err != nil {
+					t.Fatal(err)
+				}
+				return acc.ID
+			}
+			hidden, shown := owner("hidden"), owner("shown")
+			add := func(who string, age time.Duration) {
+				t.Helper()
+				at := now.Add(-age)
+				v := &db.VideoRow{ID: ids.At(at), AccountID: who, Caption: "v", Visibility: "public", State: "ready",
+					CreatedAt: at, UpdatedAt: at, ReadyAt: at}
+				up := &db.UploadRow{ID: ids.New(), AccountID: who, VideoID: v.ID, Length: 1, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+				if err := a.DB.Videos().CreateWithUpload(ctx, v, up); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The 60 newest (so the top, as nobody engaged yet) are ones the viewer may not see.
+			for i := range 60 {
+				add(hidden, time.Duration(i+1)*time.Minute)
+			}
+			for i := range 280 {
+				add(shown, time.Hour+time.Duration(i)*time.Minute)
+			}
+			visible := func(_ context.Context, ids []string) (map[string]feed.Loaded, error) {
+				out := map[string]feed.Loaded{}
+				for _, id := range ids {
+					if v, err := a.DB.Videos().ByID(ctx, id); err == nil && v.AccountID == shown {
+						out[id] = feed.Loaded{Owner: shown}
+					}
+				}
+				return out, nil
+			}
+			seen := map[string]bool{}
+			cursor := ""
+			for range 30 {
+				p, err := a.Feed.Trending(ctx, feed.Viewer{Region: "eu"}, cursor, 20, visible)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, it := range p.Items {
+					if seen[it.VideoID] {
+						t.Fatalf("%s came twice", it.VideoID)
+					}
+					seen[it.VideoID] = true
+				}
+				if cursor = p.Next; cursor == "" {
+					break
+				}
+			}
+			if len(seen) != 280 {
+				t.Fatalf("the tab served %d videos, want all 280 the viewer may see", len(seen))
+			}
+		})
+	}
+}

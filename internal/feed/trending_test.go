@@ -34,14 +34,7 @@ func TestTrendingPagesAcrossARefresh(t *testing.T) {
 			}
 			add := func(age time.Duration, lang string) string {
 				t.Helper()
-				at := a.Clock.Now().Add(-age)
-				v := &db.VideoRow{ID: ids.At(at), AccountID: owner.ID, Caption: fmt.Sprint(age), Visibility: "public", State: "ready",
-					CreatedAt: at, UpdatedAt: at, ReadyAt: at, Language: lang}
-				up := &db.UploadRow{ID: ids.New(), AccountID: owner.ID, VideoID: v.ID, Length: 1, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
-				if err := a.DB.Videos().CreateWithUpload(ctx, v, up); err != nil {
-					t.Fatal(err)
-				}
-				return v.ID
+				return readyVideo(t, a, ids, owner.ID, a.Clock.Now().Add(-age), lang)
 			}
 			// Younger videos rank higher when nobody engaged yet.
 			var en, de []string
@@ -148,16 +141,7 @@ func TestTrendingHiddenVideosDoNotEndTheTabEarly(t *testing.T) {
 				return acc.ID
 			}
 			hidden, shown := owner("hidden"), owner("shown")
-			add := func(who string, age time.Duration) {
-				t.Helper()
-				at := now.Add(-age)
-				v := &db.VideoRow{ID: ids.At(at), AccountID: who, Caption: "v", Visibility: "public", State: "ready",
-					CreatedAt: at, UpdatedAt: at, ReadyAt: at}
-				up := &db.UploadRow{ID: ids.New(), AccountID: who, VideoID: v.ID, Length: 1, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
-				if err := a.DB.Videos().CreateWithUpload(ctx, v, up); err != nil {
-					t.Fatal(err)
-				}
-			}
+			add := func(who string, age time.Duration) { readyVideo(t, a, ids, who, now.Add(-age), "") }
 			// The 60 newest (so the top, as nobody engaged yet) are ones the viewer may not see.
 			for i := range 60 {
 				add(hidden, time.Duration(i+1)*time.Minute)
@@ -196,4 +180,17 @@ func TestTrendingHiddenVideosDoNotEndTheTabEarly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readyVideo stores a public video of the owner, ready at `at` and made then, straight in
+// the database, and returns its ID.
+func readyVideo(t *testing.T, a *testkit.TestApp, ids *id.Generator, owner string, at time.Time, lang string) string {
+	t.Helper()
+	v := &db.VideoRow{ID: ids.At(at), AccountID: owner, Caption: fmt.Sprint(at), Visibility: "public", State: "ready",
+		CreatedAt: at, UpdatedAt: at, ReadyAt: at, Language: lang}
+	up := &db.UploadRow{ID: ids.New(), AccountID: owner, VideoID: v.ID, Length: 1, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+	if err := a.DB.Videos().CreateWithUpload(context.Background(), v, up); err != nil {
+		t.Fatal(err)
+	}
+	return v.ID
 }

@@ -99,8 +99,7 @@ type Service struct {
 	rates  map[string]*rate
 	ready  chan struct{}
 
-	rank       rankings       // the Trending tab's, per region
-	background sync.WaitGroup // rankings computed in the background; Run waits for them
+	rank rankings // the Trending tab's, per region; Run stops their background work
 }
 
 type rate struct {
@@ -143,7 +142,7 @@ func (s *Service) Run(ctx context.Context) {
 	var rebuilds sync.WaitGroup
 	defer func() {
 		rebuilds.Wait()
-		s.background.Wait()
+		s.rank.stop()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.snapshotDue(true) {

@@ -62,8 +62,35 @@ func newRanking(all []db.TrendingVideo, at time.Time) *ranking {
 // rankings holds the newest ranking of each region. Regions come from accounts and the
 // instance's settings, not from requests, so the map stays small.
 type rankings struct {
-	mu     sync.Mutex
-	region map[string]*rankingSlot
+	mu      sync.Mutex
+	region  map[string]*rankingSlot
+	stopped bool           // the service stopped: no more background work
+	running sync.WaitGroup // rankings computed in the background
+}
+
+// goBackground runs fn in the background unless the service has stopped, and reports
+// whether it does. Adding to the group under the lock that stop takes keeps every Add
+// before stop's Wait.
+func (rs *rankings) goBackground(fn func()) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.stopped {
+		return false
+	}
+	rs.running.Add(1)
+	go func() {
+		defer rs.running.Done()
+		fn()
+	}()
+	return true
+}
+
+// stop waits for the rankings being computed in the background and starts no more.
+func (rs *rankings) stop() {
+	rs.mu.Lock()
+	rs.stopped = true
+	rs.mu.Unlock()
+	rs.running.Wait()
 }
 
 type rankingSlot struct {
@@ -99,9 +126,8 @@ func (s *Service) trending(ctx context.Context, region string) (*ranking, error)
 			return r, nil
 		} else if age < 2*every {
 			if !slot.refreshing {
-				slot.refreshing = true
-				s.background.Add(1)
-				go s.refreshTrending(context.WithoutCancel(ctx), slot, region)
+				bg := context.WithoutCancel(ctx)
+				slot.refreshing = s.rank.goBackground(func() { s.refreshTrending(bg, slot, region) })
 			}
 			return r, nil
 		}
@@ -117,7 +143,6 @@ func (s *Service) trending(ctx context.Context, region string) (*ranking, error)
 // refreshTrending computes a region's ranking in the background and swaps it in, unless a
 // request computed a newer one meanwhile.
 func (s *Service) refreshTrending(ctx context.Context, slot *rankingSlot, region string) {
-	defer s.background.Done()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	now := s.d.Now()

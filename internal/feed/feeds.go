@@ -284,12 +284,14 @@ func legacyOffset(c string) bool {
 }
 
 // fill adds to page, in order, the videos of ids the viewer may see and keep accepts, until
-// the page holds limit. It loads them a few pages' worth at a time, so that a page reads
-// only what fills it, and returns how many of ids it did not reach.
+// the page holds limit. It loads what the page still needs and a quarter more at a time,
+// so that a page whose videos are all shown reads little more than them, and returns how
+// many of ids it did not reach.
 func (s *Service) fill(ctx context.Context, page *Page, ids []string, limit int, load Loader,
 	keep func(id string, row Loaded) (Item, bool)) (int, error) {
 	for len(ids) > 0 && len(page.Items) < limit {
-		chunk := ids[:min(len(ids), 4*limit)]
+		need := limit - len(page.Items)
+		chunk := ids[:min(len(ids), need+need/4+1)]
 		shown, err := load(ctx, chunk)
 		if err != nil {
 			return 0, err

@@ -341,20 +341,26 @@ func TestVideoUploads(t *testing.T) {
 					q2.Set(k, v)
 					return u.Path + "?" + q2.Encode()
 				}
+				// A signature with its first character changed (to another one: a signature
+				// may begin with A).
+				altered := "A" + q.Get("sig")[1:]
+				if altered == q.Get("sig") {
+					altered = "B" + q.Get("sig")[1:]
+				}
 				for name, try := range map[string]struct {
 					c   *testkit.Client
 					url string
 				}{
 					"another account":  {stranger, signed},
 					"anonymous":        {a.Client(), signed},
-					"altered sig":      {owner, alter("sig", "A"+q.Get("sig")[1:])},
+					"altered sig":      {owner, alter("sig", altered)},
 					"altered expiry":   {owner, alter("exp", strconv.FormatInt(time.Now().Add(24*time.Hour).Unix(), 10))},
 					"other viewer":     {stranger, alter("viewer", "01aaaaaaaaaaaaaaaaaaaaaaaa")},
 					"other file":       {owner, strings.Replace(signed, "original.mp4", "poster.jpg", 1)},
 					"guessed video id": {owner, strings.Replace(signed, id, "01aaaaaaaaaaaaaaaaaaaaaaaa", 1)},
 				} {
 					if r := try.c.Do("GET", try.url, nil); r.Status != 403 {
-						t.Errorf("%s: %d %s", name, r.Status, r.Body)
+						t.Errorf("%s: %d (a body of %d bytes, not shown: it may be the video)", name, r.Status, len(r.Body))
 					}
 				}
 				// Unsigned, the file of a private video answers like a missing one.

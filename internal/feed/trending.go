@@ -99,9 +99,14 @@ type rankingSlot struct {
 	refreshing bool // a ranking is being computed in the background
 }
 
+// staleRefreshes is how many TrendingRefresh periods old a ranking may be and still serve
+// while the next one is computed: the first request after a quiet spell of a few minutes
+// does not wait either.
+const staleRefreshes = 10
+
 // trending returns the region's ranking. One younger than TrendingRefresh is served as it
-// is. One up to twice that old is served too while a new one is computed in the
-// background, so no request waits for the read (a region of 100,000 videos takes a good
+// is. One up to staleRefreshes times that old is served too while a new one is computed in
+// the background, so no request waits for the read (a region of 100,000 videos takes a good
 // part of a second on SQLite). Without one, or with an older one, the request computes it.
 func (s *Service) trending(ctx context.Context, region string) (*ranking, error) {
 	s.rank.mu.Lock()
@@ -124,7 +129,7 @@ func (s *Service) trending(ctx context.Context, region string) (*ranking, error)
 	if r := slot.r; r != nil && !now.Before(r.at) {
 		if age := now.Sub(r.at); age < every {
 			return r, nil
-		} else if age < 2*every {
+		} else if age < staleRefreshes*every {
 			if !slot.refreshing {
 				bg := context.WithoutCancel(ctx)
 				slot.refreshing = s.rank.goBackground(func() { s.refreshTrending(bg, slot, region) })

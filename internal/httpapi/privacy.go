@@ -109,7 +109,7 @@ func privacySchemas() map[string]any {
 				"videos_remembered_as_seen": integer("kept so seen videos are not recommended again"),
 				"videos_opened":             integer("videos opened since the recommender first saw you"),
 				"region":                    str("region your app reported last"),
-				"language":                  str("the language of your last For You request: the one chosen in Settings, else your app's"),
+				"language":                  str("language your app reported last"),
 			}),
 		}),
 		"Export": obj([]string{"id", "state", "progress"}, map[string]any{"id": str(""),

@@ -254,7 +254,7 @@ func (s *Service) WhatWeStore(ctx context.Context, v policy.Viewer) ([]Category,
 			Export:    []string{"interests/interest_profile.json#choices"}}.counted(marks, "mark", "marks"),
 		{Name: "interest_profile", Data: []string{"the hashtags and accounts you engage with, and how strongly",
 			"how many recent videos you engaged with or turned away from", "a taste vector learned from what you watch to the end",
-			"the videos you have seen, so they do not come back, and your region and language (the one chosen in Settings, else the one your app reported)",
+			"the videos you have seen, so they do not come back, and the region and language your app reported",
 			"held in the server's memory and in the recommender's snapshot files"},
 			Why: "to choose the videos of your For You feed, and only while personalisation is on; never for advertising",
 			Retention: "learned interests fade by half each week without new activity and are forgotten at once when you reset them " +

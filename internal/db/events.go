@@ -435,9 +435,7 @@ func (s *Events) PruneHistory(ctx context.Context, kinds []string, before time.T
 					return err
 				}
 			}
-			_, err := tx.exec(ctx, `INSERT INTO instance_settings (key, value) VALUES (?, ?)
-				ON CONFLICT (key) DO UPDATE SET value = excluded.value`, historyMark, strconv.FormatInt(next, 10))
-			return err
+			return putSetting(ctx, tx.conn, historyMark, strconv.FormatInt(next, 10))
 		})
 		if err != nil {
 			return deleted, err

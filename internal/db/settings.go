@@ -28,7 +28,13 @@ func (s *Settings) Get(ctx context.Context, key, def string) (string, error) {
 
 // Set stores a setting.
 func (s *Settings) Set(ctx context.Context, key, value string) error {
-	_, err := s.db.writer().exec(ctx, `INSERT INTO instance_settings (key, value) VALUES (?, ?)
+	return putSetting(ctx, s.db.writer(), key, value)
+}
+
+// putSetting stores a setting through c: the writer, or a transaction's conn so that the
+// setting moves with the rest of its work.
+func putSetting(ctx context.Context, c conn, key, value string) error {
+	_, err := c.exec(ctx, `INSERT INTO instance_settings (key, value) VALUES (?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	return err
 }

@@ -283,8 +283,7 @@ func (s *Vault) Rewrap(ctx context.Context, rewrap func(accountID string, wrappe
 			if err != nil {
 				return fmt.Errorf("setting %s: %w", key, err)
 			}
-			if _, err := tx.exec(ctx, `INSERT INTO instance_settings (key, value) VALUES (?, ?)
-				ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, next); err != nil {
+			if err := putSetting(ctx, tx.conn, key, next); err != nil {
 				return err
 			}
 		}

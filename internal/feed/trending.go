@@ -118,11 +118,7 @@ func (s *Service) trending(ctx context.Context, region string) (*ranking, error)
 	s.rank.mu.Unlock()
 	now, every := s.d.Now(), s.d.TrendingRefresh
 	if every <= 0 {
-		all, err := s.d.Feeds.Trending(ctx, region, now, s.d.MadeBeforeReady)
-		if err != nil {
-			return nil, err
-		}
-		return newRanking(all, now), nil
+		return s.computeRanking(ctx, region, now)
 	}
 	slot.mu.Lock()
 	defer slot.mu.Unlock()
@@ -137,12 +133,21 @@ func (s *Service) trending(ctx context.Context, region string) (*ranking, error)
 			return r, nil
 		}
 	}
+	r, err := s.computeRanking(ctx, region, now)
+	if err != nil {
+		return nil, err
+	}
+	slot.r = r
+	return r, nil
+}
+
+// computeRanking reads and ranks the region's videos as of now.
+func (s *Service) computeRanking(ctx context.Context, region string, now time.Time) (*ranking, error) {
 	all, err := s.d.Feeds.Trending(ctx, region, now, s.d.MadeBeforeReady)
 	if err != nil {
 		return nil, err
 	}
-	slot.r = newRanking(all, now)
-	return slot.r, nil
+	return newRanking(all, now), nil
 }
 
 // refreshTrending computes a region's ranking in the background and swaps it in, unless a
@@ -150,8 +155,7 @@ func (s *Service) trending(ctx context.Context, region string) (*ranking, error)
 func (s *Service) refreshTrending(ctx context.Context, slot *rankingSlot, region string) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	now := s.d.Now()
-	all, err := s.d.Feeds.Trending(ctx, region, now, s.d.MadeBeforeReady)
+	r, err := s.computeRanking(ctx, region, s.d.Now())
 	slot.mu.Lock()
 	defer slot.mu.Unlock()
 	slot.refreshing = false
@@ -159,7 +163,7 @@ func (s *Service) refreshTrending(ctx context.Context, slot *rankingSlot, region
 		s.d.Log.Warn("trending: computing the ranking", "region", region, "err", err)
 		return
 	}
-	if slot.r == nil || now.After(slot.r.at) {
-		slot.r = newRanking(all, now)
+	if slot.r == nil || r.at.After(slot.r.at) {
+		slot.r = r
 	}
 }

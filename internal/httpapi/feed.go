@@ -46,14 +46,19 @@ func (s *Server) feedViewer(r *http.Request, c *call) feed.Viewer {
 	if c.p != nil {
 		v.Personalised = c.p.Account.Personalised
 		v.Region = c.p.Account.Region
-		v.Language = c.p.Account.Language
 	}
-	// An account's choice in Settings wins; the browser's first language stands in for
-	// visitors and for accounts that left it to the browser.
-	if v.Language == "" {
-		v.Language = lang.FromAcceptLanguage(r.Header.Get("Accept-Language"))
-	}
+	v.Language = callerLanguage(r, c)
 	return v
+}
+
+// callerLanguage is the language the caller watches in: the account's choice in Settings,
+// else the browser's first (Accept-Language), for visitors and for accounts that left it
+// to the browser.
+func callerLanguage(r *http.Request, c *call) string {
+	if c.p != nil && c.p.Account.Language != "" {
+		return c.p.Account.Language
+	}
+	return lang.FromAcceptLanguage(r.Header.Get("Accept-Language"))
 }
 
 type reasonJSON struct {

@@ -14,7 +14,6 @@ import (
 
 	"kurz/internal/auth"
 	"kurz/internal/errs"
-	"kurz/internal/lang"
 	"kurz/internal/policy"
 	"kurz/internal/social"
 	"kurz/internal/video"
@@ -283,11 +282,8 @@ func parseTusMetadata(h string) (map[string]string, error) {
 // the language they read.
 func metaFrom(r *http.Request, c *call, get func(string) string) (video.Meta, error) {
 	m := video.Meta{Caption: get("caption"), Visibility: get("visibility"), Language: get("language")}
-	if m.Language == "" && c.p != nil {
-		m.Language = c.p.Account.Language
-	}
 	if m.Language == "" {
-		m.Language = lang.FromAcceptLanguage(r.Header.Get("Accept-Language"))
+		m.Language = callerLanguage(r, c)
 	}
 	for name, dst := range map[string]**bool{"allow_comments": &m.AllowComments, "allow_download": &m.AllowDownload} {
 		if v := get(name); v != "" {

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -489,19 +490,23 @@ func (s *Events) EraseAccount(ctx context.Context, accountID string) error {
 
 // WatchEvent is one entry of an account's watch history, for its data export.
 type WatchEvent struct {
-	Kind       string    `json:"kind"`
-	VideoID    string    `json:"video_id,omitempty"`
-	Target     string    `json:"target,omitempty"`
-	Hashtag    string    `json:"hashtag,omitempty"`
-	Feed       string    `json:"feed,omitempty"`
-	WatchMS    int64     `json:"watch_ms,omitempty"`
-	PositionMS int64     `json:"position_ms,omitempty"`
-	At         time.Time `json:"at"`
+	Kind       string `json:"kind"`
+	VideoID    string `json:"video_id,omitempty"`
+	Target     string `json:"target,omitempty"`
+	Hashtag    string `json:"hashtag,omitempty"`
+	Feed       string `json:"feed,omitempty"`
+	WatchMS    int64  `json:"watch_ms,omitempty"`
+	PositionMS int64  `json:"position_ms,omitempty"`
+	// Region and Language are the viewer's, on an event that told the recommender they
+	// changed.
+	Region   string    `json:"region,omitempty"`
+	Language string    `json:"language,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // History returns every event an account caused, oldest first.
 func (s *Events) History(ctx context.Context, accountID string) ([]WatchEvent, error) {
-	rows, err := s.db.reader().query(ctx, `SELECT kind, COALESCE(video_id, ''), target, hashtag, feed, watch_ms, position_ms, client_at
+	rows, err := s.db.reader().query(ctx, `SELECT kind, COALESCE(video_id, ''), target, hashtag, feed, watch_ms, position_ms, client_at, extra
 		FROM events WHERE account_id = ? ORDER BY seq`, accountID)
 	if err != nil {
 		return nil, err
@@ -511,8 +516,17 @@ func (s *Events) History(ctx context.Context, accountID string) ([]WatchEvent, e
 	for rows.Next() {
 		var e WatchEvent
 		var at int64
-		if err := rows.Scan(&e.Kind, &e.VideoID, &e.Target, &e.Hashtag, &e.Feed, &e.WatchMS, &e.PositionMS, &at); err != nil {
+		var extra string
+		if err := rows.Scan(&e.Kind, &e.VideoID, &e.Target, &e.Hashtag, &e.Feed, &e.WatchMS, &e.PositionMS, &at, &extra); err != nil {
 			return nil, err
+		}
+		if extra != "" {
+			// An account's events carry only the region and language here (the feed's
+			// publishExtra); anything else in it is not the account's and stays out.
+			var ctxt struct{ Region, Language string }
+			if json.Unmarshal([]byte(extra), &ctxt) == nil {
+				e.Region, e.Language = ctxt.Region, ctxt.Language
+			}
 		}
 		e.At = fromMS(at)
 		out = append(out, e)

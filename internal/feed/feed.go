@@ -321,7 +321,9 @@ func (s *Service) replay(ctx context.Context, rec *recsys.Recommender, seq int64
 	return seq, ctx.Err()
 }
 
-// publishExtra is what a video_published event carries beside its columns.
+// publishExtra is what a video_published event carries beside its columns. A viewer
+// event carries Region and Language when they differ from what the recommender last
+// learned for the viewer (see viewerContext).
 type publishExtra struct {
 	Hashtags []string `json:"hashtags,omitempty"`
 	Region   string   `json:"region,omitempty"`
@@ -395,7 +397,8 @@ var feeds = map[string]bool{"": true, "for_you": true, "following": true, "trend
 
 // Record validates a batch from a client and appends it. Either the whole batch is valid
 // and logged (duplicates skipped), or nothing is. It returns how many events were new.
-func (s *Service) Record(ctx context.Context, v policy.Viewer, sessionKey string, batch []ClientEvent) (int, error) {
+func (s *Service) Record(ctx context.Context, fv Viewer, sessionKey string, batch []ClientEvent) (int, error) {
+	v := fv.Viewer
 	if len(batch) == 0 {
 		return 0, errs.Invalid("events", "empty_batch", "send at least one event")
 	}
@@ -475,12 +478,32 @@ func (s *Service) Record(ctx context.Context, v policy.Viewer, sessionKey string
 		}
 		rows = append(rows, row)
 	}
+	if extra := s.viewerContext(fv); extra != "" {
+		rows[0].Extra = extra
+	}
 	n, err := s.d.Events.Append(ctx, rows)
 	if err != nil {
 		return 0, errs.Internal(err)
 	}
 	s.poke()
 	return n, nil
+}
+
+// viewerContext is the Extra that tells the recommender the viewer's region and language,
+// or "" when it already holds them. The ranker trains on the context of each view, as it
+// serves with the request's; without this it trained with none. Only changes are logged:
+// a batch whose first event was a duplicate, or a log rebuilt after retention dropped the
+// event that carried them, is mended by the viewer's next batch.
+func (s *Service) viewerContext(v Viewer) string {
+	if v.Anonymous() || (v.Region == "" && v.Language == "") {
+		return ""
+	}
+	region, language := s.rec.ViewerContext(v.AccountID)
+	if (v.Region == "" || v.Region == region) && (v.Language == "" || v.Language == language) {
+		return ""
+	}
+	b, _ := json.Marshal(publishExtra{Region: v.Region, Language: v.Language})
+	return string(b)
 }
 
 // visibleVideos decides once for each distinct video of a batch whether the viewer may see

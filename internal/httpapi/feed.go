@@ -201,7 +201,7 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request, c *call) err
 	if c.p != nil {
 		session = "s:" + c.p.Session.ID
 	}
-	n, err := s.d.Feed.Record(r.Context(), c.viewer(), session, batch)
+	n, err := s.d.Feed.Record(r.Context(), s.feedViewer(r, c), session, batch)
 	if err != nil {
 		return err
 	}

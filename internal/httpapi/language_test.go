@@ -255,3 +255,101 @@ func TestAccountLanguage(t *testing.T) {
 		})
 	}
 }
+
+// TestRememberedLanguage checks that watch events tell the recommender the viewer's region
+// and language (the ranker trains on them as it serves with them), once per change: the
+// account's chosen language over the browser's, shown in the interest profile and in the
+// watch history of the export.
+func TestRememberedLanguage(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			a := testkit.NewAppNoWorkers(t, e, nil)
+			u := users(a, "cleo", "vera")
+			clipID := publish(t, a, u["cleo"], map[string]string{"caption": "hallo #welt"})
+			n := 0
+			send := func(browser string) {
+				t.Helper()
+				var batch []ev
+				for i := 0; i < 2; i++ {
+					n++
+					batch = append(batch, event("impression", fmt.Sprintf("remembered-%03d", n), clipID))
+				}
+				r := u["vera"].Do("POST", "/api/v1/events", map[string]any{"events": batch}, "Accept-Language", browser)
+				if r.Status != 200 {
+					t.Fatalf("events: %d %s", r.Status, r.Body)
+				}
+			}
+			memory := func() map[string]any {
+				t.Helper()
+				r := u["vera"].Do("GET", "/api/v1/me/interests", nil)
+				if r.Status != 200 {
+					t.Fatalf("interests: %d %s", r.Status, r.Body)
+				}
+				return r.JSON()["memory"].(map[string]any)
+			}
+			carried := func() []string {
+				t.Helper()
+				me := u["vera"].Do("GET", "/api/v1/me", nil).JSON()
+				h, err := a.DB.Events().History(context.Background(), me["id"].(string))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, ev := range h {
+					if ev.Language != "" || ev.Region != "" {
+						out = append(out, ev.Region+"/"+ev.Language)
+					}
+				}
+				return out
+			}
+
+			// Each read of the profile catches the recommender up with the log; a batch sent
+			// before it has may carry the context again, which is harmless.
+			send("de-AT, de;q=0.9")
+			memory()
+			send("de")
+			if m := memory(); m["language"] != "de" {
+				t.Fatalf("after watching with a German browser the recommender remembers %v, want language de", m)
+			}
+			region := memory()["region"]
+			if got := carried(); len(got) != 1 || got[0] != fmt.Sprint(region)+"/de" {
+				t.Fatalf("events carrying the context: %q, want one with %v/de", got, region)
+			}
+
+			u["vera"].Do("PATCH", "/api/v1/me", map[string]any{"language": "pt"})
+			send("de")
+			memory()
+			send("de")
+			if m := memory(); m["language"] != "pt" {
+				t.Fatalf("after choosing Portuguese the recommender remembers %v, want language pt", m)
+			}
+			if got := carried(); len(got) != 2 || !strings.HasSuffix(got[1], "/pt") {
+				t.Fatalf("events carrying the context after the change: %q, want a second one with pt", got)
+			}
+
+			// Anonymous viewing teaches no profile and carries nothing.
+			anon := a.Client()
+			r := anon.Do("POST", "/api/v1/events", map[string]any{"events": []ev{event("impression", "anonymous-001", clipID)}}, "Accept-Language", "fr")
+			if r.Status != 200 {
+				t.Fatalf("anonymous events: %d %s", r.Status, r.Body)
+			}
+			rows, err := a.DB.Events().Since(context.Background(), 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			anonymous := 0
+			for _, row := range rows {
+				if row.AccountID == "" && row.Kind == "impression" {
+					anonymous++
+					if row.Extra != "" {
+						t.Errorf("an anonymous event carries %q", row.Extra)
+					}
+				}
+			}
+			if anonymous != 1 {
+				t.Fatalf("%d anonymous impressions in the log, want 1", anonymous)
+			}
+		})
+	}
+}

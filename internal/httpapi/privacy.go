@@ -108,8 +108,8 @@ func privacySchemas() map[string]any {
 			"memory": obj([]string{"videos_remembered_as_seen", "videos_opened"}, map[string]any{
 				"videos_remembered_as_seen": integer("kept so seen videos are not recommended again"),
 				"videos_opened":             integer("videos opened since the recommender first saw you"),
-				"region":                    str("region your app reported last"),
-				"language":                  str("language your app reported last"),
+				"region":                    str("your region as your app last sent it with watch events"),
+				"language":                  str("your language as your app last sent it with watch events: the one chosen in Settings, else your browser's"),
 			}),
 		}),
 		"Export": obj([]string{"id", "state", "progress"}, map[string]any{"id": str(""),

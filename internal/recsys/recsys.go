@@ -161,6 +161,18 @@ func (r *Recommender) Seq() uint64 {
 	return r.seq
 }
 
+// ViewerContext is the region and language the recommender last learned for a viewer from
+// the log ("" for unknown): the context its ranker trains with.
+func (r *Recommender) ViewerContext(userID string) (region, language string) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	u, ok := r.userNames.lookup(userID)
+	if !ok {
+		return "", ""
+	}
+	return r.regionNames.list[r.users[u].region], r.langNames.list[r.users[u].lang]
+}
+
 func (r *Recommender) halfLifeMS() float64 { return float64(r.cfg.TrendHalfLife.Milliseconds()) }
 
 func (r *Recommender) horizonMS() float64 { return float64(r.cfg.ExplorationHorizon.Milliseconds()) }

@@ -27,7 +27,7 @@ func feedSchemas() map[string]any {
 			"reason": obj([]string{"source", "text"}, map[string]any{"source": str("following, co_engagement, embedding, trending, hashtag or exploration"),
 				"text": str("why you are seeing this, in words"), "signals": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}})})}},
 		"EventBatch": obj([]string{"events"}, map[string]any{"events": map[string]any{"type": "array", "items": obj([]string{"kind", "key", "at"}, map[string]any{
-			"kind": str(""), "key": str("idempotency key, 8–64 of A-Z a-z 0-9 _ -"), "at": timeSchema, "video_id": str(""),
+			"kind": str(""), "key": str("idempotency key, 8–64 of A-Z a-z 0-9 _ -, unique per event; begin it with the time, as a UUIDv7 does (the web client: milliseconds in 12 hex digits, then 80 random bits), so keys sent together sit together in the server's key index"), "at": timeSchema, "video_id": str(""),
 			"target": str("not_interested: video, creator or hashtag"), "hashtag": str(""), "feed": str("where it was watched"),
 			"watch_ms": map[string]any{"type": "integer"}, "position_ms": map[string]any{"type": "integer"}, "loops": map[string]any{"type": "integer"}})}}),
 		"EventResult": obj([]string{"accepted"}, map[string]any{"accepted": map[string]any{"type": "integer"}, "duplicates": map[string]any{"type": "integer"}}),

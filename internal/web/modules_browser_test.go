@@ -31,7 +31,7 @@ const moduleChecks = `(async () => {
   const { chooseRendition, ThroughputMeter } = await load('player/rendition.js');
   const { safeURL } = await load('dom.js');
   const { richText, validUsername, tagPath } = await load('text.js');
-  const { WatchEvents } = await load('events.js');
+  const { WatchEvents, eventID } = await load('events.js');
   const { ApiError } = await load('api.js');
   const fails = [];
   let n = 0;
@@ -114,6 +114,9 @@ const moduleChecks = `(async () => {
   await reloaded.flush({ keepalive: true });
   check('back online everything is sent, in order', sent.map((e) => e.video_id).join() === 'v0,v1,v2', sent.map((e) => e.video_id));
   check('each event has its own key', new Set(sent.map((e) => e.key)).size === 3 && sent.every((e) => /^[0-9a-f]{32}$/.test(e.key)));
+  const t0 = Date.now();
+  check('keys begin with the time, so they sort by it', sent.every((e) => Math.abs(parseInt(e.key.slice(0, 12), 16) - t0) < 60000) &&
+    eventID(1000) < eventID(1001) && eventID(0xfff) < eventID(0x1000) && eventID(1000).slice(0, 12) === '0000000003e8', sent.map((e) => e.key));
   check('the storage is emptied', store.getItem('kurz.events.v1') === null);
   mode = 'offline';
   for (let i = 0; i < 6; i++) reloaded.record('progress', { video_id: 'p' + i });

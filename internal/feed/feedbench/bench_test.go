@@ -3,7 +3,6 @@ package feedbench
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -234,14 +232,6 @@ func runFeedHTTP(b *testing.B) {
 		len(ranked), msec(rankTook), tr.Rate(), msec(tr.Percentile(0.99))), "")
 
 	// Event ingestion: batches of 100 from many clients, each acknowledged after commit.
-	var keyN sync.Mutex
-	keySeq := 0
-	newKey := func() string {
-		keyN.Lock()
-		defer keyN.Unlock()
-		keySeq++
-		return "bench-" + strconv.Itoa(keySeq) + "-" + hex.EncodeToString(randBytes(4))
-	}
 	ingestRNG := sync.Pool{New: func() any { return rand.New(rand.NewPCG(rand.Uint64(), 3)) }}
 	post := func(ctx context.Context, viewer int, events []map[string]any) error {
 		body, _ := json.Marshal(map[string]any{"events": events})
@@ -272,7 +262,7 @@ func runFeedHTTP(b *testing.B) {
 				if len(evs) == n {
 					break
 				}
-				e := map[string]any{"kind": k, "key": newKey(), "at": now, "video_id": v.ID, "feed": "for_you"}
+				e := map[string]any{"kind": k, "key": EventKey(rng, time.Now().UnixMilli()), "at": now, "video_id": v.ID, "feed": "for_you"}
 				if k == "progress" || k == "complete" {
 					e["watch_ms"], e["position_ms"] = v.DurationMS/2, v.DurationMS/2
 				}
@@ -438,13 +428,6 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
 func msec(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
-func randBytes(n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(rand.Uint32())
-	}
-	return b
-}
 
 func loadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")

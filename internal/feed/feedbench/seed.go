@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -41,6 +42,7 @@ type World struct {
 // Viewer is an account with a session token for the Authorization header.
 type Viewer struct {
 	ID, Token string
+	session   string // the events' session_id, as the server writes it for this token
 	likes     [2]int
 }
 
@@ -148,9 +150,11 @@ func Seed(ctx context.Context, d *db.DB, sc Scale, now time.Time) (*World, error
 		if err := accounts.add(v.ID, fmt.Sprintf("viewer%06d", i), "eu", "x", nowMS, nowMS); err != nil {
 			return nil, err
 		}
-		if err := sessions.add(ids.New(), v.ID, hash[:], "token", nowMS, nowMS, now.Add(30*24*time.Hour).UnixMilli()); err != nil {
+		sid := ids.New()
+		if err := sessions.add(sid, v.ID, hash[:], "token", nowMS, nowMS, now.Add(30*24*time.Hour).UnixMilli()); err != nil {
 			return nil, err
 		}
+		w.Viewers[len(w.Viewers)-1].session = "s:" + sid
 	}
 	for i := range max(sc.Videos/20, 1) {
 		c := ids.New()
@@ -171,7 +175,7 @@ func Seed(ctx context.Context, d *db.DB, sc Scale, now time.Time) (*World, error
 		"created_at", "updated_at", "ready_at")
 	tags := newInserter(ctx, d, "video_hashtags", "video_id", "tag")
 	events := newInserter(ctx, d, "events", "at", "client_at", "kind", "account_id", "video_id", "creator_id", "watch_ms",
-		"position_ms", "duration_ms", "extra", "feed")
+		"position_ms", "duration_ms", "extra", "feed", "session_id", "idem_key")
 	logged := 0
 	// Publications are spread over the first half of the log's time, views over all of it.
 	span := now.Sub(start).Milliseconds()
@@ -197,7 +201,7 @@ func Seed(ctx context.Context, d *db.DB, sc Scale, now time.Time) (*World, error
 			return nil, err
 		}
 		extra, _ := json.Marshal(map[string]any{"hashtags": names, "region": "eu"})
-		if err := events.add(t, t, "video_published", nil, v.ID, v.Creator, 0, 0, v.DurationMS, string(extra), ""); err != nil {
+		if err := events.add(t, t, "video_published", nil, v.ID, v.Creator, 0, 0, v.DurationMS, string(extra), "", "", nil); err != nil {
 			return nil, err
 		}
 		logged++
@@ -220,11 +224,17 @@ func Seed(ctx context.Context, d *db.DB, sc Scale, now time.Time) (*World, error
 				vi = list[rng.IntN(len(list))]
 			}
 		}
-		v, viewer := w.Videos[vi], w.Viewers[u].ID
+		v, viewer, session := w.Videos[vi], w.Viewers[u].ID, w.Viewers[u].session
 		add := func(kind string, watch int64) error {
 			t := at(logged)
 			logged++
-			return events.add(t, t, kind, viewer, v.ID, v.Creator, watch, watch, v.DurationMS, "", "for_you")
+			// Client events carry an idempotency key as the web client makes it; the
+			// server's own (like, share, follow) have none.
+			var key any
+			if kind == "impression" || kind == "play_start" || kind == "skip" || kind == "complete" {
+				key = EventKey(rng, t)
+			}
+			return events.add(t, t, kind, viewer, v.ID, v.Creator, watch, watch, v.DurationMS, "", "for_you", session, key)
 		}
 		views[vi]++
 		if err := add("impression", 0); err != nil {
@@ -277,4 +287,14 @@ func Seed(ctx context.Context, d *db.DB, sc Scale, now time.Time) (*World, error
 		return nil, err
 	}
 	return w, nil
+}
+
+// EventKey is an idempotency key as the web client makes one (events.js): the time in
+// milliseconds, then 80 random bits, in hex. atMS is the event's time.
+func EventKey(rng *mrand.Rand, atMS int64) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(atMS)<<16)
+	binary.LittleEndian.PutUint64(b[6:14], rng.Uint64())
+	binary.LittleEndian.PutUint16(b[14:], uint16(rng.Uint32()))
+	return hex.EncodeToString(b[:])
 }

@@ -149,7 +149,7 @@ func TestPruneHistoryDropsWhatWasTakenBack(t *testing.T) {
 			if !slices.Equal(left, want) {
 				t.Fatalf("left %q, want %q", left, want)
 			}
-			creators, videos, tags, _, err := d.Feeds().Dismissed(ctx, fan.ID)
+			creators, videos, tags, err := d.Feeds().Marks(ctx, fan.ID)
 			if err != nil || !creators[c] || len(creators) != 1 || len(videos) != 0 || len(tags) != 0 {
 				t.Fatalf("marks read from what is left: creators %v, videos %v, hashtags %v (%v)", creators, videos, tags, err)
 			}

@@ -91,22 +91,22 @@ func (s *Feeds) Trending(ctx context.Context, region string, now time.Time, made
 	return all, nil
 }
 
-// Dismissed returns what the viewer marked not interested (creators, videos, hashtags) and
-// the videos they watched most recently, so feed fallbacks honour them as the
-// recommender does. Marks and their undoing (not_interested_undo) are read in log order,
-// so the last word on each counts.
-func (s *Feeds) Dismissed(ctx context.Context, viewerID string) (creators, videos, hashtags, watched map[string]bool, err error) {
-	creators, videos, hashtags, watched = map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+// Marks returns what the viewer marked not interested (creators, videos, hashtags), for
+// taking a mark back. Marks and their undoing (not_interested_undo) are read in log order,
+// so the last word on each counts. The feeds themselves ask the recommender, which holds
+// the same marks.
+func (s *Feeds) Marks(ctx context.Context, viewerID string) (creators, videos, hashtags map[string]bool, err error) {
+	creators, videos, hashtags = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	rows, err := s.db.reader().query(ctx, `SELECT kind, target, creator_id, COALESCE(video_id, ''), hashtag FROM events
 		WHERE account_id = ? AND kind IN ('not_interested', 'not_interested_undo') ORDER BY seq`, viewerID)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, err
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var kind, target, creator, video, tag string
 		if err := rows.Scan(&kind, &target, &creator, &video, &tag); err != nil {
-			rows.Close()
-			return nil, nil, nil, nil, err
+			return nil, nil, nil, err
 		}
 		set, key := videos, video
 		switch target {
@@ -121,16 +121,7 @@ func (s *Feeds) Dismissed(ctx context.Context, viewerID string) (creators, video
 			delete(set, key)
 		}
 	}
-	rows.Close()
-	seen, err := strings1(ctx, s.db.reader(), `SELECT video_id FROM events WHERE account_id = ? AND video_id IS NOT NULL
-		AND kind IN ('progress', 'complete', 'skip', 'loop', 'replay') ORDER BY seq DESC LIMIT 2000`, viewerID)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	for _, v := range seen {
-		watched[v] = true
-	}
-	return creators, videos, hashtags, watched, nil
+	return creators, videos, hashtags, rows.Err()
 }
 
 // Hidden returns the accounts whose videos never appear in the viewer's feeds: blocked

@@ -39,7 +39,7 @@ type feedStore interface {
 	Following(ctx context.Context, viewerID, after string, limit int) ([]string, error)
 	Trending(ctx context.Context, region string, now time.Time, madeBeforeReady time.Duration) ([]db.TrendingVideo, error)
 	Hidden(ctx context.Context, viewerID string) (map[string]bool, error)
-	Dismissed(ctx context.Context, viewerID string) (creators, videos, hashtags, watched map[string]bool, err error)
+	Marks(ctx context.Context, viewerID string) (creators, videos, hashtags map[string]bool, err error)
 }
 
 // Limits are the named limits on event ingestion.

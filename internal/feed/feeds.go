@@ -164,22 +164,17 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 		if err != nil {
 			return nil, errs.Internal(err)
 		}
-		var creators, videos, tags, watched map[string]bool
-		if personal {
-			if creators, videos, tags, watched, err = s.d.Feeds.Dismissed(ctx, v.AccountID); err != nil {
-				return nil, errs.Internal(err)
-			}
-		}
+		dismissed := s.dismissed(v)
 		var fresh []string
 		r.each(v.Language, func(vid string, _ bool) bool {
-			if !served[hashID(vid)] && !videos[vid] && !watched[vid] {
+			if !served[hashID(vid)] {
 				fresh = append(fresh, vid)
 			}
 			return len(fresh) < 500
 		})
 		before := len(page.Items)
 		_, err = s.fill(ctx, page, fresh, limit, load, func(vid string, row Loaded) (Item, bool) {
-			if row.Owner == v.AccountID || hidden[row.Owner] || creators[row.Owner] || anyTag(row.Hashtags, tags) {
+			if row.Owner == v.AccountID || hidden[row.Owner] || dismissed(vid, row.Owner, row.Hashtags) {
 				return Item{}, false
 			}
 			return Item{VideoID: vid, Source: "trending", Reason: "Popular in your region right now"}, true
@@ -217,8 +212,20 @@ func (s *Service) Following(ctx context.Context, v Viewer, after string, limit i
 	return page, nil
 }
 
-// Trending is the regional trending feed, the viewer's language first; it uses nothing
-// about the viewer but region and language. Its cursor holds the videos served so far, so
+// dismissed is what keeps a video out of the lists the recommender does not rank (Trending
+// and For You's fallback), as For You keeps it out of its own: the viewer's "not
+// interested" marks and recently opened videos. With personalisation off (and for
+// anonymous viewers) nothing about the viewer is used, so nothing is dismissed.
+func (s *Service) dismissed(v Viewer) func(videoID, creatorID string, hashtags []string) bool {
+	if !v.Personalised || v.Anonymous() {
+		return func(string, string, []string) bool { return false }
+	}
+	return s.rec.Dismissed(v.AccountID)
+}
+
+// Trending is the regional trending feed, the viewer's language first. Apart from what the
+// viewer hides (blocks and mutes) and, with personalisation on, what they dismissed (see
+// dismissed), it uses nothing about the viewer but region and language. Its cursor holds the videos served so far, so
 // a page continues where the last one stopped even when the ranking was computed again in
 // between; after maxServed videos the feed ends.
 func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit int, load Loader) (*Page, error) {
@@ -250,9 +257,10 @@ func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit i
 		}
 		return len(ids) < maxServed-len(order)+trendingDepth-maxServed
 	})
+	dismissed := s.dismissed(v)
 	page := &Page{}
 	rest, err := s.fill(ctx, page, ids, limit, load, func(id string, row Loaded) (Item, bool) {
-		if hidden[row.Owner] {
+		if hidden[row.Owner] || dismissed(id, row.Owner, row.Hashtags) {
 			return Item{}, false
 		}
 		reason := "Popular in your region right now"
@@ -322,11 +330,3 @@ func (s *Service) Reset(ctx context.Context, v policy.Viewer) error {
 	return nil
 }
 
-func anyTag(have []string, dismissed map[string]bool) bool {
-	for _, t := range have {
-		if dismissed[t] {
-			return true
-		}
-	}
-	return false
-}

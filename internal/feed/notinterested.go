@@ -46,7 +46,7 @@ func (s *Service) UndoNotInterested(ctx context.Context, v policy.Viewer, target
 	default:
 		return errs.Invalid("target", "invalid_target", "a \"not interested\" mark is on a video, a creator or a hashtag")
 	}
-	creators, videos, hashtags, _, err := s.d.Feeds.Dismissed(ctx, v.AccountID)
+	creators, videos, hashtags, err := s.d.Feeds.Marks(ctx, v.AccountID)
 	if err != nil {
 		return errs.Internal(err)
 	}

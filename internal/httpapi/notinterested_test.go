@@ -138,3 +138,57 @@ func TestNotInterestedUndo(t *testing.T) {
 		})
 	}
 }
+
+// TestTrendingKeepsOutDismissed checks that the Trending tab keeps out, as For You does,
+// what a viewer with personalisation on marked "not interested" (a video, a creator, a
+// hashtag) and what they opened recently, while other viewers still see it all; and that
+// with personalisation off it uses none of that.
+func TestTrendingKeepsOutDismissed(t *testing.T) {
+	for _, e := range testkit.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			a := testkit.NewAppNoWorkers(t, e, nil)
+			u := users(a, "chef", "baker", "nosy", "fan", "other")
+			dish := publish(t, a, u["chef"], map[string]string{"caption": "dish #pasta"})
+			bread := publish(t, a, u["baker"], map[string]string{"caption": "bread #baking"})
+			cake := publish(t, a, u["baker"], map[string]string{"caption": "cake #sweet"})
+			prank := publish(t, a, u["nosy"], map[string]string{"caption": "gotcha #prank"})
+			tagged := publish(t, a, u["chef"], map[string]string{"caption": "soup #prank"})
+			all := []string{dish, bread, cake, prank, tagged}
+			trending := func(c *testkit.Client) []string {
+				t.Helper()
+				ids, _ := feedIDs(t, c, "/api/v1/feed/trending")
+				slices.Sort(ids)
+				return ids
+			}
+			want := func(ids ...string) []string { return slices.Sorted(slices.Values(ids)) }
+			if got := trending(u["fan"]); !slices.Equal(got, want(all...)) {
+				t.Fatalf("before any mark the fan's Trending is %v, want all five %v", got, all)
+			}
+			batch := []ev{
+				event("not_interested", "trend-maker-01", prank, "target", "creator"),
+				{"kind": "not_interested", "key": "trend-tag-0001", "target": "hashtag", "hashtag": "#Prank",
+					"at": time.Now().UTC().Format(time.RFC3339Nano), "feed": "trending"},
+				event("not_interested", "trend-video-01", cake, "feed", "trending"),
+				event("play_start", "trend-watch-01", bread, "feed", "trending"),
+				event("complete", "trend-watch-02", bread, "feed", "trending", "watch_ms", 1000),
+			}
+			if r := u["fan"].Do("POST", "/api/v1/events", map[string]any{"events": batch}); r.Status != 200 {
+				t.Fatalf("events: %d %s", r.Status, r.Body)
+			}
+			if err := a.Feed.CatchUp(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := trending(u["fan"]); !slices.Equal(got, want(dish)) {
+				t.Fatalf("after marking @nosy, #prank and the cake and watching the bread, the fan's Trending is %v, want only the dish %s", got, dish)
+			}
+			if got := trending(u["other"]); !slices.Equal(got, want(all...)) {
+				t.Fatalf("another viewer's Trending is %v, want all five", got)
+			}
+			u["fan"].Do("PATCH", "/api/v1/me", map[string]any{"personalised": false})
+			if got := trending(u["fan"]); !slices.Equal(got, want(all...)) {
+				t.Fatalf("with personalisation off the fan's Trending is %v, want all five (nothing about the viewer used)", got)
+			}
+		})
+	}
+}

@@ -1,6 +1,9 @@
 package recsys
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Profile is what the recommender holds about one viewer, read without changing anything:
 // the part it learned from watching (which a profile reset forgets) and the viewer's own
@@ -110,4 +113,34 @@ func (r *Recommender) interests(a *affinity, names []string, limit int) []Intere
 		out = append(out, Interest{Name: names[id], Score: math.Round(s*100) / 100, Strength: strength(s)})
 	}
 	return out
+}
+
+// Dismissed returns a check of whether the viewer asked not to see a video ("not
+// interested" in it, its creator or one of its hashtags) or opened it recently, as the
+// recommender holds it: for the lists it does not rank itself (Trending, For You's
+// fallback), so every feed keeps those out alike without reading the log. The check takes
+// the read lock for each call and looks the viewer up again, so it follows the model as it
+// learns, or as it is replaced after an erasure.
+func (r *Recommender) Dismissed(userID string) func(videoID, creatorID string, hashtags []string) bool {
+	return func(videoID, creatorID string, hashtags []string) bool {
+		r.mu.RLock()
+		defer r.mu.RUnlock()
+		u, ok := r.userNames.lookup(userID)
+		if !ok {
+			return false
+		}
+		usr := &r.users[u]
+		if v, ok := r.videoNames.lookup(videoID); ok && (usr.notVideos.has(v) || slices.Contains(usr.watched.vals, v)) {
+			return true
+		}
+		if c, ok := r.creatorNames.lookup(creatorID); ok && usr.notCreators.has(c) {
+			return true
+		}
+		for _, h := range hashtags {
+			if t, ok := r.hashtagNames.lookup(h); ok && usr.notHashtags.has(t) {
+				return true
+			}
+		}
+		return false
+	}
 }

@@ -470,7 +470,15 @@ func (d *DB) Checkpoint(ctx context.Context) error {
 		_, err := d.write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 		return err
 	default:
-		_, err := d.write.ExecContext(ctx, "VACUUM FULL")
+		// VACUUM FULL locks each table in turn while the log followers and sweeps go on;
+		// when it meets one of them in the other order, PostgreSQL aborts it as the
+		// deadlock victim, and running it again is safe.
+		var err error
+		for range txAttempts {
+			if _, err = d.write.ExecContext(ctx, "VACUUM FULL"); !retryable(err) {
+				return err
+			}
+		}
 		return err
 	}
 }

@@ -392,7 +392,7 @@ function interests(ctx) {
     const confirm = button('Reset my interests', { type: 'submit', kind: 'danger', attrs: { id: 'reset-interests-confirm' } });
     const form = h('form', { class: 'form', novalidate: true },
       h('p', null, 'kurz forgets the hashtags and accounts it learned you like, and your taste vector, at once. Your For You feed starts again from popular videos and learns anew from what you watch.'),
-      h('p', { class: 'setting-help' }, 'Your "not interested" marks, the accounts you follow and the videos you have already seen stay, so those do not come back. Your watch history is kept until you delete your account.'),
+      h('p', { class: 'setting-help' }, 'Your "not interested" marks, the accounts you follow and the videos you have already seen stay, so those do not come back. Your watch history is not deleted by a reset: "What kurz stores about you" below says how long it is kept.'),
       alert.el, h('div', { class: 'form-actions' }, confirm));
     const dlg = sheet({ title: 'Reset your interests?', content: form });
     confirm.focus();

@@ -144,6 +144,26 @@ type Config struct {
 	HashtagRepeatPenalty float64
 }
 
+// servingOnly names the settings that shape lists as they are served and never what the
+// model learns from the log: the task weights, the popularity prior, the candidate caps,
+// the pre-ranking cut, the hashtag spread and the bounds of the exploration share. A
+// snapshot stays valid when only they change, so an operator can retune the ranking
+// without a rebuild from the log. TestServingSettingsLeaveTheModelAlone replays a log
+// with each of them changed and compares the state written.
+var servingOnly = []string{"WatchWeight", "LikeWeight", "ShareWeight", "FollowWeight", "PopularityWeight",
+	"CoEngagementCandidates", "EmbeddingCandidates", "TrendingCandidates", "FollowingCandidates", "HashtagCandidates",
+	"PreRankCandidates", "HashtagRepeatPenalty", "ExplorationShare", "ExplorationMinShare"}
+
+// learningKey is the config as far as the model's state depends on it: every setting
+// but the serving-only ones. Snapshots carry it.
+func (c Config) learningKey() string {
+	v := reflect.ValueOf(&c).Elem()
+	for _, name := range servingOnly {
+		v.FieldByName(name).SetZero()
+	}
+	return fmt.Sprintf("%+v", c)
+}
+
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{

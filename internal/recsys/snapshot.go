@@ -24,8 +24,9 @@ const snapshotMagic = "KURZREC3"
 // instead of allocating without limit.
 const maxSnapshotLen = 1 << 30
 
-// ErrSnapshotConfig is returned by ReadSnapshot when the snapshot was written with another
-// config; the caller should rebuild from the log instead.
+// ErrSnapshotConfig is returned by ReadSnapshot when the snapshot was written with a config
+// whose learning settings differ (see servingOnly for those that may change); the caller
+// should rebuild from the log instead.
 var ErrSnapshotConfig = errors.New("recsys: snapshot was written with a different config")
 
 // WriteSnapshot writes the model state. It covers the log up to Seq().
@@ -34,7 +35,7 @@ func (r *Recommender) WriteSnapshot(w io.Writer) error {
 	defer r.mu.RUnlock()
 	e := &encoder{w: w, crc: crc32.NewIEEE(), b: make([]byte, 0, encoderChunk+64)}
 	e.bytes([]byte(snapshotMagic))
-	e.str(fmt.Sprintf("%+v", r.cfg))
+	e.str(r.cfg.learningKey())
 	r.encode(e)
 	e.flush()
 	e.u32raw(e.crc.Sum32())
@@ -52,8 +53,9 @@ func (r *Recommender) ReadSnapshot(rd io.Reader) error {
 	if d.err == nil && string(magic) != snapshotMagic {
 		return fmt.Errorf("recsys: read snapshot: not a recommender snapshot")
 	}
+	// Snapshots written before the serving settings were left out carry the whole config.
 	cfg := d.str()
-	if d.err == nil && cfg != fmt.Sprintf("%+v", r.cfg) {
+	if d.err == nil && cfg != r.cfg.learningKey() && cfg != fmt.Sprintf("%+v", r.cfg) {
 		return ErrSnapshotConfig
 	}
 	n := &Recommender{cfg: r.cfg}

@@ -2,7 +2,9 @@ package recsys
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"reflect"
 	"testing"
 )
 
@@ -107,4 +109,57 @@ func (o *oneByte) Read(p []byte) (int, error) {
 	p[0] = o.b[0]
 	o.b = o.b[1:]
 	return 1, nil
+}
+
+// The serving-only settings shape lists as they are served and never what the model
+// learns: a log replayed with any one of them changed, with lists served along the way,
+// writes the same snapshot byte for byte, and a snapshot written under one is read under
+// the other. A change to a learning setting still makes the snapshot unusable.
+func TestServingSettingsLeaveTheModelAlone(t *testing.T) {
+	w, evs := smallWorld(t)
+	replay := func(cfg Config) []byte {
+		t.Helper()
+		r := newTestRecommender(t, cfg)
+		for start := 0; start < len(evs); start += 2500 {
+			applyAll(t, r, evs[start:min(start+2500, len(evs))])
+			for _, u := range w.users[:8] {
+				r.Recommend(Request{User: u.id, Region: u.region, Language: u.lang, Limit: 20})
+			}
+		}
+		var snap bytes.Buffer
+		if err := r.WriteSnapshot(&snap); err != nil {
+			t.Fatal(err)
+		}
+		return snap.Bytes()
+	}
+	base := replay(DefaultConfig())
+	for _, name := range servingOnly {
+		cfg := DefaultConfig()
+		f := reflect.ValueOf(&cfg).Elem().FieldByName(name)
+		switch f.Kind() {
+		case reflect.Float64:
+			f.SetFloat(f.Float()*0.5 + 0.125*float64(len(name)%3))
+		case reflect.Int:
+			f.SetInt(f.Int()/2 + 1)
+		default:
+			t.Fatalf("%s: a %s, which this test does not change", name, f.Kind())
+		}
+		if f.Interface() == reflect.ValueOf(DefaultConfig()).FieldByName(name).Interface() {
+			t.Fatalf("%s was not changed", name)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := replay(cfg); !bytes.Equal(got, base) {
+			t.Errorf("with %s = %v the model learned something else: it is not a serving-only setting", name, f.Interface())
+		}
+		if err := newTestRecommender(t, cfg).ReadSnapshot(bytes.NewReader(base)); err != nil {
+			t.Errorf("with %s changed the snapshot is refused: %v", name, err)
+		}
+	}
+	learning := DefaultConfig()
+	learning.EmbeddingLearningRate *= 2
+	if err := newTestRecommender(t, learning).ReadSnapshot(bytes.NewReader(base)); !errors.Is(err, ErrSnapshotConfig) {
+		t.Fatalf("a snapshot read with another learning rate: %v, want ErrSnapshotConfig", err)
+	}
 }

@@ -329,4 +329,3 @@ func (s *Service) Reset(ctx context.Context, v policy.Viewer) error {
 	s.ServerEvent(ctx, "profile_reset", v.AccountID, "", "", 0, nil)
 	return nil
 }
-

@@ -167,7 +167,9 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 		dismissed := s.dismissed(v)
 		var fresh []string
 		r.each(v.Language, func(vid string, _ bool) bool {
-			if !served[hashID(vid)] {
+			// Videos the viewer watched or marked are left out before the load, so they
+			// neither cost a read nor take the place of a candidate.
+			if !served[hashID(vid)] && !dismissed(vid, "", nil) {
 				fresh = append(fresh, vid)
 			}
 			return len(fresh) < 500
@@ -225,9 +227,9 @@ func (s *Service) dismissed(v Viewer) func(videoID, creatorID string, hashtags [
 
 // Trending is the regional trending feed, the viewer's language first. Apart from what the
 // viewer hides (blocks and mutes) and, with personalisation on, what they dismissed (see
-// dismissed), it uses nothing about the viewer but region and language. Its cursor holds the videos served so far, so
-// a page continues where the last one stopped even when the ranking was computed again in
-// between; after maxServed videos the feed ends.
+// dismissed), it uses nothing about the viewer but region and language. Its cursor holds
+// the videos served so far, so a page continues where the last one stopped even when the
+// ranking was computed again in between; after maxServed videos the feed ends.
 func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit int, load Loader) (*Page, error) {
 	if legacyOffset(cursor) {
 		cursor = "" // a cursor of the offset pages of an older kurz: start again
@@ -248,16 +250,17 @@ func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit i
 	}
 	var ids []string
 	inLanguage := map[string]bool{}
+	dismissed := s.dismissed(v)
 	// Candidates for what is left of maxServed, and the slack of trendingDepth for the
-	// videos this viewer may not see or hides.
+	// videos this viewer may not see or hides. Those watched or marked are left out here,
+	// before the load, so they do not use up that slack.
 	r.each(v.Language, func(id string, in bool) bool {
-		if !served[hashID(id)] {
+		if !served[hashID(id)] && !dismissed(id, "", nil) {
 			ids = append(ids, id)
 			inLanguage[id] = in
 		}
 		return len(ids) < maxServed-len(order)+trendingDepth-maxServed
 	})
-	dismissed := s.dismissed(v)
 	page := &Page{}
 	rest, err := s.fill(ctx, page, ids, limit, load, func(id string, row Loaded) (Item, bool) {
 		if hidden[row.Owner] || dismissed(id, row.Owner, row.Hashtags) {

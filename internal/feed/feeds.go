@@ -24,6 +24,10 @@ type Page struct {
 	Items        []Item
 	Next         string
 	Personalised bool
+	// Dismissed counts the videos left out because the viewer watched them recently or
+	// marked them "not interested": an empty page with some says the viewer is caught up,
+	// not that there is nothing.
+	Dismissed int
 }
 
 // Viewer is who the feed is for.
@@ -169,14 +173,23 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 		r.each(v.Language, func(vid string, _ bool) bool {
 			// Videos the viewer watched or marked are left out before the load, so they
 			// neither cost a read nor take the place of a candidate.
-			if !served[hashID(vid)] && !dismissed(vid, "", nil) {
+			if served[hashID(vid)] {
+				return true
+			}
+			if dismissed(vid, "", nil) {
+				page.Dismissed++
+			} else {
 				fresh = append(fresh, vid)
 			}
 			return len(fresh) < 500
 		})
 		before := len(page.Items)
 		_, err = s.fill(ctx, page, fresh, limit, load, func(vid string, row Loaded) (Item, bool) {
-			if row.Owner == v.AccountID || hidden[row.Owner] || dismissed(vid, row.Owner, row.Hashtags) {
+			if row.Owner == v.AccountID || hidden[row.Owner] {
+				return Item{}, false
+			}
+			if dismissed(vid, row.Owner, row.Hashtags) {
+				page.Dismissed++
 				return Item{}, false
 			}
 			return Item{VideoID: vid, Source: "trending", Reason: "Popular in your region right now"}, true
@@ -254,16 +267,24 @@ func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit i
 	// Candidates for what is left of maxServed, and the slack of trendingDepth for the
 	// videos this viewer may not see or hides. Those watched or marked are left out here,
 	// before the load, so they do not use up that slack.
+	page := &Page{}
 	r.each(v.Language, func(id string, in bool) bool {
-		if !served[hashID(id)] && !dismissed(id, "", nil) {
+		switch {
+		case served[hashID(id)]:
+		case dismissed(id, "", nil):
+			page.Dismissed++
+		default:
 			ids = append(ids, id)
 			inLanguage[id] = in
 		}
 		return len(ids) < maxServed-len(order)+trendingDepth-maxServed
 	})
-	page := &Page{}
 	rest, err := s.fill(ctx, page, ids, limit, load, func(id string, row Loaded) (Item, bool) {
-		if hidden[row.Owner] || dismissed(id, row.Owner, row.Hashtags) {
+		if hidden[row.Owner] {
+			return Item{}, false
+		}
+		if dismissed(id, row.Owner, row.Hashtags) {
+			page.Dismissed++
 			return Item{}, false
 		}
 		reason := "Popular in your region right now"

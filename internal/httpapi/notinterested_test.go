@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,6 +150,9 @@ func TestTrendingKeepsOutDismissed(t *testing.T) {
 			t.Parallel()
 			a := testkit.NewAppNoWorkers(t, e, nil)
 			u := users(a, "chef", "baker", "nosy", "fan", "other")
+			if r := u["fan"].Do("GET", "/api/v1/feed/trending", nil); r.Status != 200 || r.JSON()["caught_up"] != nil {
+				t.Fatalf("Trending of a server without videos: %d %s, want an empty page that does not say caught up", r.Status, r.Body)
+			}
 			dish := publish(t, a, u["chef"], map[string]string{"caption": "dish #pasta"})
 			bread := publish(t, a, u["baker"], map[string]string{"caption": "bread #baking"})
 			cake := publish(t, a, u["baker"], map[string]string{"caption": "cake #sweet"})
@@ -184,6 +188,18 @@ func TestTrendingKeepsOutDismissed(t *testing.T) {
 			}
 			if got := trending(u["other"]); !slices.Equal(got, want(all...)) {
 				t.Fatalf("another viewer's Trending is %v, want all five", got)
+			}
+			// Once the dish is watched too, the tab is empty and says the viewer is caught up.
+			if r := u["fan"].Do("POST", "/api/v1/events", map[string]any{"events": []ev{event("play_start", "trend-watch-03", dish, "feed", "trending")}}); r.Status != 200 {
+				t.Fatalf("events: %d %s", r.Status, r.Body)
+			}
+			if err := a.Feed.CatchUp(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			r := u["fan"].Do("GET", "/api/v1/feed/trending", nil)
+			if items, _ := r.JSON()["items"].([]any); r.Status != 200 || len(items) != 0 || r.JSON()["caught_up"] != true ||
+				!strings.Contains(fmt.Sprint(r.JSON()["notice"]), "seen these videos recently") {
+				t.Fatalf("Trending after the fan saw or dismissed every video: %d %s, want an empty page marked caught_up with a notice", r.Status, r.Body)
 			}
 			u["fan"].Do("PATCH", "/api/v1/me", map[string]any{"personalised": false})
 			if got := trending(u["fan"]); !slices.Equal(got, want(all...)) {

@@ -190,3 +190,42 @@ func (b *browser) waitGo(t *testing.T, what string, cond func() bool) {
 	}
 	t.Fatalf("timed out waiting for %s%s", what, b.pageState())
 }
+
+// TestBrowserCaughtUp: a viewer who has seen every video of the Trending tab is told they
+// are caught up, not that the server has no videos.
+func TestBrowserCaughtUp(t *testing.T) {
+	app := testkit.NewAppNoWorkers(t, sqlite, nil)
+	maya := app.Client()
+	maya.SignUp("maya")
+	for i := 1; i <= 2; i++ {
+		postClip(t, app, maya, feedClip, fmt.Sprintf("Clip %d #morning", i), "public", false)
+	}
+	catchUp(t, app)
+	viewer := app.Client()
+	viewer.SignUp("viewer")
+	r := viewer.Do("GET", "/api/v1/feed/trending", nil)
+	items, _ := r.JSON()["items"].([]any)
+	if r.Status != http.StatusOK || len(items) != 2 {
+		t.Fatalf("trending before watching: %d %s", r.Status, r.Body)
+	}
+	var seen []map[string]any
+	for i, it := range items {
+		seen = append(seen, map[string]any{"kind": "impression", "key": fmt.Sprintf("caught-up-%03d", i), "feed": "trending",
+			"video_id": it.(map[string]any)["id"], "at": time.Now().UTC().Format(time.RFC3339Nano)})
+	}
+	if r := viewer.Do("POST", "/api/v1/events", map[string]any{"events": seen}); r.Status != http.StatusOK {
+		t.Fatalf("events: %d %s", r.Status, r.Body)
+	}
+	catchUp(t, app)
+
+	b := newBrowser(t, app.Server.URL)
+	b.resize(phone)
+	b.logIn("viewer")
+	b.open("/trending")
+	b.wait("the caught-up state", `document.querySelector('.empty-title')?.textContent === "You're all caught up"`)
+	if text := evalAs[string](b, `document.querySelector('.empty-text').textContent`); !strings.Contains(text, "seen these videos recently") {
+		t.Errorf("the caught-up state says %q", text)
+	}
+	b.assertInert("caught up")
+	b.shot("feed-caught-up-phone")
+}

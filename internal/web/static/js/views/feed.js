@@ -28,7 +28,16 @@ export function feedView(ctx, route) {
   let player = null;
 
   // missing: the server has no such feed yet, which is worth saying when videos exist.
-  const showEmpty = (missing) => {
+  // notice: the server's word on why the first page is empty, e.g. that the viewer has
+  // seen everything in it recently.
+  const showEmpty = (missing, notice = '') => {
+    if (notice) {
+      body.replaceChildren(emptyState({
+        iconName: 'video', title: "You're all caught up", text: notice,
+        action: h('a', { class: 'btn btn--secondary', href: '/search' }, 'Search for videos'),
+      }));
+      return;
+    }
     body.replaceChildren(emptyState({
       iconName: 'video', title: 'No videos yet',
       text: missing ? `${EMPTY[feed]} This server does not assemble this feed yet; find videos on people's profiles.` : EMPTY[feed],
@@ -45,16 +54,21 @@ export function feedView(ctx, route) {
       }));
       return;
     }
+    let notice = '';
     player = new VerticalFeed({
       ctx, feed, label: `${TABS.find((t) => t[0] === feed)[1]} videos`,
-      loadPage: (cursor) => ctx.api.get(`/feed/${feed}${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`),
+      loadPage: async (cursor) => {
+        const page = await ctx.api.get(`/feed/${feed}${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+        if (!cursor) notice = (page && page.caught_up && page.notice) || '';
+        return page;
+      },
     });
     // The player is in the page before it starts, so it can measure its slides.
     const wait = spinner('Loading videos');
     body.replaceChildren(player.el, wait);
     player.start().then((n) => {
       if (n) wait.remove();
-      else showEmpty(false);
+      else showEmpty(false, notice);
     }).catch((e) => {
       player.destroy();
       player = null;

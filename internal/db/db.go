@@ -382,8 +382,15 @@ type Tx struct {
 // video's files. A callback a store method runs inside its transaction (Analytics.Fold's
 // fold, Vault.Rewrap's rewrap) is bound by the same contract.
 func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return d.retrying(ctx, func() error { return d.runTx(ctx, fn) })
+}
+
+// retrying runs run and, on PostgreSQL, runs it again after a short random pause when the
+// server aborted it as a deadlock victim or for a serialization failure, up to txAttempts
+// times in all, counting each run again in TxRetries.
+func (d *DB) retrying(ctx context.Context, run func() error) error {
 	for attempt := 1; ; attempt++ {
-		err := d.runTx(ctx, fn)
+		err := run()
 		if err == nil || d.Dialect != Postgres || attempt == txAttempts || !retryable(err) {
 			return err
 		}
@@ -473,13 +480,10 @@ func (d *DB) Checkpoint(ctx context.Context) error {
 		// VACUUM FULL locks each table in turn while the log followers and sweeps go on;
 		// when it meets one of them in the other order, PostgreSQL aborts it as the
 		// deadlock victim, and running it again is safe.
-		var err error
-		for range txAttempts {
-			if _, err = d.write.ExecContext(ctx, "VACUUM FULL"); !retryable(err) {
-				return err
-			}
-		}
-		return err
+		return d.retrying(ctx, func() error {
+			_, err := d.write.ExecContext(ctx, "VACUUM FULL")
+			return err
+		})
 	}
 }
 

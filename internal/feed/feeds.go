@@ -168,28 +168,11 @@ func (s *Service) ForYou(ctx context.Context, v Viewer, cursor string, limit int
 		if err != nil {
 			return nil, errs.Internal(err)
 		}
-		dismissed := s.dismissed(v)
-		var fresh []string
-		r.each(v.Language, func(vid string, _ bool) bool {
-			// Videos the viewer watched or marked are left out before the load, so they
-			// neither cost a read nor take the place of a candidate.
-			if served[hashID(vid)] {
-				return true
-			}
-			if dismissed(vid, "", nil) {
-				page.Dismissed++
-			} else {
-				fresh = append(fresh, vid)
-			}
-			return len(fresh) < 500
-		})
+		fresh, _, dismissed := s.undismissed(r, v, served, 500)
+		page.Dismissed += dismissed
 		before := len(page.Items)
 		_, err = s.fill(ctx, page, fresh, limit, load, func(vid string, row Loaded) (Item, bool) {
 			if row.Owner == v.AccountID || hidden[row.Owner] {
-				return Item{}, false
-			}
-			if dismissed(vid, row.Owner, row.Hashtags) {
-				page.Dismissed++
 				return Item{}, false
 			}
 			return Item{VideoID: vid, Source: "trending", Reason: "Popular in your region right now"}, true
@@ -227,15 +210,47 @@ func (s *Service) Following(ctx context.Context, v Viewer, after string, limit i
 	return page, nil
 }
 
-// dismissed is what keeps a video out of the lists the recommender does not rank (Trending
-// and For You's fallback), as For You keeps it out of its own: the viewer's "not
-// interested" marks and recently opened videos. With personalisation off (and for
-// anonymous viewers) nothing about the viewer is used, so nothing is dismissed.
-func (s *Service) dismissed(v Viewer) func(videoID, creatorID string, hashtags []string) bool {
-	if !v.Personalised || v.Anonymous() {
-		return func(string, string, []string) bool { return false }
+// undismissed walks a region's ranking in the order the viewer sees it and returns up to
+// n of its videos that were neither served nor dismissed, whether each is in the viewer's
+// language, and how many it left out as dismissed: watched recently or marked "not
+// interested" (recsys.Dismissed), as For You leaves them out of its own list. They are left
+// out before the load, so they neither cost a read nor use up a candidate's place. With
+// personalisation off (and for anonymous viewers) nothing about the viewer is used, so
+// nothing is dismissed.
+func (s *Service) undismissed(rk *ranking, v Viewer, served map[uint64]bool, n int) (ids []string, inLanguage map[string]bool, dismissed int) {
+	personal := v.Personalised && !v.Anonymous()
+	inLanguage = map[string]bool{}
+	var batch []string
+	var batchIn []bool
+	flush := func() {
+		var out []bool
+		if personal && len(batch) > 0 {
+			out = s.rec.Dismissed(v.AccountID, batch)
+		}
+		for i, id := range batch {
+			switch {
+			case out != nil && out[i]:
+				dismissed++
+			case len(ids) < n:
+				ids = append(ids, id)
+				inLanguage[id] = batchIn[i]
+			}
+		}
+		batch, batchIn = batch[:0], batchIn[:0]
 	}
-	return s.rec.Dismissed(v.AccountID)
+	rk.each(v.Language, func(id string, in bool) bool {
+		if served[hashID(id)] {
+			return true
+		}
+		batch, batchIn = append(batch, id), append(batchIn, in)
+		// A batch of what is still missing, usually the only one: one read lock each.
+		if len(batch) >= max(n-len(ids), 16) {
+			flush()
+		}
+		return len(ids) < n
+	})
+	flush()
+	return ids, inLanguage, dismissed
 }
 
 // Trending is the regional trending feed, the viewer's language first. Apart from what the
@@ -261,30 +276,13 @@ func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit i
 	if err != nil {
 		return nil, errs.Internal(err)
 	}
-	var ids []string
-	inLanguage := map[string]bool{}
-	dismissed := s.dismissed(v)
 	// Candidates for what is left of maxServed, and the slack of trendingDepth for the
-	// videos this viewer may not see or hides. Those watched or marked are left out here,
-	// before the load, so they do not use up that slack.
+	// videos this viewer may not see or hides.
 	page := &Page{}
-	r.each(v.Language, func(id string, in bool) bool {
-		switch {
-		case served[hashID(id)]:
-		case dismissed(id, "", nil):
-			page.Dismissed++
-		default:
-			ids = append(ids, id)
-			inLanguage[id] = in
-		}
-		return len(ids) < maxServed-len(order)+trendingDepth-maxServed
-	})
+	ids, inLanguage, dismissed := s.undismissed(r, v, served, trendingDepth-len(order))
+	page.Dismissed = dismissed
 	rest, err := s.fill(ctx, page, ids, limit, load, func(id string, row Loaded) (Item, bool) {
 		if hidden[row.Owner] {
-			return Item{}, false
-		}
-		if dismissed(id, row.Owner, row.Hashtags) {
-			page.Dismissed++
 			return Item{}, false
 		}
 		reason := "Popular in your region right now"

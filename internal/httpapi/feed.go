@@ -15,7 +15,7 @@ import (
 )
 
 var feedOperations = []operation{
-	{method: "get", path: "/api/v1/feed/{name}", summary: "A feed: for_you (personalised unless switched off), following (newest from accounts you follow) or trending (regional, in your language first); each item says why it is there. A first page left empty only by videos you watched recently or marked not interested has caught_up and a notice saying so", tag: "feed", response: "FeedItem", paginated: true, status: "200", errors: []string{"401", "404"}},
+	{method: "get", path: "/api/v1/feed/{name}", summary: "A feed: for_you (personalised unless switched off), following (newest from accounts you follow) or trending (regional, in your language first); each item says why it is there. A first page left empty while videos you watched recently or marked not interested were left out has caught_up and a notice saying so", tag: "feed", response: "FeedItem", paginated: true, status: "200", errors: []string{"401", "404"}},
 	{method: "post", path: "/api/v1/feed/refresh", summary: "Refresh For You: forget what was learned about you", tag: "feed", auth: true, status: "204"},
 	{method: "post", path: "/api/v1/events", summary: "Send watch events in batches (impression, play_start, progress, complete, loop, skip, replay, not_interested); each has a unique key and is logged once", tag: "feed", request: "EventBatch", response: "EventResult", status: "200", errors: []string{"413", "429"}},
 	{method: "get", path: "/api/v1/ranking", summary: "The main ranking parameters of For You and their weights (public)", tag: "feed", response: "Object", status: "200"},
@@ -82,8 +82,8 @@ type feedPageJSON struct {
 	NextCursor   string         `json:"next_cursor,omitempty"`
 	Personalised bool           `json:"personalised"`
 	Notice       string         `json:"notice,omitempty"`
-	// CaughtUp marks a first page left empty only by what the viewer watched recently or
-	// marked "not interested"; Notice then says so in words.
+	// CaughtUp marks an empty first page for which the feed left out videos the viewer
+	// watched recently or marked "not interested"; Notice then says so in words.
 	CaughtUp bool `json:"caught_up,omitempty"`
 }
 

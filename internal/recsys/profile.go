@@ -115,41 +115,44 @@ func (r *Recommender) interests(a *affinity, names []string, limit int) []Intere
 	return out
 }
 
-// Dismissed returns a check of whether the viewer asked not to see a video ("not
-// interested" in it, its creator or one of its hashtags) or opened it recently, as the
-// recommender holds it: for the lists it does not rank itself (Trending, For You's
-// fallback), so every feed keeps those out alike without reading the log. The check takes
-// the read lock for each call and looks the viewer up again, so it follows the model as it
-// learns, or as it is replaced after an erasure. It is for one request at a time: on its
-// first call it keeps a sorted copy of the viewer's recently opened videos (up to
-// WatchedMemory), as a scan of them per candidate cost a page 380 µs for a viewer with a
-// full memory.
-func (r *Recommender) Dismissed(userID string) func(videoID, creatorID string, hashtags []string) bool {
-	var watched sortedSet
-	gen, copied := uint64(0), false
-	return func(videoID, creatorID string, hashtags []string) bool {
-		r.mu.RLock()
-		defer r.mu.RUnlock()
-		u, ok := r.userNames.lookup(userID)
-		if !ok {
-			return false
-		}
-		usr := &r.users[u]
-		if !copied || gen != r.gen {
-			watched = slices.Sorted(slices.Values(usr.watched.vals))
-			gen, copied = r.gen, true
-		}
-		if v, ok := r.videoNames.lookup(videoID); ok && (usr.notVideos.has(v) || watched.has(v)) {
-			return true
-		}
-		if c, ok := r.creatorNames.lookup(creatorID); ok && usr.notCreators.has(c) {
-			return true
-		}
-		for _, h := range hashtags {
-			if t, ok := r.hashtagNames.lookup(h); ok && usr.notHashtags.has(t) {
-				return true
-			}
-		}
-		return false
+// Dismissed reports, for each of videoIDs, whether the viewer asked not to see it ("not
+// interested" in the video, its creator or one of its hashtags) or opened it recently, as
+// the recommender holds it: for the lists it does not rank itself (Trending, For You's
+// fallback), so they keep out what For You keeps out without reading the log. A video the
+// model does not know yet, and the viewer's own videos, are not dismissed. It takes the
+// read lock once for the whole batch, so checking a page's candidates neither waits behind
+// the log's writers once per candidate nor scans the watched memory (up to WatchedMemory
+// videos) once per candidate: that cost a page 380 µs for a viewer with a full memory.
+func (r *Recommender) Dismissed(userID string, videoIDs []string) []bool {
+	out := make([]bool, len(videoIDs))
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	u, ok := r.userNames.lookup(userID)
+	if !ok {
+		return out
 	}
+	usr := &r.users[u]
+	self, ok := r.creatorNames.lookup(userID)
+	if !ok {
+		self = -1
+	}
+	var watched sortedSet
+	if len(usr.watched.vals) > 0 {
+		watched = slices.Sorted(slices.Values(usr.watched.vals))
+	}
+	for i, id := range videoIDs {
+		v, ok := r.videoNames.lookup(id)
+		if !ok {
+			continue
+		}
+		vid := &r.videos[v]
+		if vid.creator >= 0 && vid.creator == self {
+			continue
+		}
+		out[i] = usr.notVideos.has(v) || watched.has(v) || (vid.creator >= 0 && usr.notCreators.has(vid.creator))
+		for _, t := range vid.hashtags {
+			out[i] = out[i] || usr.notHashtags.has(t)
+		}
+	}
+	return out
 }

@@ -25,9 +25,6 @@ type Recommender struct {
 	seq     uint64 // last applied sequence number
 	applied uint64 // events applied, for periodic sweeps
 	now     int64  // latest event time, ms
-	// gen counts the times the whole state was replaced (a snapshot read, a rebuild
-	// adopted), after which every index means another name.
-	gen uint64
 
 	userNames, videoNames, creatorNames, hashtagNames, regionNames, langNames names
 

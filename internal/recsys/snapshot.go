@@ -93,7 +93,6 @@ func (r *Recommender) Adopt(n *Recommender) error {
 // takeState moves every piece of model state from n into r; r's write lock is held. The
 // exploration cursor is serving state and stays.
 func (r *Recommender) takeState(n *Recommender) {
-	r.gen++
 	r.seq, r.applied, r.now = n.seq, n.applied, n.now
 	r.userNames, r.videoNames, r.creatorNames = n.userNames, n.videoNames, n.creatorNames
 	r.hashtagNames, r.regionNames, r.langNames = n.hashtagNames, n.regionNames, n.langNames

@@ -128,6 +128,9 @@ func (in *inserter) flush() error {
 // follow — when the viewer loves the topic, mostly a skip otherwise). The log's times end at now.
 func Seed(ctx context.Context, d *db.DB, sc Scale, now time.Time) (*World, error) {
 	rng := mrand.New(mrand.NewPCG(sc.Seed, 7))
+	// Keys come from a generator of their own, so that the world (who watches what) is the
+	// one seeded before the events had keys.
+	keys := mrand.New(mrand.NewPCG(sc.Seed, 11))
 	ids := id.NewGenerator()
 	w := &World{}
 	nowMS := now.UnixMilli()
@@ -232,7 +235,7 @@ func Seed(ctx context.Context, d *db.DB, sc Scale, now time.Time) (*World, error
 			// server's own (like, share, follow) have none.
 			var key any
 			if kind == "impression" || kind == "play_start" || kind == "skip" || kind == "complete" {
-				key = EventKey(rng, t)
+				key = EventKey(keys, t)
 			}
 			return events.add(t, t, kind, viewer, v.ID, v.Creator, watch, watch, v.DurationMS, "", "for_you", session, key)
 		}

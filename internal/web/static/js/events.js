@@ -133,7 +133,7 @@ export class WatchEvents {
 // a UUIDv7 orders them. The server keeps every key in one unique index; keys that begin
 // with the time land together at its end, so a batch writes a few index pages instead of
 // one per event (9,300 against 14,400 events/s in the feed benchmark). The random part
-// keeps keys unique: two events of one millisecond collide once in 2^40 pairs.
+// keeps keys unique: two events of one millisecond share a key with a chance of 2^-80.
 // crypto.randomUUID is random throughout and exists only on HTTPS pages.
 export function eventID(now = Date.now()) {
   const b = crypto.getRandomValues(new Uint8Array(10));

@@ -255,7 +255,7 @@ func (s *Service) undismissed(rk *ranking, v Viewer, served map[uint64]bool, n i
 
 // Trending is the regional trending feed, the viewer's language first. Apart from what the
 // viewer hides (blocks and mutes) and, with personalisation on, what they dismissed (see
-// dismissed), it uses nothing about the viewer but region and language. Its cursor holds
+// undismissed), it uses nothing about the viewer but region and language. Its cursor holds
 // the videos served so far, so a page continues where the last one stopped even when the
 // ranking was computed again in between; after maxServed videos the feed ends.
 func (s *Service) Trending(ctx context.Context, v Viewer, cursor string, limit int, load Loader) (*Page, error) {
